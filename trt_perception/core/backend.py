@@ -1,0 +1,107 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The inference backend interface every runtime (ONNX Runtime, TensorRT) implements."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+Dim = Union[int, str, None]
+"""A tensor dimension: a fixed size, or a symbolic/unknown one (dynamic batch)."""
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Name, shape and element type of one model input or output."""
+
+    name: str
+    shape: Tuple[Dim, ...]
+    dtype: np.dtype
+
+    @property
+    def is_dynamic(self) -> bool:
+        """Whether any dimension is only known at run time."""
+        return any(not isinstance(d, int) or d < 0 for d in self.shape)
+
+    def describe(self) -> str:
+        """Short text such as 'images[N,3,640,640]:float32'."""
+        dims = ','.join(str(d) if isinstance(d, int) and d >= 0 else 'N' for d in self.shape)
+        return '%s[%s]:%s' % (self.name, dims, np.dtype(self.dtype).name)
+
+
+class BackendError(RuntimeError):
+    """A model or engine that cannot be loaded or run; the message says how to fix it."""
+
+
+class InferenceBackend(abc.ABC):
+    """A loaded model that runs one batch at a time on host arrays.
+
+    Implementations own their runtime resources; use them as context managers or call
+    `close()`.  The single input is NCHW; `max_batch` is the largest batch `infer` accepts.
+    """
+
+    name: str = ''
+
+    @property
+    @abc.abstractmethod
+    def input(self) -> TensorSpec:
+        """The model's image input."""
+
+    @property
+    @abc.abstractmethod
+    def outputs(self) -> List[TensorSpec]:
+        """The model's outputs, in the model's order."""
+
+    @property
+    @abc.abstractmethod
+    def max_batch(self) -> int:
+        """Largest batch this backend was built or loaded for."""
+
+    @abc.abstractmethod
+    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+        """Run one NCHW batch (host memory) and return host outputs by name."""
+
+    def describe(self) -> Dict[str, str]:
+        """Key/value facts for logs and diagnostics (backend, model, shapes, device)."""
+        return {
+            'backend': self.name,
+            'input': self.input.describe(),
+            'outputs': ' '.join(o.describe() for o in self.outputs),
+            'max_batch': str(self.max_batch),
+        }
+
+    def close(self) -> None:
+        """Release runtime resources; safe to call more than once."""
+
+    def __enter__(self) -> 'InferenceBackend':
+        """Use the backend in a with-block that closes it."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Close on leaving the with-block."""
+        self.close()
+
+
+class DeviceInputBackend(InferenceBackend):
+    """A backend whose input lives in GPU memory that a GPU preprocessor can write directly."""
+
+    @abc.abstractmethod
+    def device_input(self, batch_size: int) -> int:
+        """Device pointer of the NCHW input buffer, shaped for `batch_size` images."""
+
+    @abc.abstractmethod
+    def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
+        """Run on what was written to `device_input(batch_size)`; return host outputs.
+
+        Work is queued on the backend's CUDA stream (`stream`), so a preprocessor that queued
+        its kernel on the same stream needs no synchronisation in between.
+        """
+
+    @property
+    @abc.abstractmethod
+    def stream(self) -> Optional[object]:
+        """The CUDA stream the engine runs on (a pycuda Stream)."""

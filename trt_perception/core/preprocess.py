@@ -1,0 +1,318 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Turning camera frames into normalised NCHW network input, and the CPU implementation.
+
+Every preprocessor does the same steps, so CPU and GPU results agree to rounding:
+
+1. colour conversion to the model's channel order (yuv422 exactly as OpenCV's ``cvtColor``,
+   mono replicated to three channels),
+2. bilinear resize to the letterbox size as ``cv2.resize(..., INTER_LINEAR)`` does,
+3. padding with `PreprocessSpec.pad_value`,
+4. ``y = x * gain + bias`` per channel (`PreprocessSpec.per_channel_affine`), written NCHW.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from trt_perception.core.image import ENCODINGS, RawImage
+from trt_perception.core.letterbox import Letterbox
+
+CHANNEL_ORDERS = ('rgb', 'bgr')
+DTYPES = ('float32', 'float16')
+
+_CV_DEPTHS = {'float32': cv2.CV_32F, 'float16': cv2.CV_16F}
+# Frames of a few distinct sizes are normal (several cameras per worker); anything beyond
+# this many is a misbehaving source and the caches start over rather than grow.
+_CACHE_ENTRIES = 8
+
+
+def _is_real(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, bool) and math.isfinite(value))
+
+
+def _triple(name: str, value: Sequence[float]) -> Tuple[float, float, float]:
+    try:
+        items = tuple(value)
+    except TypeError:
+        items = ()
+    if len(items) != 3 or not all(_is_real(v) for v in items):
+        raise ValueError('%s must be three finite numbers (one per channel, in the model\'s '
+                         'channel order), got %r' % (name, value))
+    return tuple(float(v) for v in items)
+
+
+@dataclass(frozen=True)
+class PreprocessSpec:
+    """What the network expects: input size, channel order, padding and normalisation.
+
+    Normalisation is ``y = (x * scale - mean) / std`` per channel, with `mean` and `std` in
+    the model's channel order and `x` the 0..255 pixel value.
+    """
+
+    width: int
+    height: int
+    channel_order: str = 'rgb'
+    pad_value: float = 114
+    scale: float = 1.0 / 255.0
+    mean: Tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: Tuple[float, float, float] = (1.0, 1.0, 1.0)
+    dtype: str = 'float32'
+
+    def __post_init__(self) -> None:
+        """Validate every field, naming the bad value; store mean and std as float tuples."""
+        for name in ('width', 'height'):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError('%s must be a positive integer (the network input size in '
+                                 'pixels), got %r' % (name, value))
+            object.__setattr__(self, name, int(value))
+        if self.channel_order not in CHANNEL_ORDERS:
+            raise ValueError('channel_order must be one of %s, got %r'
+                             % (', '.join(CHANNEL_ORDERS), self.channel_order))
+        if not _is_real(self.pad_value) or not 0 <= self.pad_value <= 255:
+            raise ValueError('pad_value must be a pixel value between 0 and 255 (before '
+                             'normalisation), got %r' % (self.pad_value,))
+        if not _is_real(self.scale) or self.scale <= 0:
+            raise ValueError('scale must be a positive finite number (1/255 maps pixels to '
+                             '0..1), got %r' % (self.scale,))
+        mean = _triple('mean', self.mean)
+        std = _triple('std', self.std)
+        if not all(s > 0 for s in std):
+            raise ValueError('std must be three positive numbers, got %r' % (self.std,))
+        if self.dtype not in DTYPES:
+            raise ValueError('dtype must be one of %s, got %r'
+                             % (', '.join(DTYPES), self.dtype))
+        object.__setattr__(self, 'mean', mean)
+        object.__setattr__(self, 'std', std)
+
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        """The element type of the network input as a numpy dtype."""
+        return np.dtype(self.dtype)
+
+    def per_channel_affine(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Return (gain, bias), float64 arrays of 3, with ``y = x * gain + bias`` per channel."""
+        std = np.asarray(self.std, dtype=np.float64)
+        gain = self.scale / std
+        bias = -np.asarray(self.mean, dtype=np.float64) / std
+        return gain, bias
+
+
+class Preprocessor(abc.ABC):
+    """Letterboxes and normalises one frame into one slot of an NCHW batch.
+
+    `location` says where `run`'s output lives: 'host' (numpy) or 'device' (GPU memory).
+    Instances keep per-size caches and scratch buffers, so they are not thread-safe: use one
+    preprocessor per worker thread.
+    """
+
+    location: str = ''
+
+    def __init__(self, spec: PreprocessSpec) -> None:
+        """Preprocess for `spec`."""
+        if not isinstance(spec, PreprocessSpec):
+            raise TypeError('spec must be a PreprocessSpec, got %s' % type(spec).__name__)
+        self.spec = spec
+        self._letterboxes: Dict[Tuple[int, int], Letterbox] = {}
+
+    def letterbox_for(self, width: int, height: int) -> Letterbox:
+        """Return the geometry for a `width` x `height` frame into this spec's input size."""
+        key = (width, height)
+        box = self._letterboxes.get(key)
+        if box is None:
+            if len(self._letterboxes) >= _CACHE_ENTRIES:
+                self._letterboxes.clear()
+            box = Letterbox.fit(width, height, self.spec.width, self.spec.height)
+            self._letterboxes[key] = box
+        return box
+
+    @abc.abstractmethod
+    def run(self, image: RawImage, out, slot: int = 0) -> Letterbox:
+        """Write `image` into batch slot `slot` of `out` and return its geometry."""
+
+    def close(self) -> None:
+        """Release buffers; safe to call more than once."""
+
+    def __enter__(self) -> 'Preprocessor':
+        """Return self; `close` runs on exit."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Close."""
+        self.close()
+
+
+@dataclass(frozen=True)
+class _ColourPlan:
+    """How one source layout becomes the model's channel order.
+
+    `cvt_code` converts the full frame first (None: no conversion); `planes[c]` is the channel
+    of the resized frame that becomes output channel c.  Channel reordering, alpha dropping and
+    grey replication are per-channel selections that commute with a per-channel resize, so they
+    happen after resizing on the smaller image, with results identical to converting first.
+    """
+
+    cvt_code: Optional[int]
+    planes: Tuple[int, int, int]
+
+
+def _colour_plans(channel_order: str) -> Dict[str, _ColourPlan]:
+    plans = {'mono': _ColourPlan(None, (0, 0, 0))}
+    for layout in ('bgr', 'rgb', 'bgra', 'rgba'):
+        plans[layout] = _ColourPlan(None, tuple(layout.index(c) for c in channel_order))
+    for layout in ('uyvy', 'yuyv'):
+        code = getattr(cv2, 'COLOR_YUV2%s_%s' % (channel_order.upper(), layout.upper()))
+        plans[layout] = _ColourPlan(code, (0, 1, 2))
+    missing = {e.layout for e in ENCODINGS.values()} - set(plans)
+    if missing:
+        raise NotImplementedError('no colour conversion for layouts %s' % sorted(missing))
+    return plans
+
+
+PlaneWriter = Callable[[np.ndarray, float, float, np.ndarray], None]
+
+
+class CpuPreprocessor(Preprocessor):
+    """Letterbox and normalise on the CPU with OpenCV, into a host NCHW numpy batch.
+
+    Scratch buffers are cached by frame size, so a steady stream allocates nothing per frame.
+    Not thread-safe (see `Preprocessor`).
+    """
+
+    location = 'host'
+
+    def __init__(self, spec: PreprocessSpec) -> None:
+        """Build the colour plans and normalisation constants; probe OpenCV's output types."""
+        super().__init__(spec)
+        self._plans = _colour_plans(spec.channel_order)
+        gain, bias = spec.per_channel_affine()
+        self._gain = [float(g) for g in gain]
+        self._bias = [float(b) for b in bias]
+        self._pad = (spec.pad_value * gain + bias).astype(spec.numpy_dtype)[:, None, None]
+        self._scratch: Dict[Tuple, np.ndarray] = {}
+        self._write_plane = self._choose_plane_writer()
+
+    def allocate_batch(self, batch_size: int) -> np.ndarray:
+        """Return a zeroed (batch_size, 3, height, width) array in the spec's dtype."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size <= 0:
+            raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
+        return np.zeros((int(batch_size), 3, self.spec.height, self.spec.width),
+                        dtype=self.spec.numpy_dtype)
+
+    def run(self, image: RawImage, out: np.ndarray, slot: int = 0) -> Letterbox:
+        """Write `image` into ``out[slot]`` (NCHW, spec dtype) and return its geometry."""
+        if not isinstance(image, RawImage):
+            raise TypeError('image must be a RawImage (wrap message bytes with '
+                            'RawImage.from_buffer), got %s' % type(image).__name__)
+        self._check_out(out, slot)
+        box = self.letterbox_for(image.width, image.height)
+        plan = self._plans[image.encoding.layout]
+        pixels = image.pixels()
+        if pixels.shape[2] == 1:
+            pixels = pixels[:, :, 0]
+        if plan.cvt_code is not None:
+            pixels = cv2.cvtColor(pixels, plan.cvt_code,
+                                  dst=self._buffer('cvt', pixels.shape[:2] + (3,)))
+        size = (box.resized_width, box.resized_height)
+        if (image.width, image.height) != size:
+            pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR,
+                                dst=self._buffer('resize', size[::-1] + pixels.shape[2:]))
+        if pixels.ndim == 2:
+            planes: List[np.ndarray] = [pixels]
+        else:
+            planes = cv2.split(pixels, [self._buffer(('plane', k), size[::-1])
+                                        for k in range(pixels.shape[2])])
+        region = out[slot, :, box.pad_top:box.pad_top + box.resized_height,
+                     box.pad_left:box.pad_left + box.resized_width]
+        for c in range(3):
+            self._write_plane(planes[plan.planes[c]], self._gain[c], self._bias[c], region[c])
+        self._fill_padding(out[slot], box)
+        return box
+
+    def _check_out(self, out: np.ndarray, slot: int) -> None:
+        spec = self.spec
+        want = (3, spec.height, spec.width)
+        if not isinstance(out, np.ndarray) or out.ndim != 4 or out.shape[1:] != want:
+            raise ValueError(
+                'out must be a numpy array of shape (N, %d, %d, %d), got %s; use '
+                'allocate_batch(N)' % (want + (getattr(out, 'shape', type(out).__name__),)))
+        if out.dtype != spec.numpy_dtype:
+            raise ValueError('out has dtype %s but the spec says %s; use allocate_batch(N)'
+                             % (out.dtype, spec.dtype))
+        if not out.flags.writeable or not out.flags.c_contiguous:
+            raise ValueError('out must be a writeable C-contiguous array (read-only: %s, '
+                             'C-contiguous: %s); use allocate_batch(N)'
+                             % (not out.flags.writeable, out.flags.c_contiguous))
+        if isinstance(slot, bool) or not isinstance(slot, (int, np.integer)) \
+                or not 0 <= slot < out.shape[0]:
+            raise IndexError('slot %r is out of range for a batch of %d (valid: 0..%d)'
+                             % (slot, out.shape[0], out.shape[0] - 1))
+
+    def _fill_padding(self, plane: np.ndarray, box: Letterbox) -> None:
+        top, left = box.pad_top, box.pad_left
+        bottom, right = top + box.resized_height, left + box.resized_width
+        if top:
+            plane[:, :top, :] = self._pad
+        if bottom < box.dst_height:
+            plane[:, bottom:, :] = self._pad
+        if left:
+            plane[:, top:bottom, :left] = self._pad
+        if right < box.dst_width:
+            plane[:, top:bottom, right:] = self._pad
+
+    def _buffer(self, name, shape: Tuple[int, ...], dtype=np.uint8) -> np.ndarray:
+        key = (name, shape, np.dtype(dtype).str)
+        buf = self._scratch.get(key)
+        if buf is None:
+            if len(self._scratch) >= 4 * _CACHE_ENTRIES:
+                self._scratch.clear()
+            buf = np.empty(shape, dtype=dtype)
+            self._scratch[key] = buf
+        return buf
+
+    def _choose_plane_writer(self) -> PlaneWriter:
+        """Pick how ``dst = src * gain + bias`` reaches the output plane, once.
+
+        OpenCV writes float32, and float16 where this build supports CV_16F arithmetic,
+        straight into the strided output view; older builds (OpenCV 4.1 on JetPack 4.6) may
+        reject or copy CV_16F, so they go through a float32 scratch plane and a numpy cast.
+        """
+        depth = _CV_DEPTHS[self.spec.dtype]
+
+        def direct(src: np.ndarray, gain: float, bias: float, dst: np.ndarray) -> None:
+            cv2.addWeighted(src, gain, src, 0.0, bias, dst=dst, dtype=depth)
+
+        def through_float32(src: np.ndarray, gain: float, bias: float,
+                            dst: np.ndarray) -> None:
+            tmp = self._buffer('float32', src.shape, np.float32)
+            cv2.addWeighted(src, gain, src, 0.0, bias, dst=tmp, dtype=cv2.CV_32F)
+            dst[...] = tmp
+
+        return direct if _writes_in_place(direct, self.spec.numpy_dtype) else through_float32
+
+    def close(self) -> None:
+        """Drop the scratch buffers."""
+        self._scratch.clear()
+        self._letterboxes.clear()
+
+
+def _writes_in_place(writer: PlaneWriter, dtype: np.dtype) -> bool:
+    """Whether `writer` fills a row-strided view of a `dtype` array correctly in place."""
+    src = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    target = np.zeros((5, 7), dtype=dtype)
+    try:
+        writer(src, 0.5, 1.0, target[1:4, 2:6])
+    except (cv2.error, TypeError):
+        return False
+    expected = np.zeros((5, 7), dtype=np.float64)
+    expected[1:4, 2:6] = src * 0.5 + 1.0
+    return bool(np.array_equal(target.astype(np.float64), expected))
