@@ -1,0 +1,63 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The detection result type and class label files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple, Union
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object; the box is in the original image's pixels, corners inclusive."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    score: float
+    class_id: int
+    label: str
+
+    @property
+    def box(self) -> Tuple[float, float, float, float]:
+        """Corners (x1, y1, x2, y2)."""
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    def to_dict(self) -> Dict[str, Union[str, int, float, List[float]]]:
+        """JSON-ready form: label, class_id, score and box [x1, y1, x2, y2]."""
+        return {'label': self.label, 'class_id': self.class_id, 'score': self.score,
+                'box': [self.x1, self.y1, self.x2, self.y2]}
+
+
+def load_labels(path: str) -> List[str]:
+    """Read class names, one per line; surrounding whitespace and trailing blank lines dropped.
+
+    A blank line before the last name is kept as an empty name so that the class ids of the
+    names after it stay right.
+    """
+    try:
+        with open(path, encoding='utf-8') as stream:
+            names = [line.strip() for line in stream.read().splitlines()]
+    except OSError as error:
+        raise FileNotFoundError(
+            'cannot read label file %r (%s): set the labels parameter to a text file with one '
+            'class name per line, or to an empty string to report numeric class ids'
+            % (path, error.strerror or error)) from error
+    except UnicodeDecodeError as error:
+        raise ValueError('label file %r is not UTF-8 text (%s): it must hold one class name '
+                         'per line' % (path, error)) from error
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise ValueError('label file %r holds no class names: it must hold one class name per '
+                         'line' % path)
+    return names
+
+
+def label_for(labels: Sequence[str], class_id: int) -> str:
+    """Return the name of `class_id`, or the id as text when there is no such label."""
+    if 0 <= class_id < len(labels) and labels[class_id]:
+        return labels[class_id]
+    return str(class_id)
