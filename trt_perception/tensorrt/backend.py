@@ -1,0 +1,456 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Run a TensorRT engine on a CUDA stream with buffers allocated once.
+
+`TensorRTBackend` owns the runtime, engine, execution context, one stream, device buffers for
+every I/O tensor and page-locked host buffers, all sized for `max_batch` at construction.  A
+GPU preprocessor writes into `device_input(n)` on `stream`; `infer_device(n)` queues the
+engine and the output copies behind it on the same stream and waits once, when the results are
+handed back.  Which TensorRT I/O API drives the engine (bindings before 8.5, named tensors
+after) is chosen once, as one of two small classes.
+
+Every method must be called with the CUDA context the backend was created in active (the
+pipeline activates it around each call).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
+from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
+from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
+from trt_perception.tensorrt.cache import EngineCache, EngineKey, file_sha256
+
+ENGINE_EXTENSIONS = ('.engine', '.plan', '.trt')
+"""Model files taken as prebuilt TensorRT engines rather than ONNX to build from."""
+
+_PROFILE_SUFFIX = ' [profile '
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One engine I/O tensor as the engine reports it (-1 for dimensions set at run time)."""
+
+    name: str
+    index: int
+    is_input: bool
+    shape: Tuple[int, ...]
+    dtype: np.dtype
+
+
+class NamedTensorIO:
+    """Engine I/O through named tensors (TensorRT >= 8.5, 10.x, TensorRT-RTX)."""
+
+    def __init__(self, api: TensorRTApi, engine) -> None:
+        """Read every I/O tensor of `engine`."""
+        self._engine = engine
+        input_mode = api.module.TensorIOMode.INPUT
+        self.tensors: List[TensorInfo] = []
+        for index in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(index)
+            self.tensors.append(TensorInfo(
+                name, index, engine.get_tensor_mode(name) == input_mode,
+                tuple(engine.get_tensor_shape(name)),
+                np.dtype(api.nptype(engine.get_tensor_dtype(name)))))
+
+    def profile_shapes(self, tensor: TensorInfo) -> Tuple[Tuple[int, ...], ...]:
+        """(min, opt, max) shapes of an input in optimisation profile 0."""
+        return tuple(tuple(s) for s in self._engine.get_tensor_profile_shape(tensor.name, 0))
+
+    def bind(self, context, addresses: Dict[str, int]) -> None:
+        """Give the execution context every tensor's device address, once."""
+        for name, address in addresses.items():
+            context.set_tensor_address(name, address)
+
+    def set_input_shape(self, context, tensor: TensorInfo, shape: Tuple[int, ...]) -> bool:
+        """Set a dynamic input's shape; False when outside the profile."""
+        return bool(context.set_input_shape(tensor.name, shape))
+
+    def shape(self, context, tensor: TensorInfo) -> Tuple[int, ...]:
+        """Return a tensor's shape for the input shapes currently set."""
+        return tuple(context.get_tensor_shape(tensor.name))
+
+    def enqueue(self, context, stream_handle: int) -> bool:
+        """Queue one inference on the stream."""
+        return bool(context.execute_async_v3(stream_handle))
+
+
+class BindingsIO:
+    """Engine I/O through binding indices (TensorRT 8.0 .. 8.4; 8.2 on JetPack 4.6)."""
+
+    def __init__(self, api: TensorRTApi, engine) -> None:
+        """Read every binding of `engine` in optimisation profile 0."""
+        self._engine = engine
+        self._bindings: List[int] = []
+        self.tensors = []
+        for index in range(engine.num_bindings):
+            name = engine.get_binding_name(index)
+            # Bindings of profiles other than 0 repeat every tensor with this suffix.
+            if _PROFILE_SUFFIX in name:
+                continue
+            self.tensors.append(TensorInfo(
+                name, index, bool(engine.binding_is_input(index)),
+                tuple(engine.get_binding_shape(index)),
+                np.dtype(api.nptype(engine.get_binding_dtype(index)))))
+        self._count = engine.num_bindings
+
+    def profile_shapes(self, tensor: TensorInfo) -> Tuple[Tuple[int, ...], ...]:
+        """(min, opt, max) shapes of an input in optimisation profile 0."""
+        return tuple(tuple(s) for s in self._engine.get_profile_shape(0, tensor.index))
+
+    def bind(self, context, addresses: Dict[str, int]) -> None:
+        """Build the bindings array handed to every enqueue."""
+        by_name = {t.name: t.index for t in self.tensors}
+        self._bindings = [0] * self._count
+        for name, address in addresses.items():
+            self._bindings[by_name[name]] = address
+
+    def set_input_shape(self, context, tensor: TensorInfo, shape: Tuple[int, ...]) -> bool:
+        """Set a dynamic input's shape; False when outside the profile."""
+        return bool(context.set_binding_shape(tensor.index, shape))
+
+    def shape(self, context, tensor: TensorInfo) -> Tuple[int, ...]:
+        """Return a tensor's shape for the input shapes currently set."""
+        return tuple(context.get_binding_shape(tensor.index))
+
+    def enqueue(self, context, stream_handle: int) -> bool:
+        """Queue one inference on the stream."""
+        return bool(context.execute_async_v2(self._bindings, stream_handle))
+
+
+def _volume(shape: Tuple[int, ...]) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _spec(tensor: TensorInfo) -> TensorSpec:
+    return TensorSpec(tensor.name, tuple(d if d >= 0 else None for d in tensor.shape),
+                      tensor.dtype)
+
+
+class TensorRTBackend(DeviceInputBackend):
+    """A deserialised TensorRT engine with its buffers, stream and timing events.
+
+    `infer`/`infer_device` return views of page-locked buffers that stay valid until the next
+    call; copy them to keep results longer.  `last_gpu_times` holds the GPU-side milliseconds of
+    the last batch, measured with CUDA events: 'preprocess' (or 'upload' for `infer`),
+    'inference' and 'download'.
+    """
+
+    name = 'tensorrt'
+
+    def __init__(self, plan: bytes, max_batch: int = 1, api: Optional[TensorRTApi] = None,
+                 log: Optional[logging.Logger] = None, source: str = '<plan>',
+                 precision: str = '', context=None) -> None:
+        """Deserialise `plan` and allocate everything for batches up to `max_batch`.
+
+        Needs an active CUDA context; `context` (a CudaContext) supplies the device facts.
+        """
+        self._log = log or logging.getLogger('trt_perception.tensorrt')
+        self._api = api or _load_api()
+        self._source = source
+        self._precision = precision
+        self._context_engine = None
+        self._engine = None
+        self._runtime = None
+        self._device_buffers: List[object] = []
+        self._stream = None
+        try:
+            import pycuda.driver as cuda
+        except ImportError as exc:
+            raise BackendError('TensorRT backend needs pycuda (%s): pip install pycuda' % exc) \
+                from exc
+        self._cuda = cuda
+        self._device = _DeviceFacts.current(cuda, context)
+        try:
+            self._load(plan, max_batch)
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self, plan: bytes, max_batch: int) -> None:
+        api, cuda = self._api, self._cuda
+        self._runtime = api.module.Runtime(api.logger(self._log))
+        self._engine = self._runtime.deserialize_cuda_engine(plan)
+        if self._engine is None:
+            raise BackendError(
+                '%s %s could not deserialise %s (see the TensorRT error above): an engine only '
+                'loads on the TensorRT version and GPU it was built for; rebuild it here with '
+                '`build_engine --onnx MODEL.onnx --engine %s`, or pass the .onnx model and let '
+                'the engine cache build one' % (api.flavour, api.version, self._source,
+                                                self._source))
+        io = NamedTensorIO(api, self._engine) if api.io_api == 'named' \
+            else BindingsIO(api, self._engine)
+        self._io = io
+        inputs = [t for t in io.tensors if t.is_input]
+        self._output_tensors = [t for t in io.tensors if not t.is_input]
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise BackendError('engine %s has inputs %s; one NCHW image input is expected'
+                               % (self._source, ', '.join(_spec(t).describe() for t in inputs)))
+        image = self._input_tensor = inputs[0]
+        self._dynamic = image.shape[0] < 0
+        if self._dynamic:
+            low, _, high = (shape[0] for shape in io.profile_shapes(image))
+        else:
+            low = high = image.shape[0]
+        if self._dynamic and not low <= max_batch <= high:
+            raise BackendError('engine %s accepts batches of %d..%d, not max_batch=%d; rebuild '
+                               'with --max-batch %d or lower max_batch'
+                               % (self._source, low, high, max_batch, max_batch))
+        if not self._dynamic and max_batch > high:
+            raise BackendError('engine %s has a fixed batch of %d, below max_batch=%d; rebuild '
+                               'from an ONNX model with a dynamic batch axis or lower max_batch'
+                               % (self._source, high, max_batch))
+        # A fixed-batch engine always runs its whole batch; callers see the first images.
+        self._min_batch = low if self._dynamic else 1
+        self._max_batch = max_batch if self._dynamic else high
+        self._slice_outputs = not self._dynamic
+        self._context_engine = self._engine.create_execution_context()
+        self._stream = cuda.Stream()
+        self._events = {name: cuda.Event() for name in ('start', 'ready', 'inferred', 'copied')}
+        self._shapes: Dict[int, List[Tuple[int, ...]]] = {}
+        self._batch = 0
+        self._select_batch(self._max_batch)
+        allocations = {}
+        self._host_outputs: List[np.ndarray] = []
+        for tensor, shape in zip([image] + self._output_tensors,
+                                 [self._input_shape(self._max_batch)] + self._shapes[
+                                     self._max_batch]):
+            if any(d < 0 for d in shape):
+                raise BackendError('output %s of %s has a data-dependent shape %s, which this '
+                                   'backend does not support' % (tensor.name, self._source,
+                                                                 shape))
+            nbytes = max(1, _volume(shape) * tensor.dtype.itemsize)
+            buffer = cuda.mem_alloc(nbytes)
+            self._device_buffers.append(buffer)
+            allocations[tensor.name] = int(buffer)
+            if not tensor.is_input:
+                self._host_outputs.append(cuda.pagelocked_empty(_volume(shape), tensor.dtype))
+        self._input_address = allocations[image.name]
+        self._output_addresses = [allocations[t.name] for t in self._output_tensors]
+        self._staging = cuda.pagelocked_empty(_volume(self._input_shape(self._max_batch)),
+                                              image.dtype)
+        io.bind(self._context_engine, allocations)
+        self._started = False
+        self._last_gpu_times: Dict[str, float] = {}
+        self._log.info('TensorRT: loaded %s on %s (%s), input %s, outputs %s, batch %d..%d',
+                       self._source, self._device.name, api.describe(),
+                       self.input.describe(), ' '.join(o.describe() for o in self.outputs),
+                       self._min_batch, self._max_batch)
+
+    @classmethod
+    def from_model(cls, path: str, cache_dir: Optional[str] = None, precision: str = 'fp16',
+                   max_batch: int = 1, context=None, log: Optional[logging.Logger] = None,
+                   api: Optional[TensorRTApi] = None) -> 'TensorRTBackend':
+        """Load a prebuilt engine file, or the cached/built engine for an ONNX model.
+
+        ONNX models go through the `EngineCache` in `cache_dir` (default
+        `trt_perception.tensorrt.cache.default_cache_dir()`), keyed by the model's sha256, the
+        TensorRT version, the GPU, `precision` and the batch profile 1..`max_batch`.
+        """
+        log = log or logging.getLogger('trt_perception.tensorrt')
+        api = api or _load_api()
+        if path.lower().endswith(ENGINE_EXTENSIONS):
+            if not os.path.isfile(path):
+                raise BackendError('TensorRT engine %r does not exist; build one with '
+                                   '`build_engine --onnx MODEL.onnx --engine %s`' % (path, path))
+            with open(path, 'rb') as f:
+                plan = f.read()
+            return cls(plan, max_batch=max_batch, api=api, log=log, source=path,
+                       precision='as built', context=context)
+        try:
+            import pycuda.driver as cuda
+        except ImportError as exc:
+            raise BackendError('TensorRT backend needs pycuda (%s): pip install pycuda' % exc) \
+                from exc
+        if not os.path.isfile(path):
+            raise BackendError('cannot load or build a TensorRT engine: ONNX model %r does not '
+                               'exist (its sha256 keys the engine cache); pass an existing .onnx '
+                               'model or a prebuilt .engine/.plan' % path)
+        device = _DeviceFacts.current(cuda, context)
+        sha = file_sha256(path)
+        key = EngineKey(
+            model_stem=os.path.splitext(os.path.basename(path))[0], model_sha256=sha,
+            trt_version=api.label, gpu_name=device.name,
+            compute_capability=device.compute_capability, precision=precision,
+            min_batch=1, opt_batch=max_batch, max_batch=max_batch)
+        cache = EngineCache(cache_dir, log)
+
+        def build():
+            try:
+                builder = EngineBuilder(api, log)
+            except TensorRTUnavailable as exc:
+                raise BackendError(str(exc)) from exc
+            result = builder.build(path, BuildOptions(
+                precision=precision, min_batch=1, opt_batch=max_batch, max_batch=max_batch))
+            return result.plan, result.details()
+
+        entry = cache.load_or_build(key, path, build)
+        return cls(entry.plan, max_batch=max_batch, api=api, log=log, source=entry.plan_path,
+                   precision=str(entry.metadata.get('built_precision', precision)),
+                   context=context)
+
+    @property
+    def input(self) -> TensorSpec:
+        """The engine's image input (batch None when dynamic)."""
+        return _spec(self._input_tensor)
+
+    @property
+    def outputs(self) -> List[TensorSpec]:
+        """The engine's outputs, in engine order."""
+        return [_spec(t) for t in self._output_tensors]
+
+    @property
+    def max_batch(self) -> int:
+        """Largest batch the buffers were allocated for."""
+        return self._max_batch
+
+    @property
+    def stream(self):
+        """The pycuda Stream every copy and inference is queued on."""
+        return self._stream
+
+    @property
+    def last_gpu_times(self) -> Dict[str, float]:
+        """GPU milliseconds of the last batch by stage, from CUDA events."""
+        return dict(self._last_gpu_times)
+
+    def device_input(self, batch_size: int) -> int:
+        """Device address of the input buffer, shaped for `batch_size` images.
+
+        Marks the start of GPU preprocessing on `stream`, so call it before queuing the
+        preprocessing work.
+        """
+        self._select_batch(batch_size)
+        self._events['start'].record(self._stream)
+        self._started = True
+        return self._input_address
+
+    def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
+        """Run on what the preprocessor queued into `device_input(batch_size)`."""
+        if not self._started:
+            raise BackendError('infer_device(%d) without device_input(%d) first: get the input '
+                               'address, queue preprocessing on backend.stream, then infer'
+                               % (batch_size, batch_size))
+        self._select_batch(batch_size)
+        return self._run(batch_size, 'preprocess')
+
+    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+        """Copy a host NCHW batch in through the page-locked staging buffer and run it."""
+        image = self._input_tensor
+        if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
+                or batch.dtype != image.dtype:
+            raise BackendError('batch %s:%s does not match input %s'
+                               % (batch.shape, batch.dtype, self.input.describe()))
+        count = batch.shape[0]
+        self._select_batch(count)
+        staging = self._staging[:batch.size].reshape(batch.shape)
+        np.copyto(staging, batch)
+        self._events['start'].record(self._stream)
+        self._cuda.memcpy_htod_async(self._input_address, staging, self._stream)
+        return self._run(count, 'upload')
+
+    def _input_shape(self, batch_size: int) -> Tuple[int, ...]:
+        return (batch_size,) + tuple(self._input_tensor.shape[1:])
+
+    def _select_batch(self, batch_size: int) -> None:
+        """Set the engine's input shape when the batch changes; no-op otherwise."""
+        if batch_size == self._batch:
+            return
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or not self._min_batch <= batch_size <= self._max_batch:
+            raise BackendError('batch of %r is outside %d..%d that engine %s was loaded for'
+                               % (batch_size, self._min_batch, self._max_batch, self._source))
+        shapes = self._shapes.get(batch_size)
+        if self._dynamic:
+            if not self._io.set_input_shape(self._context_engine, self._input_tensor,
+                                            self._input_shape(batch_size)):
+                raise BackendError('TensorRT rejected input shape %s for %s'
+                                   % (self._input_shape(batch_size), self._source))
+            if shapes is None:
+                shapes = [self._io.shape(self._context_engine, t) for t in self._output_tensors]
+        elif shapes is None:
+            shapes = [tuple(t.shape) for t in self._output_tensors]
+        self._shapes[batch_size] = shapes
+        self._batch = batch_size
+
+    def _run(self, batch_size: int, first_stage: str) -> Dict[str, np.ndarray]:
+        cuda, stream, events = self._cuda, self._stream, self._events
+        self._started = False
+        events['ready'].record(stream)
+        if not self._io.enqueue(self._context_engine, stream.handle):
+            raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
+                               'TensorRT error above)' % (self._source, batch_size))
+        events['inferred'].record(stream)
+        results = {}
+        for tensor, address, host, shape in zip(self._output_tensors, self._output_addresses,
+                                                self._host_outputs, self._shapes[batch_size]):
+            view = host[:_volume(shape)].reshape(shape)
+            cuda.memcpy_dtoh_async(view, address, stream)
+            results[tensor.name] = view[:batch_size] if self._slice_outputs else view
+        events['copied'].record(stream)
+        events['copied'].synchronize()
+        self._last_gpu_times = {
+            first_stage: events['start'].time_till(events['ready']),
+            'inference': events['ready'].time_till(events['inferred']),
+            'download': events['inferred'].time_till(events['copied']),
+        }
+        return results
+
+    def describe(self) -> Dict[str, str]:
+        """Backend facts plus TensorRT version, precision, engine and device."""
+        info = super().describe()
+        info.update({
+            'model': self._source,
+            'runtime_version': self._api.describe(),
+            'precision': self._precision or 'unknown',
+            'device': '%s (sm %s)' % (self._device.name, self._device.compute_capability),
+            'batch_range': '%d..%d' % (self._min_batch, self._max_batch),
+        })
+        return info
+
+    def close(self) -> None:
+        """Release context, engine, runtime, then buffers and stream; safe to repeat."""
+        self._context_engine = None
+        self._engine = None
+        self._runtime = None
+        for buffer in self._device_buffers:
+            buffer.free()
+        self._device_buffers = []
+        self._host_outputs = []
+        self._staging = None
+        self._events = {}
+        self._stream = None
+
+
+@dataclass(frozen=True)
+class _DeviceFacts:
+    """Name and compute capability ('8.7') of the GPU the engine runs on."""
+
+    name: str
+    compute_capability: str
+
+    @classmethod
+    def current(cls, cuda, context=None) -> '_DeviceFacts':
+        """From the CudaContext when given, else from the active pycuda context."""
+        if context is not None:
+            return cls(context.name, '%d.%d' % tuple(context.compute_capability))
+        try:
+            device = cuda.Context.get_device()
+        except cuda.Error as exc:
+            raise BackendError('no active CUDA context (%s); create a '
+                               'trt_perception.gpu.context.CudaContext and call the backend '
+                               'inside `with context.activated():`' % exc) from exc
+        return cls(device.name(), '%d.%d' % device.compute_capability())
+
+
+def _load_api() -> TensorRTApi:
+    try:
+        return TensorRTApi.load()
+    except TensorRTUnavailable as exc:
+        raise BackendError(str(exc)) from exc
