@@ -132,3 +132,12 @@ def test_bad_box_shape_is_rejected_and_letterbox_is_frozen():
         box.to_network(1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         box.pad_left = 3
+
+
+def test_stretch_fills_input_and_maps_boxes_back_per_axis(rng):
+    box = Letterbox.stretch(451, 300, 300, 300)
+    assert (box.resized_width, box.resized_height, box.pad_left, box.pad_top) == (300, 300, 0, 0)
+    assert box.sample_scale_x == pytest.approx(451 / 300)
+    src = np.array([[10.0, 20.0, 400.0, 290.0]])
+    np.testing.assert_allclose(box.to_source(box.to_network(src)), src, atol=1e-9)
+    np.testing.assert_allclose(box.to_network(src)[0, 0::2], src[0, 0::2] * 300 / 451)

@@ -39,6 +39,8 @@ CY, CVR, CVG, CUG, CUB, SHIFT = 1220542, 1673527, -852492, -409993, 2116026, 20
 
 SPECS = {
     'rgb-float32': dict(channel_order='rgb'),
+    'rgb-float32-stretch': dict(channel_order='rgb', resize='stretch', mean=(0.5,) * 3,
+                                std=(0.5,) * 3),
     'bgr-float16-imagenet': dict(channel_order='bgr', dtype='float16',
                                  mean=(0.406, 0.456, 0.485), std=(0.225, 0.224, 0.229)),
     'rgb-float16-pad0': dict(channel_order='rgb', dtype='float16', pad_value=0),
@@ -102,10 +104,18 @@ def bilinear(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
+def geometry(width: int, height: int, spec: PreprocessSpec) -> Letterbox:
+    """Letterbox, or for 'stretch' the whole input with no padding."""
+    if spec.resize == 'stretch':
+        return Letterbox(width, height, spec.width, spec.height, spec.width, spec.height, 0, 0,
+                         min(spec.width / width, spec.height / height))
+    return Letterbox.fit(width, height, spec.width, spec.height)
+
+
 def reference(rgb: np.ndarray, spec: PreprocessSpec) -> np.ndarray:
     """Letterboxed, normalised (3, height, width) float64 from float64 RGB pixels."""
     pixels = rgb if spec.channel_order == 'rgb' else rgb[..., ::-1]
-    box = Letterbox.fit(rgb.shape[1], rgb.shape[0], spec.width, spec.height)
+    box = geometry(rgb.shape[1], rgb.shape[0], spec)
     canvas = np.full((spec.height, spec.width, 3), float(spec.pad_value))
     canvas[box.pad_top:box.pad_top + box.resized_height,
            box.pad_left:box.pad_left + box.resized_width] = bilinear(
@@ -202,7 +212,7 @@ def test_matches_reference(rng, encoding, spec_name):
             slot = int(rng.integers(3))
             batch[...] = -7.0
             box = pre.run(image, batch, slot)
-            assert box == Letterbox.fit(width, height, spec.width, spec.height)
+            assert box == geometry(width, height, spec)
             expected = reference(decode(image.data, width, height, encoding), spec)
             what = '%s %dx%d step %d -> %s slot %d' % (
                 encoding, width, height, image.step, spec, slot)

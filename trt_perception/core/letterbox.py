@@ -61,6 +61,17 @@ class Letterbox:
         return cls(src_width, src_height, dst_width, dst_height, resized_width,
                    resized_height, pad_left, pad_top, float(ratio))
 
+    @classmethod
+    def stretch(cls, src_width: int, src_height: int, dst_width: int,
+                dst_height: int) -> 'Letterbox':
+        """Fill the whole input, scaling each axis on its own (models trained that way)."""
+        src_width = _check_size('src_width', src_width)
+        src_height = _check_size('src_height', src_height)
+        dst_width = _check_size('dst_width', dst_width)
+        dst_height = _check_size('dst_height', dst_height)
+        return cls(src_width, src_height, dst_width, dst_height, dst_width, dst_height, 0, 0,
+                   float(min(dst_width / src_width, dst_height / src_height)))
+
     @property
     def pad_right(self) -> int:
         """Padding columns after the resized frame."""

@@ -26,6 +26,7 @@ from trt_perception.core.letterbox import Letterbox
 
 CHANNEL_ORDERS = ('rgb', 'bgr')
 DTYPES = ('float32', 'float16')
+RESIZE_MODES = ('letterbox', 'stretch')
 
 _CV_DEPTHS = {'float32': cv2.CV_32F, 'float16': cv2.CV_16F}
 # Frames of a few distinct sizes are normal (several cameras per worker); anything beyond
@@ -65,6 +66,9 @@ class PreprocessSpec:
     mean: Tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: Tuple[float, float, float] = (1.0, 1.0, 1.0)
     dtype: str = 'float32'
+    resize: str = 'letterbox'
+    """'letterbox' keeps the aspect ratio and pads; 'stretch' fills the input, as some models
+    (the TensorFlow SSDs) were trained."""
 
     def __post_init__(self) -> None:
         """Validate every field, naming the bad value; store mean and std as float tuples."""
@@ -90,6 +94,9 @@ class PreprocessSpec:
         if self.dtype not in DTYPES:
             raise ValueError('dtype must be one of %s, got %r'
                              % (', '.join(DTYPES), self.dtype))
+        if self.resize not in RESIZE_MODES:
+            raise ValueError('resize must be one of %s, got %r'
+                             % (', '.join(RESIZE_MODES), self.resize))
         object.__setattr__(self, 'mean', mean)
         object.__setattr__(self, 'std', std)
 
@@ -130,7 +137,8 @@ class Preprocessor(abc.ABC):
         if box is None:
             if len(self._letterboxes) >= _CACHE_ENTRIES:
                 self._letterboxes.clear()
-            box = Letterbox.fit(width, height, self.spec.width, self.spec.height)
+            fit = Letterbox.stretch if self.spec.resize == 'stretch' else Letterbox.fit
+            box = fit(width, height, self.spec.width, self.spec.height)
             self._letterboxes[key] = box
         return box
 

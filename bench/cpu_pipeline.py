@@ -1,0 +1,153 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""CPU benchmark: our preprocessing, NMS and full pipeline against peers, in one run.
+
+    .venv/bin/python bench/cpu_pipeline.py [--model models/X.onnx] [--repeat 50]
+
+Peers: a cv2.dnn.blobFromImage-based letterbox, cv2.dnn.NMSBoxesBatched, and the
+ultralytics pipeline running the same ONNX file (skipped, and said so, when ultralytics is
+not installed).  Prints a markdown table of medians and ratios and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Callable, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+from trt_perception.core.decoders import DetectionParams
+from trt_perception.core.image import RawImage
+from trt_perception.core.letterbox import Letterbox
+from trt_perception.core.models import find_model
+from trt_perception.core.nms import batched_nms
+from trt_perception.core.pipeline import PipelineConfig, create_pipeline
+from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
+
+
+def median_ms(fn: Callable[[], object], repeat: int, warmup: int = 3) -> float:
+    """Median wall-clock milliseconds of `fn` over `repeat` calls after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def blob_letterbox(frame: np.ndarray, size: int) -> np.ndarray:
+    """Letterbox the usual OpenCV way: resize, copyMakeBorder, blobFromImage (RGB, /255)."""
+    box = Letterbox.fit(frame.shape[1], frame.shape[0], size, size)
+    resized = cv2.resize(frame, (box.resized_width, box.resized_height),
+                         interpolation=cv2.INTER_LINEAR)
+    padded = cv2.copyMakeBorder(
+        resized, box.pad_top, size - box.resized_height - box.pad_top, box.pad_left,
+        size - box.resized_width - box.pad_left, cv2.BORDER_CONSTANT, value=(114, 114, 114))
+    return cv2.dnn.blobFromImage(padded, 1 / 255.0, swapRB=True)
+
+
+def sample_frames() -> List[Tuple[str, np.ndarray]]:
+    """Real photos from scikit-image plus synthetic camera-sized frames."""
+    from skimage import data
+    rng = np.random.default_rng(0)
+    frames = [('astronaut 512x512', cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)),
+              ('coffee 600x400', cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))]
+    for w, h in ((1280, 720), (1920, 1080)):
+        base = cv2.resize(frames[0][1], (w, h))
+        noise = rng.integers(0, 20, (h, w, 3), dtype=np.uint8)
+        frames.append(('synthetic %dx%d' % (w, h), cv2.add(base, noise)))
+    return frames
+
+
+def random_boxes(rng, n: int, classes: int):
+    """N random xyxy boxes in a 640 image, clustered so NMS has work to do."""
+    centres = rng.uniform(0, 640, (max(1, n // 20), 2))
+    c = centres[rng.integers(0, len(centres), n)] + rng.normal(0, 8, (n, 2))
+    wh = rng.uniform(10, 120, (n, 2))
+    boxes = np.concatenate([c - wh / 2, c + wh / 2], axis=1)
+    return boxes, rng.uniform(0.25, 1.0, n), rng.integers(0, classes, n)
+
+
+def ultralytics_runner(model_path: str) -> Tuple[Optional[Callable], str]:
+    """Return a callable running ultralytics on one frame, or None and why not."""
+    try:
+        from ultralytics import YOLO
+    except Exception as exc:  # ultralytics is optional: report and go on
+        return None, 'ultralytics not importable (%s)' % exc
+    import ultralytics
+    model = YOLO(model_path, task='detect')
+
+    def run(frame):
+        return model.predict(frame, imgsz=640, conf=0.25, iou=0.45, verbose=False)
+    return run, 'ultralytics %s' % ultralytics.__version__
+
+
+def machine() -> str:
+    """CPU model and core count of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    cpu = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return '%s, %d cores visible, Python %s, OpenCV %s, numpy %s' % (
+        cpu, os.cpu_count() or 0, platform.python_version(), cv2.__version__, np.__version__)
+
+
+def main(argv=None) -> int:
+    """Run every comparison and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model', default='', help='ONNX model (default: bundled detector)')
+    parser.add_argument('--repeat', type=int, default=30)
+    args = parser.parse_args(argv)
+    card = find_model(args.model)
+    rows = []
+    spec = PreprocessSpec(width=640, height=640, channel_order='rgb')
+    ours = CpuPreprocessor(spec)
+    batch = ours.allocate_batch(1)
+    frames = sample_frames()
+    for name, frame in frames:
+        image = RawImage.from_array(frame, 'bgr8')
+        a = median_ms(lambda: ours.run(image, batch, 0), args.repeat)
+        b = median_ms(lambda: blob_letterbox(frame, 640), args.repeat)
+        rows.append(('preprocess ' + name, a, 'cv2 blobFromImage letterbox', b))
+    rng = np.random.default_rng(1)
+    for n in (1000, 5000):
+        boxes, scores, classes = random_boxes(rng, n, 80)
+        xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], 1).tolist()
+        s, c = scores.tolist(), classes.tolist()
+        a = median_ms(lambda: batched_nms(boxes, scores, classes, 0.45), args.repeat)
+        b = median_ms(lambda: cv2.dnn.NMSBoxesBatched(xywh, s, c, 0.0, 0.45), args.repeat)
+        rows.append(('NMS %d boxes, 80 classes' % n, a, 'cv2.dnn.NMSBoxesBatched', b))
+    peer, peer_name = ultralytics_runner(card.path)
+    config = PipelineConfig(model=card.path, backend='onnxruntime', preprocess='cpu',
+                            params=DetectionParams(conf_threshold=0.25, iou_threshold=0.45))
+    with create_pipeline(config) as pipeline:
+        for name, frame in frames:
+            image = RawImage.from_array(frame, 'bgr8')
+            a = median_ms(lambda: pipeline.detect([image]), args.repeat)
+            b = median_ms(lambda: peer(frame), args.repeat) if peer else float('nan')
+            rows.append(('full pipeline ' + name, a, peer_name, b))
+    print('Machine: %s' % machine())
+    print('Model: %s (%s)' % (os.path.basename(card.path), card.name))
+    print()
+    print('| what | ours (ms) | peer | peer (ms) | peer / ours |')
+    print('| --- | ---: | --- | ---: | ---: |')
+    for what, a, peer_label, b in rows:
+        print('| %s | %.2f | %s | %.2f | %.2fx |' % (what, a, peer_label, b, b / a))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,77 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The offline runner as users run it: `python -m trt_perception.detect`."""
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import pytest
+from skimage import data
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args):
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    return subprocess.run([sys.executable, '-m', 'trt_perception.detect'] + list(args),
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('photos')
+    paths = {}
+    for name in ('astronaut', 'chelsea'):
+        paths[name] = str(folder / (name + '.png'))
+        cv2.imwrite(paths[name], cv2.cvtColor(getattr(data, name)(), cv2.COLOR_RGB2BGR))
+    broken = folder / 'broken.jpg'
+    broken.write_bytes(b'\xff\xd8 this is not a JPEG')
+    paths['broken'] = str(broken)
+    return paths
+
+
+def test_json_output_and_bad_inputs(photos, tmp_path):
+    missing = str(tmp_path / 'missing.png')
+    result = run(photos['astronaut'], missing, photos['broken'], photos['chelsea'], '--json',
+                 '--backend', 'onnxruntime', '--conf', '0.3', '--save-dir', str(tmp_path))
+    assert result.returncode == 1, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r['image'] for r in records] == [photos['astronaut'], photos['chelsea']]
+    person = records[0]
+    assert (person['width'], person['height']) == (512, 512)
+    assert set(person['timing_ms']) == {'preprocess', 'inference', 'postprocess'}
+    labels = {d['label'] for d in person['detections']}
+    assert 'person' in labels
+    for det in person['detections']:
+        assert set(det) == {'label', 'class_id', 'score', 'box'}
+        assert det['score'] >= 0.3
+        x1, y1, x2, y2 = det['box']
+        assert 0 <= x1 < x2 <= 512 and 0 <= y1 < y2 <= 512
+    assert 'cat' in {d['label'] for d in records[1]['detections']}
+    assert missing in result.stderr and 'no such file' in result.stderr
+    assert photos['broken'] in result.stderr and 'cannot decode' in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ['astronaut.jpg', 'chelsea.jpg']
+
+
+def test_text_output_and_video_frames(photos, tmp_path):
+    video = str(tmp_path / 'clip.avi')
+    frame = cv2.imread(photos['chelsea'])
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             (frame.shape[1], frame.shape[0]))
+    for _ in range(3):
+        writer.write(frame)
+    writer.release()
+    result = run(video, '--backend', 'onnxruntime')
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if not line.startswith(' ')]
+    assert [line.split()[0] for line in lines] == ['%s#%d' % (video, i) for i in range(3)]
+    assert 'cat' in result.stdout
+
+
+def test_unknown_model_exits_with_a_message(photos):
+    result = run(photos['chelsea'], '--model', 'no_such_model')
+    assert result.returncode == 2
+    assert 'no_such_model' in result.stderr

@@ -1,0 +1,163 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The CPU pipeline on the real bundled detector and real photos."""
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from trt_perception.core.backend import BackendError
+from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
+from trt_perception.core.image import RawImage
+from trt_perception.core.models import find_model
+from trt_perception.core.pipeline import PipelineConfig, create_pipeline
+
+
+def bgr(photo):
+    return cv2.cvtColor(getattr(data, photo)(), cv2.COLOR_RGB2BGR)
+
+
+@pytest.fixture(scope='module')
+def pipeline():
+    with create_pipeline(PipelineConfig(backend='onnxruntime', max_batch=2)) as pipe:
+        yield pipe
+
+
+def best(detections, label):
+    found = [d for d in detections if d.label == label]
+    assert found, 'no %s in %s' % (label, detections)
+    return max(found, key=lambda d: d.score)
+
+
+def iou(a, b):
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area
+
+
+# Boxes drawn by hand around the subject of each scikit-image photo (x1, y1, x2, y2),
+# checked by eye on the photos, independent of any model.
+EXPECTED = {
+    'astronaut': ('person', (15, 12, 365, 512)),
+    'chelsea': ('cat', (0, 0, 420, 300)),
+    'coffee': ('cup', (170, 12, 415, 300)),
+}
+
+
+@pytest.mark.parametrize('photo', sorted(EXPECTED))
+def test_finds_the_subject_of_real_photos(pipeline, photo):
+    frame = bgr(photo)
+    result = pipeline.detect([RawImage.from_array(frame, 'bgr8')])
+    label, box = EXPECTED[photo]
+    found = best(result.detections[0], label)
+    assert found.score > 0.5
+    assert iou(found.box, box) > 0.6, found
+    for det in result.detections[0]:
+        assert 0 <= det.x1 < det.x2 <= frame.shape[1]
+        assert 0 <= det.y1 < det.y2 <= frame.shape[0]
+    assert min(result.timing.as_dict().values()) >= 0
+
+
+@pytest.mark.parametrize('encoding,convert', [
+    ('rgb8', cv2.COLOR_BGR2RGB), ('bgra8', cv2.COLOR_BGR2BGRA), ('mono8', cv2.COLOR_BGR2GRAY)])
+def test_every_encoding_finds_the_person(pipeline, encoding, convert):
+    frame = cv2.cvtColor(bgr('astronaut'), convert)
+    result = pipeline.detect([RawImage.from_array(frame, encoding)])
+    assert iou(best(result.detections[0], 'person').box, EXPECTED['astronaut'][1]) > 0.6
+
+
+def test_yuv422_camera_frame_finds_the_person(pipeline):
+    frame = bgr('astronaut')
+    yuv = cv2.cvtColor(frame, cv2.COLOR_BGR2YUV)
+    uyvy = np.empty((frame.shape[0], frame.shape[1] * 2), np.uint8)
+    uyvy[:, 1::2] = yuv[:, :, 0]
+    uyvy[:, 0::4] = yuv[:, 0::2, 1]
+    uyvy[:, 2::4] = yuv[:, 0::2, 2]
+    image = RawImage.from_buffer(uyvy, frame.shape[1], frame.shape[0], uyvy.shape[1], 'yuv422')
+    result = pipeline.detect([image])
+    assert best(result.detections[0], 'person').score > 0.3
+
+
+def test_batch_of_two_equals_two_single_runs(pipeline):
+    frames = [RawImage.from_array(bgr(p), 'bgr8') for p in ('chelsea', 'coffee')]
+    batched = pipeline.detect(frames)
+    for frame, dets in zip(frames, batched.detections):
+        single = pipeline.detect([frame]).detections[0]
+        assert [(d.label, round(d.score, 4)) for d in dets] == \
+            [(d.label, round(d.score, 4)) for d in single]
+        np.testing.assert_allclose([d.box for d in dets], [d.box for d in single], atol=1e-3)
+
+
+def test_too_many_frames_is_refused(pipeline):
+    frame = RawImage.from_array(bgr('chelsea'), 'bgr8')
+    with pytest.raises(ValueError, match='1..2 images'):
+        pipeline.detect([frame] * 3)
+
+
+def test_params_update_changes_output_and_rejects_bad_values(pipeline):
+    frame = RawImage.from_array(bgr('coffee'), 'bgr8')
+    before = pipeline.detect([frame]).detections[0]
+    original = pipeline.params
+    try:
+        pipeline.update_params(conf_threshold=0.9)
+        strict = pipeline.detect([frame]).detections[0]
+        assert 0 < len(strict) < len(before)
+        assert all(d.score >= 0.9 for d in strict)
+        with pytest.raises(ValueError, match='conf_threshold'):
+            pipeline.update_params(conf_threshold=1.5)
+        assert pipeline.params.conf_threshold == 0.9
+        cup = best(before, 'cup').class_id
+        pipeline.update_params(conf_threshold=0.25, classes={cup})
+        assert {d.label for d in pipeline.detect([frame]).detections[0]} == {'cup'}
+    finally:
+        pipeline.update_params(**{f: getattr(original, f)
+                                  for f in ('conf_threshold', 'classes')})
+
+
+def test_auto_falls_back_to_onnxruntime_and_says_why():
+    try:
+        import tensorrt  # noqa: F401
+        pytest.skip('TensorRT is importable here; the fallback cannot be observed')
+    except ImportError:
+        pass
+    with create_pipeline(PipelineConfig(backend='auto')) as pipe:
+        info = pipe.describe()
+    assert info['backend'] == 'onnxruntime'
+    assert 'TensorRT' in info['fallback'] or 'tensorrt' in info['fallback']
+    assert info['preprocess'] == 'host'
+
+
+def test_forced_tensorrt_without_tensorrt_fails_clearly():
+    try:
+        import tensorrt  # noqa: F401
+        pytest.skip('TensorRT is importable here')
+    except ImportError:
+        pass
+    with pytest.raises((BackendError, RuntimeError, ImportError)) as info:
+        create_pipeline(PipelineConfig(backend='tensorrt'))
+    assert 'TensorRT' in str(info.value) or 'tensorrt' in str(info.value) \
+        or 'CUDA' in str(info.value) or 'pycuda' in str(info.value)
+
+
+def test_bad_config_values_are_named():
+    with pytest.raises(ValueError, match='backend'):
+        PipelineConfig(backend='tensorflow')
+    with pytest.raises(ValueError, match='max_batch'):
+        PipelineConfig(max_batch=0)
+
+
+def test_yolov8_random_architecture_runs_for_benchmarks():
+    try:
+        card = find_model('yolov8n-random')
+    except FileNotFoundError:
+        pytest.skip('yolov8n-random is built only when torch is installed (scripts/setup.sh)')
+    config = PipelineConfig(model=card.path, backend='onnxruntime',
+                            params=DetectionParams(conf_threshold=0.01))
+    with create_pipeline(config) as pipe:
+        assert isinstance(pipe.decoder, YoloV8Decoder)
+        assert pipe.backend.outputs[0].shape[1:] == (84, 8400)
+        result = pipe.detect([RawImage.from_array(bgr('astronaut'), 'bgr8')])
+    assert len(result.detections) == 1

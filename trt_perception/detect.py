@@ -1,0 +1,166 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Offline runner: detect objects in image files or videos without ROS.
+
+    python -m trt_perception.detect photo.jpg clip.mp4 --json
+
+prints detections (boxes in original pixels) and per-stage timing for every image or video
+frame.  A path that cannot be read is reported and skipped; the exit status is 1 if any was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from trt_perception.core.decoders import DetectionParams
+from trt_perception.core.image import RawImage
+from trt_perception.core.pipeline import (
+    BACKENDS, PRECISIONS, PREPROCESSORS, BatchResult, PipelineConfig, create_pipeline)
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg')
+
+
+class UnreadableInput(Exception):
+    """A path that is missing or that OpenCV cannot decode."""
+
+
+def _frames(path: str) -> Iterator[Tuple[str, np.ndarray]]:
+    """Yield (name, bgr frame) for an image file or every frame of a video file."""
+    if not os.path.isfile(path):
+        raise UnreadableInput('%s: no such file' % path)
+    if path.lower().endswith(VIDEO_EXTENSIONS):
+        capture = cv2.VideoCapture(path)
+        if not capture.isOpened():
+            raise UnreadableInput('%s: OpenCV cannot open this video' % path)
+        try:
+            index = 0
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                yield '%s#%d' % (path, index), frame
+                index += 1
+            if index == 0:
+                raise UnreadableInput('%s: video holds no decodable frame' % path)
+        finally:
+            capture.release()
+        return
+    frame = cv2.imread(path, cv2.IMREAD_COLOR)
+    if frame is None:
+        raise UnreadableInput('%s: OpenCV cannot decode this image' % path)
+    yield path, frame
+
+
+def _record(name: str, frame: np.ndarray, result: BatchResult) -> dict:
+    return {
+        'image': name,
+        'width': int(frame.shape[1]),
+        'height': int(frame.shape[0]),
+        'detections': [d.to_dict() for d in result.detections[0]],
+        'timing_ms': {k: round(v, 3) for k, v in result.timing.as_dict().items()},
+    }
+
+
+def _print_text(record: dict, out) -> None:
+    timing = record['timing_ms']
+    out.write('%s  %dx%d  %d detections  (preprocess %.1f ms, inference %.1f ms, '
+              'postprocess %.1f ms)\n' % (
+                  record['image'], record['width'], record['height'],
+                  len(record['detections']), timing['preprocess'], timing['inference'],
+                  timing['postprocess']))
+    for det in record['detections']:
+        out.write('  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n'
+                  % ((det['label'], det['score']) + tuple(det['box'])))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line interface of the offline runner."""
+    parser = argparse.ArgumentParser(
+        prog='trt_perception.detect', description=__doc__.split('\n\n')[0])
+    parser.add_argument('inputs', nargs='+', metavar='IMAGE',
+                        help='image files or videos (%s)' % ', '.join(VIDEO_EXTENSIONS))
+    parser.add_argument('--model', default='',
+                        help='.onnx model, TensorRT .engine/.plan, or bundled model name '
+                             '(default: the bundled demo detector)')
+    parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                        help='auto: TensorRT when it and a GPU are present, else ONNX Runtime')
+    parser.add_argument('--preprocess', choices=PREPROCESSORS, default='auto')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp16',
+                        help='precision of a TensorRT engine built from ONNX')
+    parser.add_argument('--engine-cache', default='', metavar='DIR',
+                        help='where built TensorRT engines are kept')
+    parser.add_argument('--decoder', default='auto',
+                        choices=('auto', 'yolov8', 'yolov5', 'efficient_nms'))
+    parser.add_argument('--labels', default='', help='label file, one class name per line')
+    parser.add_argument('--conf', type=float, default=DetectionParams().conf_threshold,
+                        help='confidence threshold')
+    parser.add_argument('--iou', type=float, default=DetectionParams().iou_threshold,
+                        help='NMS IoU threshold')
+    parser.add_argument('--max-det', type=int, default=DetectionParams().max_detections)
+    parser.add_argument('--classes', type=int, nargs='*', default=None,
+                        help='keep only these class ids')
+    parser.add_argument('--json', action='store_true',
+                        help='print one JSON object per image (one per line)')
+    parser.add_argument('--save-dir', default='',
+                        help='write annotated images (or video frames) here')
+    parser.add_argument('-v', '--verbose', action='store_true')
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the detector on every input; return 0, or 1 if any input could not be read."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format='%(levelname)s %(name)s: %(message)s', stream=sys.stderr)
+    try:
+        params = DetectionParams(
+            conf_threshold=args.conf, iou_threshold=args.iou, max_detections=args.max_det,
+            classes=frozenset(args.classes) if args.classes else None)
+        config = PipelineConfig(
+            model=args.model, backend=args.backend, preprocess=args.preprocess,
+            decoder=args.decoder, labels=args.labels, precision=args.precision,
+            engine_cache_dir=args.engine_cache, params=params)
+        pipeline = create_pipeline(config)
+    except Exception as exc:  # any set-up failure ends the run with its own message
+        sys.stderr.write('error: %s\n' % exc)
+        return 2
+    annotator = None
+    if args.save_dir:
+        from trt_perception.core.annotate import Annotator
+        os.makedirs(args.save_dir, exist_ok=True)
+        annotator = Annotator()
+    failures: List[str] = []
+    with pipeline:
+        for path in args.inputs:
+            try:
+                for name, frame in _frames(path):
+                    result = pipeline.detect([RawImage.from_array(frame, 'bgr8')])
+                    record = _record(name, frame, result)
+                    if args.json:
+                        sys.stdout.write(json.dumps(record) + '\n')
+                    else:
+                        _print_text(record, sys.stdout)
+                    sys.stdout.flush()
+                    if annotator is not None:
+                        stem = os.path.splitext(os.path.basename(name).replace('#', '_'))[0]
+                        cv2.imwrite(os.path.join(args.save_dir, stem + '.jpg'),
+                                    annotator.draw(frame.copy(), result.detections[0]))
+            except UnreadableInput as exc:
+                failures.append(str(exc))
+                sys.stderr.write('error: %s\n' % exc)
+    if failures:
+        sys.stderr.write('%d of %d inputs could not be read\n' % (len(failures), len(args.inputs)))
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
