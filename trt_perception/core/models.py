@@ -54,7 +54,8 @@ def _share_dir() -> str:
         return os.path.join(sys.prefix, 'share', PACKAGE)
     try:
         return get_package_share_directory(PACKAGE)
-    except PackageNotFoundError:
+    except (PackageNotFoundError, OSError):
+        # OSError: AMENT_PREFIX_PATH is unset, as in a plain virtualenv.
         return os.path.join(sys.prefix, 'share', PACKAGE)
 
 
