@@ -1,0 +1,49 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Build script for the trt_perception ament_python package (colcon, pip)."""
+
+from glob import glob
+import os
+from xml.etree import ElementTree
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'trt_perception'
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _files(pattern):
+    """Return the files (no folders) matching a glob pattern relative to this directory."""
+    return sorted(path for path in glob(pattern) if os.path.isfile(path))
+
+
+# package.xml is the one source of the version: colcon and rosdep read it too.
+VERSION = ElementTree.parse(os.path.join(HERE, 'package.xml')).getroot().findtext('version')
+
+setup(
+    name=PACKAGE,
+    version=VERSION,
+    packages=find_packages(exclude=['test', 'test.*']),
+    package_data={PACKAGE: ['gpu/*.cu']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
+        ('share/' + PACKAGE, ['package.xml']),
+        ('share/' + PACKAGE + '/launch', _files('launch/*.py')),
+        ('share/' + PACKAGE + '/config', _files('config/*')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=False,
+    maintainer='trt_perception Authors',
+    maintainer_email='maintainers@trt-perception.dev',
+    description='Camera object detection for ROS 2 with ONNX Runtime and TensorRT.',
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+            'detector_node = trt_perception.ros.detector_node:main',
+            'image_source = trt_perception.ros.image_source:main',
+            'detect = trt_perception.detect:main',
+            'build_engine = trt_perception.tensorrt.build_engine:main',
+            'detection_listener = trt_perception.ros.detection_listener:main',
+        ],
+    },
+)

@@ -1,0 +1,38 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Session-wide test setup: the gpu marker, the import path, and an isolated DDS domain."""
+
+import os
+import random
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Tests import the source tree, not a copy installed in the environment.
+if sys.path[0] != REPO_ROOT:
+    sys.path.insert(0, REPO_ROOT)
+
+# Set before any test creates a DDS participant. A random domain keeps this session from
+# talking to other DDS participants on the machine (another test run, a robot's nodes).
+# Valid ROS domain ids on Linux are 0-101; 0 is everyone's default, so it is never drawn.
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 101)))
+# Discovery stays on the loopback interface: without this Fast DDS also multicasts to
+# 239.255.0.1 on every network interface.
+os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+# Fast DDS' default transports drop large images (1080p bgr8) under best-effort QoS;
+# LARGE_DATA (shared memory + TCP, UDP only for discovery) delivers them.
+os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+
+
+def pytest_configure(config):
+    """Register the project's markers."""
+    config.addinivalue_line(
+        'markers', 'gpu: needs a CUDA device and pycuda; skipped with the reason when absent')
+
+
+def pytest_report_header(config):
+    """Show the DDS settings the session runs with."""
+    return 'dds: ' + ', '.join(
+        '%s=%s' % (name, os.environ[name])
+        for name in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE',
+                     'FASTDDS_BUILTIN_TRANSPORTS'))

@@ -1,0 +1,98 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Lint: ruff with ruff.toml, the licence header, and Python 3.8 syntax on every source file."""
+
+import ast
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCE_DIRS = ('trt_perception', 'test', 'launch', 'scripts', 'bench')
+HEADER = ('# Copyright 2026 The trt_perception Authors\n',
+          '# SPDX-License-Identifier: Apache-2.0\n')
+
+
+def _python_files():
+    files = [os.path.join(REPO_ROOT, 'setup.py')]
+    for folder in SOURCE_DIRS:
+        files += glob.glob(os.path.join(REPO_ROOT, folder, '**', '*.py'), recursive=True)
+    return sorted(files)
+
+
+def _relative(paths):
+    return [os.path.relpath(path, REPO_ROOT) for path in paths]
+
+
+def test_ruff():
+    existing = [path for path in ('setup.py',) + SOURCE_DIRS
+                if os.path.exists(os.path.join(REPO_ROOT, path))]
+    result = subprocess.run(
+        [sys.executable, '-m', 'ruff', 'check', '--no-cache', '--config',
+         os.path.join(REPO_ROOT, 'ruff.toml')] + existing,
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_licence_header():
+    wrong = []
+    for path in _python_files():
+        with open(path, encoding='utf-8') as source:
+            first_lines = (source.readline(), source.readline())
+        if first_lines != HEADER:
+            wrong.append(os.path.relpath(path, REPO_ROOT))
+    assert not wrong, 'these files must start with the two lines\n%s\n%s' % (
+        ''.join(HEADER), '\n'.join(wrong))
+
+
+def _python38():
+    """Return a Python 3.8 interpreter that runs, or None."""
+    pyenv_root = os.environ.get('PYENV_ROOT', os.path.expanduser('~/.pyenv'))
+    candidates = [shutil.which('python3.8')]
+    candidates += sorted(glob.glob(
+        os.path.join(pyenv_root, 'versions', '3.8*', 'bin', 'python3.8')))
+    for candidate in candidates:
+        if candidate and subprocess.run([candidate, '-c', 'pass'],
+                                        stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL).returncode == 0:
+            return candidate
+    return None
+
+
+# Parses with the interpreter's own grammar and writes no bytecode (py_compile would).
+_PARSE_ALL = '''
+import ast, sys
+failed = 0
+for path in sys.argv[1:]:
+    try:
+        with open(path, encoding='utf-8') as source:
+            ast.parse(source.read(), path)
+    except SyntaxError as error:
+        failed += 1
+        print('%s:%s: %s' % (path, error.lineno, error.msg))
+sys.exit(1 if failed else 0)
+'''
+
+
+def test_python38_syntax():
+    files = _relative(_python_files())
+    interpreter = _python38()
+    if interpreter is not None:
+        result = subprocess.run([interpreter, '-c', _PARSE_ALL] + files, cwd=REPO_ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True)
+        assert result.returncode == 0, 'not Python 3.8 syntax:\n' + result.stdout
+        return
+    errors = []
+    for path in files:
+        with open(os.path.join(REPO_ROOT, path), encoding='utf-8') as source:
+            try:
+                ast.parse(source.read(), path, feature_version=(3, 8))
+            except SyntaxError as error:
+                errors.append('%s:%s: %s' % (path, error.lineno, error.msg))
+    assert not errors, 'not Python 3.8 syntax (checked with ast feature_version, no python3.8 ' \
+        'found):\n' + '\n'.join(errors)
+
