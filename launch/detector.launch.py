@@ -1,0 +1,57 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Launch detector_node (and optionally rviz2 showing its debug image).
+
+    ros2 launch trt_perception detector.launch.py image:=/camera/image_raw namespace:=front \
+        backend:=auto model:=/path/to/model.onnx rviz:=true
+
+`image` is remapped onto the node's ``image`` input (and ``image/compressed``); outputs are
+``<namespace>/detections``, ``<namespace>/detections/debug_image`` and
+``<namespace>/detections/timing``.  Everything else comes from ``params_file``.
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+
+def generate_launch_description():
+    """Declare the arguments and the two nodes."""
+    share = get_package_share_directory('trt_perception')
+    params_file = LaunchConfiguration('params_file')
+    image = LaunchConfiguration('image')
+    namespace = LaunchConfiguration('namespace')
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'params_file', default_value=os.path.join(share, 'config', 'detector.yaml'),
+            description='detector_node parameters (a ros__parameters YAML file)'),
+        DeclareLaunchArgument('image', default_value='image',
+                              description='camera image topic to detect on'),
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='namespace of the node and its outputs'),
+        DeclareLaunchArgument('backend', default_value='auto',
+                              description='auto, onnxruntime or tensorrt'),
+        DeclareLaunchArgument('model', default_value='',
+                              description='.onnx/.engine path or bundled model name; '
+                                          'empty: the bundled default'),
+        DeclareLaunchArgument('rviz', default_value='false',
+                              description='also start rviz2 showing the debug image'),
+        Node(
+            package='trt_perception', executable='detector_node', name='detector_node',
+            namespace=namespace, output='screen',
+            parameters=[params_file, {
+                'backend': ParameterValue(LaunchConfiguration('backend'), value_type=str),
+                'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
+            }],
+            remappings=[('image', image), ('image/compressed', [image, '/compressed'])]),
+        Node(
+            package='rviz2', executable='rviz2', name='rviz2', namespace=namespace,
+            arguments=['-d', os.path.join(share, 'config', 'detector.rviz')],
+            condition=IfCondition(LaunchConfiguration('rviz'))),
+    ])

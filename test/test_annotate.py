@@ -1,0 +1,100 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for drawing detections and converting frames to BGR."""
+
+import secrets
+
+import numpy as np
+import pytest
+
+from trt_perception.core.annotate import Annotator, colour_for, to_bgr
+from trt_perception.core.detection import Detection
+from trt_perception.core.image import ENCODINGS, RawImage
+
+
+@pytest.fixture
+def rng(request):
+    seed = secrets.randbits(32)
+    request.node.user_properties.append(('seed', seed))
+    print('random seed %d' % seed)
+    return np.random.default_rng(seed)
+
+
+def _padded(pixels: np.ndarray, encoding: str, padding: int) -> RawImage:
+    """Wrap pixels in a RawImage whose rows carry `padding` junk bytes, as some drivers send."""
+    height = pixels.shape[0]
+    rows = pixels.reshape(height, -1)
+    junk = np.full((height, padding), 0xAB, np.uint8)
+    data = np.concatenate([rows, junk], axis=1)
+    width = pixels.shape[1]
+    return RawImage.from_buffer(data.tobytes(), width, height, data.shape[1], encoding)
+
+
+def _bt601_to_bgr(y, u, v):
+    """Independent YUV (BT.601, video range, Y below 16 as 16 like OpenCV) to float64 BGR."""
+    y = np.maximum(y.astype(np.float64) - 16.0, 0.0) * 1.164
+    u = u.astype(np.float64) - 128.0
+    v = v.astype(np.float64) - 128.0
+    r = y + 1.596 * v
+    g = y - 0.813 * v - 0.391 * u
+    b = y + 2.018 * u
+    return np.clip(np.stack([b, g, r], axis=-1), 0, 255)
+
+
+@pytest.mark.parametrize('encoding', sorted(ENCODINGS))
+def test_to_bgr_matches_independent_conversion(rng, encoding):
+    enc = ENCODINGS[encoding]
+    height, width = int(rng.integers(2, 40)), 2 * int(rng.integers(1, 30))
+    pixels = rng.integers(0, 256, (height, width, enc.bytes_per_pixel), dtype=np.uint8)
+    image = _padded(pixels, encoding, int(rng.integers(0, 9)))
+    bgr = to_bgr(image)
+    assert bgr.shape == (height, width, 3) and bgr.dtype == np.uint8
+    assert bgr.flags['C_CONTIGUOUS']
+    p = pixels.astype(np.int64)
+    if enc.layout == 'mono':
+        expected = np.repeat(p, 3, axis=2)
+    elif enc.layout in ('bgr', 'bgra'):
+        expected = p[:, :, :3]
+    elif enc.layout in ('rgb', 'rgba'):
+        expected = p[:, :, 2::-1]
+    else:
+        pairs = pixels.reshape(height, width // 2, 4)
+        order = {'uyvy': (1, 3, 0, 2), 'yuyv': (0, 2, 1, 3)}[enc.layout]
+        y0, y1, u, v = (pairs[:, :, i] for i in order)
+        ys = np.stack([y0, y1], axis=2).reshape(height, width)
+        expected = _bt601_to_bgr(ys, np.repeat(u, 2, axis=1), np.repeat(v, 2, axis=1))
+        assert np.abs(bgr.astype(np.float64) - expected).max() <= 1.0
+        return
+    np.testing.assert_array_equal(bgr, expected)
+
+
+def test_to_bgr_copies():
+    pixels = np.zeros((4, 6, 3), np.uint8)
+    bgr = to_bgr(RawImage.from_array(pixels, 'bgr8'))
+    bgr[:] = 255
+    assert pixels.max() == 0
+
+
+def test_draw_puts_box_edges_in_class_colour(rng):
+    height, width = 480, 640
+    canvas = np.zeros((height, width, 3), np.uint8)
+    x1, y1 = int(rng.integers(50, 200)), int(rng.integers(80, 200))
+    x2, y2 = x1 + int(rng.integers(60, 300)), y1 + int(rng.integers(60, 250))
+    class_id = int(rng.integers(0, 80))
+    det = Detection(x1, y1, x2, y2, 0.875, class_id, 'thing')
+    out = Annotator().draw(canvas, [det], status='12.0 fps')
+    assert out is canvas
+    colour = np.array(colour_for(class_id), np.uint8)
+    # The lower and right edges are free of the label tag.
+    np.testing.assert_array_equal(canvas[y2, (x1 + x2) // 2], colour)
+    np.testing.assert_array_equal(canvas[(y1 + y2) // 2, x2], colour)
+    # The inside stays untouched; the tag above the box and the status line are drawn.
+    assert canvas[(y1 + y2) // 2, (x1 + x2) // 2].max() == 0
+    assert canvas[y1 - 5, x1 + 5].any()
+    assert canvas[2:12, 2:40].any()
+
+
+def test_draw_keeps_tags_inside_for_boxes_at_the_top():
+    canvas = np.zeros((100, 200, 3), np.uint8)
+    Annotator().draw(canvas, [Detection(0, 0, 199, 99, 0.5, 1, 'edge')])
+    assert canvas[5, 5].any()

@@ -1,0 +1,49 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The README demo: three processes through real DDS, every photo detected and saved."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip('rclpy')
+pytest.importorskip('vision_msgs.msg')
+pytest.importorskip('skimage.data')
+
+from trt_perception.core.models import find_model  # noqa: E402
+from trt_perception.ros.demo import PHOTOS, demo_environment  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXPECTED = {'astronaut.png': 'person', 'camera.png': 'person', 'chelsea.png': 'cat',
+            'coffee.png': 'cup', 'stereo_motorcycle.png': 'motorcycle'}
+
+
+def test_demo_environment_is_private_large_data():
+    env = demo_environment(domain_id=123)
+    assert env['FASTDDS_BUILTIN_TRANSPORTS'] == 'LARGE_DATA'
+    assert env['ROS_DOMAIN_ID'] == '123'
+    assert env['PYTHONPATH'].split(os.pathsep)[0] == ROOT
+
+
+def test_demo_detects_every_photo_through_three_processes(tmp_path):
+    try:
+        find_model('')
+    except (ValueError, FileNotFoundError) as error:
+        pytest.skip('the bundled model is not prepared (%s): run scripts/setup.sh' % error)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+    done = subprocess.run(
+        [sys.executable, '-m', 'trt_perception.ros.demo', '--output', str(tmp_path),
+         '--timeout', '150'], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, timeout=240)
+    print(done.stdout)
+    assert done.returncode == 0
+    assert 'OK: %d photos' % len(PHOTOS) in done.stdout
+    lines = done.stdout.splitlines()
+    for photo, label in EXPECTED.items():
+        line = next(line for line in lines if line.startswith(photo))
+        assert ' %s 0.' % label in line
+    saved = [name for name in os.listdir(str(tmp_path)) if name.endswith('.jpg')]
+    assert len(saved) >= len(PHOTOS)

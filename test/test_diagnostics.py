@@ -1,0 +1,78 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for diagnostics levels and key/value layout."""
+
+import math
+
+import pytest
+
+pytest.importorskip('diagnostic_msgs.msg')
+
+from trt_perception.core.stats import STAGES, CameraSnapshot, EngineSnapshot, Summary  # noqa
+from trt_perception.ros import diagnostics  # noqa: E402
+from trt_perception.ros.diagnostics import ERROR, OK, WARN, HealthThresholds  # noqa: E402
+
+
+def _snap(**changes):
+    fields = dict(received=100, published=90, dropped=10, input_fps=30.0, output_fps=29.0,
+                  rejected={}, recent_rejections=0, resolution=(640, 480),
+                  resolution_changes=0,
+                  stages={stage: Summary(90, 5.0, 9.0, 12.0) for stage in STAGES},
+                  age=Summary(90, 20.0, 30.0, 40.0), seconds_since_frame=0.03,
+                  seconds_running=60.0)
+    fields.update(changes)
+    return CameraSnapshot(**fields)
+
+
+LIMITS = HealthThresholds(expected_fps=30.0, fps_tolerance=0.1, max_latency_ms=50.0,
+                          stale_timeout=2.0)
+
+
+@pytest.mark.parametrize('changes, level, words', [
+    ({}, OK, 'detecting at 29.0 fps'),
+    (dict(output_fps=20.0), WARN, 'below 27.0'),
+    (dict(stages={s: Summary(9, 40.0, 60.0, 90.0) for s in STAGES}), WARN, 'p95 latency 60.0'),
+    (dict(rejected={'data_too_short': 3}, recent_rejections=3), WARN, 'data_too_short'),
+    (dict(seconds_since_frame=2.5), ERROR, 'no frame for 2.5 s'),
+    (dict(seconds_since_frame=None, seconds_running=3.0, resolution=None), ERROR,
+     'no frame received'),
+    (dict(seconds_since_frame=None, seconds_running=1.0, resolution=None, output_fps=0.0),
+     WARN, 'below'),
+])
+def test_camera_levels(changes, level, words):
+    got, message = diagnostics.camera_health(_snap(**changes), LIMITS)
+    assert got == level and words in message
+
+
+def test_zero_thresholds_disable_checks():
+    snap = _snap(output_fps=0.0, seconds_since_frame=1e6,
+                 stages={s: Summary(1, 1e6, 1e6, 1e6) for s in STAGES})
+    assert diagnostics.camera_health(snap, HealthThresholds(0.0, 0.1, 0.0, 0.0))[0] == OK
+
+
+def test_camera_values_name_every_key():
+    values = dict(diagnostics.camera_values('front/image', _snap(
+        rejected={'unknown_encoding': 2, 'empty': 1})))
+    for key in ('topic', 'resolution', 'input_fps', 'output_fps', 'frames_received',
+                'frames_published', 'frames_dropped', 'rejected_total',
+                'rejected.unknown_encoding', 'rejected.empty', 'resolution_changes',
+                'seconds_since_last_frame', 'age_ms_p50', 'age_ms_p95', 'age_ms_max'):
+        assert key in values
+    for stage in STAGES:
+        assert values['latency_%s_ms_p95' % stage] == '9.00'
+    assert values['rejected_total'] == '3' and values['resolution'] == '640x480'
+
+
+def test_engine_status_reports_fallback_and_errors():
+    info = {'backend': 'onnxruntime', 'fallback': 'ONNX Runtime: no GPU'}
+    healthy = EngineSnapshot(10, 5.0, 0, 0, '')
+    level, message = diagnostics.engine_health(healthy, info)
+    assert level == OK and 'fallback: ONNX Runtime: no GPU' in message
+    failing = EngineSnapshot(10, 5.0, 2, 1, 'RuntimeError: boom')
+    assert diagnostics.engine_health(failing, info) == (ERROR, 'batches failing: '
+                                                                'RuntimeError: boom')
+    values = dict(diagnostics.engine_values(failing, info))
+    assert values['inference_errors'] == '2' and values['fallback'] == info['fallback']
+    status = diagnostics.status('node: engine', 'hw', (ERROR, 'x'), sorted(values.items()))
+    assert status.level == ERROR and status.hardware_id == 'hw'
+    assert not math.isnan(float(values['batches_per_second']))

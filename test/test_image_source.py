@@ -1,0 +1,167 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Tests of the image_source stand-in camera (folders, videos, the executable)."""
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import cv2
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip('rclpy')
+
+from rclpy.context import Context  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
+
+from trt_perception.ros.image_source import (ImageFolderReader, ImageSource,  # noqa: E402
+                                             VideoReader, open_source)
+from trt_perception.ros.qos import image_qos  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def rng(request):
+    seed = secrets.randbits(32)
+    request.node.user_properties.append(('seed', seed))
+    print('random seed %d' % seed)
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def photos(tmp_path, rng):
+    """Three random images written out of name order, plus a file that is not an image."""
+    images = {}
+    # Distinct widths tell the frames apart once published.
+    for name, width in (('b.png', 23), ('a.png', 17), ('c.png', 31)):
+        images[name] = rng.integers(0, 256, (int(rng.integers(8, 40)), width, 3),
+                                    dtype=np.uint8)
+        cv2.imwrite(str(tmp_path / name), images[name])
+    (tmp_path / 'notes.txt').write_text('not an image')
+    return tmp_path, images
+
+
+def test_folder_reader_reads_images_in_name_order_and_rewinds(photos):
+    folder, images = photos
+    reader = open_source(str(folder))
+    assert isinstance(reader, ImageFolderReader)
+    names = []
+    for _ in range(3):
+        name, frame = reader.read()
+        names.append(name)
+        np.testing.assert_array_equal(frame, images[name])
+    assert names == ['a.png', 'b.png', 'c.png'] and reader.read() is None
+    reader.rewind()
+    assert reader.read()[0] == 'a.png'
+
+
+def test_video_reader_reads_frames_and_rewinds(tmp_path):
+    path = str(tmp_path / 'clip.avi')
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 10, (64, 48))
+    levels = [20, 120, 220]
+    for level in levels:
+        writer.write(np.full((48, 64, 3), level, np.uint8))
+    writer.release()
+    reader = open_source(path)
+    assert isinstance(reader, VideoReader)
+    seen = []
+    frame = reader.read()
+    while frame is not None:
+        seen.append((frame[0], int(round(frame[1].mean()))))
+        frame = reader.read()
+    assert [name for name, _ in seen] == ['clip.avi#0', 'clip.avi#1', 'clip.avi#2']
+    assert all(abs(mean - level) <= 3 for (_, mean), level in zip(seen, levels))
+    reader.rewind()
+    assert reader.read()[0] == 'clip.avi#0'
+    reader.close()
+
+
+@pytest.mark.parametrize('source, message', [('', 'source parameter is empty'),
+                                             ('/no/such/place', 'does not exist')])
+def test_bad_sources_say_what_to_do(source, message):
+    with pytest.raises(ValueError, match=message):
+        open_source(source)
+
+
+def test_empty_folder_is_refused(tmp_path):
+    with pytest.raises(ValueError, match='no image files'):
+        open_source(str(tmp_path))
+
+
+def test_publishes_frames_with_headers_and_compressed_copies(photos):
+    folder, images = photos
+    namespace = '/src_' + uuid.uuid4().hex[:8]
+    context = Context()
+    rclpy.init(context=context)
+    executor = MultiThreadedExecutor(context=context)
+    peer = rclpy.create_node('peer', namespace=namespace, context=context)
+    raw, compressed = [], []
+    peer.create_subscription(Image, 'image', raw.append, image_qos('reliable', 10))
+    peer.create_subscription(CompressedImage, 'image/compressed', compressed.append,
+                             image_qos('reliable', 10))
+    source = ImageSource(context=context, namespace=namespace, parameter_overrides=[
+        Parameter('source', value=str(folder)), Parameter('rate', value=30.0),
+        Parameter('encoding', value='rgb8'), Parameter('frame_id', value='test_optical'),
+        Parameter('publish_compressed', value=True)])
+    executor.add_node(peer)
+    executor.add_node(source)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while len(raw) < 8 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        executor.shutdown(timeout_sec=5)
+        thread.join(10)
+        source.destroy_node()
+        peer.destroy_node()
+        rclpy.shutdown(context=context)
+    assert len(raw) >= 8
+    by_size = {(img.shape[1], img.shape[0]): name for name, img in images.items()}
+    for msg in raw:
+        assert msg.encoding == 'rgb8' and msg.header.frame_id == 'test_optical'
+        name = by_size[(msg.width, msg.height)]
+        pixels = np.frombuffer(msg.data, np.uint8).reshape(msg.height, msg.width, 3)
+        np.testing.assert_array_equal(pixels, images[name][:, :, ::-1])
+    stamps = [(m.header.stamp.sec, m.header.stamp.nanosec) for m in raw]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    # The frames cycle through the folder in name order.
+    order = [by_size[(m.width, m.height)] for m in raw]
+    start = order.index('a.png')
+    assert order[start:start + 3] == ['a.png', 'b.png', 'c.png']
+    assert compressed and compressed[0].format == 'bgr8; jpeg compressed bgr8'
+    stamps_raw = {m.header.stamp.sec * 10 ** 9 + m.header.stamp.nanosec for m in raw}
+    assert any(c.header.stamp.sec * 10 ** 9 + c.header.stamp.nanosec in stamps_raw
+               for c in compressed)
+
+
+def _run(*args, timeout=60):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+    return subprocess.run([sys.executable, '-m', 'trt_perception.ros.image_source',
+                           '--ros-args'] + list(args), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+
+
+def test_executable_exits_after_the_last_frame_without_loop(photos):
+    folder, _ = photos
+    done = _run('-p', 'source:=%s' % (folder / 'a.png'), '-p', 'loop:=false',
+                '-p', 'rate:=20.0', '--log-level', 'image_source:=debug')
+    assert done.returncode == 0, done.stdout
+    assert 'published a.png stamp=' in done.stdout
+    assert 'published all 1 frames' in done.stdout
+
+
+def test_executable_refuses_a_missing_source():
+    done = _run('-p', 'source:=/no/such/folder')
+    assert done.returncode == 1
+    assert "source '/no/such/folder' does not exist" in done.stdout

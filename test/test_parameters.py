@@ -1,0 +1,64 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Tests for the parameter table, its descriptors and docs/parameters.md."""
+
+import os
+
+import pytest
+
+pytest.importorskip('rcl_interfaces.msg')
+
+from rcl_interfaces.msg import ParameterType  # noqa: E402
+
+from trt_perception.ros.parameters import (DETECTOR_PARAMETERS, NODES,  # noqa: E402
+                                           parse_classes, render_markdown)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LABELS = ['person', 'bicycle', 'car']
+
+
+def test_docs_are_generated_from_the_table():
+    with open(os.path.join(ROOT, 'docs', 'parameters.md'), encoding='utf-8') as stream:
+        assert stream.read() == render_markdown(), (
+            'docs/parameters.md is stale: python -m trt_perception.ros.parameters > '
+            'docs/parameters.md')
+
+
+def test_every_spec_has_a_valid_default_and_descriptor():
+    for specs in NODES.values():
+        names = [spec.name for spec in specs]
+        assert len(names) == len(set(names))
+        for spec in specs:
+            assert spec.check(spec.default) == spec.default
+            descriptor = spec.descriptor()
+            assert descriptor.description and descriptor.type == spec.ros_type
+            assert descriptor.read_only == spec.read_only
+            if spec.low is not None:
+                ranges = descriptor.floating_point_range or descriptor.integer_range
+                assert (ranges[0].from_value, ranges[0].to_value) == (spec.low, spec.high)
+
+
+def test_only_thresholds_and_class_filter_change_at_run_time():
+    runtime = {spec.name for spec in DETECTOR_PARAMETERS if not spec.read_only}
+    assert runtime == {'conf_threshold', 'iou_threshold', 'max_detections', 'classes',
+                       'agnostic_nms'}
+
+
+def test_check_names_the_value_and_what_is_allowed():
+    spec = {s.name: s for s in DETECTOR_PARAMETERS}
+    with pytest.raises(ValueError, match=r"backend='cuda'.*auto, onnxruntime, tensorrt"):
+        spec['backend'].check('cuda')
+    with pytest.raises(ValueError, match='conf_threshold=1.5.*0 to 1'):
+        spec['conf_threshold'].check(1.5)
+    assert spec['image_topics'].ros_type == ParameterType.PARAMETER_STRING_ARRAY
+
+
+def test_parse_classes_takes_names_and_ids():
+    assert parse_classes('', LABELS) is None
+    assert parse_classes(' , ', LABELS) is None
+    assert parse_classes('person, car', LABELS) == frozenset({0, 2})
+    assert parse_classes('1,7', LABELS) == frozenset({1, 7})
+    with pytest.raises(ValueError, match="'dog' is neither"):
+        parse_classes('person,dog', LABELS)
+    with pytest.raises(ValueError):
+        parse_classes('-1', LABELS)

@@ -1,0 +1,84 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Draw detections (boxes, labels, scores) and a frame-rate line onto a copy of a frame."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from trt_perception.core.detection import Detection
+from trt_perception.core.image import RawImage
+
+_TO_BGR: Dict[str, Optional[int]] = {
+    'bgr': None,
+    'rgb': cv2.COLOR_RGB2BGR,
+    'bgra': cv2.COLOR_BGRA2BGR,
+    'rgba': cv2.COLOR_RGBA2BGR,
+    'mono': cv2.COLOR_GRAY2BGR,
+    'uyvy': cv2.COLOR_YUV2BGR_UYVY,
+    'yuyv': cv2.COLOR_YUV2BGR_YUY2,
+}
+
+# Distinct, saturated BGR colours; class ids cycle through them.
+PALETTE: Tuple[Tuple[int, int, int], ...] = (
+    (56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49, 210, 207),
+    (10, 249, 72), (23, 204, 146), (134, 219, 61), (52, 147, 26), (187, 212, 0),
+    (168, 153, 44), (255, 194, 0), (147, 69, 52), (255, 115, 100), (236, 24, 0),
+    (255, 56, 132), (133, 0, 82), (255, 56, 203), (200, 149, 255), (199, 55, 255),
+)
+
+
+def to_bgr(image: RawImage) -> np.ndarray:
+    """Return a new contiguous (H, W, 3) BGR copy of a frame, whatever its encoding."""
+    pixels = image.pixels()
+    code = _TO_BGR[image.encoding.layout]
+    if code is None:
+        return pixels.copy()
+    if image.encoding.layout == 'mono':
+        pixels = pixels[:, :, 0]
+    return cv2.cvtColor(np.ascontiguousarray(pixels), code)
+
+
+def colour_for(class_id: int) -> Tuple[int, int, int]:
+    """Return the BGR colour used for `class_id`."""
+    return PALETTE[class_id % len(PALETTE)]
+
+
+class Annotator:
+    """Draws boxes with 'label score' tags and an optional status line, scaled to the frame."""
+
+    def __init__(self, font_scale: float = 0.5, thickness: int = 2) -> None:
+        """Use `font_scale` and line `thickness` for a 640-pixel frame, scaled up with size."""
+        self.font_scale = font_scale
+        self.thickness = thickness
+
+    def draw(self, bgr: np.ndarray, detections: Sequence[Detection],
+             status: str = '') -> np.ndarray:
+        """Draw onto `bgr` (H, W, 3 uint8, modified in place) and return it."""
+        scale = max(1.0, min(bgr.shape[:2]) / 640.0)
+        font_scale = self.font_scale * scale
+        thickness = max(1, int(round(self.thickness * scale)))
+        for det in detections:
+            colour = colour_for(det.class_id)
+            top_left = (int(round(det.x1)), int(round(det.y1)))
+            cv2.rectangle(bgr, top_left, (int(round(det.x2)), int(round(det.y2))), colour,
+                          thickness)
+            self._tag(bgr, '%s %.2f' % (det.label, det.score), top_left, colour, font_scale)
+        if status:
+            self._tag(bgr, status, (0, 0), (40, 40, 40), font_scale, below=True)
+        return bgr
+
+    def _tag(self, bgr: np.ndarray, text: str, corner: Tuple[int, int],
+             colour: Tuple[int, int, int], font_scale: float, below: bool = False) -> None:
+        """Write `text` on a filled box above `corner` (below it when there is no room)."""
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        (width, height), baseline = cv2.getTextSize(text, font, font_scale, 1)
+        box_height = height + baseline + 2
+        x, y = corner
+        top = y if below or y - box_height < 0 else y - box_height
+        cv2.rectangle(bgr, (x, top), (x + width + 2, top + box_height), colour, cv2.FILLED)
+        cv2.putText(bgr, text, (x + 1, top + height + 1), font, font_scale, (255, 255, 255), 1,
+                    cv2.LINE_AA)

@@ -1,0 +1,309 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The detector node: camera images in, vision_msgs detections, debug images and diagnostics out.
+
+Subscription callbacks only put the message into a per-camera newest-frame mailbox; one worker
+thread converts, runs the pipeline and publishes, so the executor never waits on inference and a
+slow model drops stale frames instead of queueing them.  docs/node.md describes the topics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from diagnostic_msgs.msg import DiagnosticArray
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from rclpy.time import Time
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Float64MultiArray, MultiArrayDimension
+
+from trt_perception.core.annotate import Annotator, to_bgr
+from trt_perception.core.decoders import DetectionParams
+from trt_perception.core.detection import Detection
+from trt_perception.core.image import ImageFormatError, RawImage
+from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
+from trt_perception.core.pipeline import PipelineConfig, StageTimes, create_pipeline
+from trt_perception.core.stats import STAGES, CameraStats, EngineStats
+from trt_perception.ros import diagnostics
+from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
+                                                 image_to_raw)
+from trt_perception.ros.log_handler import RclpyLogHandler
+from trt_perception.ros.log_throttle import LogThrottle
+from trt_perception.ros.node_runner import run_node
+from trt_perception.ros.parameters import DETECTOR_PARAMETERS, declare, parse_classes
+from trt_perception.ros.qos import image_qos
+from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
+
+TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
+"""Order of the values in each <camera>/detections/timing Float64MultiArray."""
+
+_RUNTIME_FIELDS = {'conf_threshold': 'conf_threshold', 'iou_threshold': 'iou_threshold',
+                   'max_detections': 'max_detections', 'classes': 'classes',
+                   'agnostic_nms': 'agnostic'}
+"""Run-time parameters and the DetectionParams field each sets."""
+
+
+def output_prefix(image_topic: str) -> str:
+    """Where a camera's outputs go: the image topic's parent namespace + 'detections'."""
+    parent, slash, _ = image_topic.rpartition('/')
+    return parent + '/detections' if slash else 'detections'
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A message waiting for the worker, with the converter for its type."""
+
+    msg: object
+    decode: Callable[..., RawImage]
+    received: float
+
+
+class CameraStream:
+    """One camera: its subscriptions, its three publishers and its statistics."""
+
+    def __init__(self, node: Node, topic: str, transport: str, qos: QoSProfile,
+                 mailbox: LatestFrameMailbox, layout: VisionMsgsLayout, window: float) -> None:
+        """Subscribe to `topic` per `transport` and advertise the outputs under its prefix."""
+        self.topic = topic
+        self.prefix = output_prefix(topic)
+        self.stats = CameraStats(window)
+        self._mailbox = mailbox
+        self.detections = node.create_publisher(layout.array_type, self.prefix, 10)
+        self.debug_image = node.create_publisher(
+            Image, self.prefix + '/debug_image', image_qos('reliable', 1))
+        self.timing = node.create_publisher(Float64MultiArray, self.prefix + '/timing', 10)
+        self.subscriptions = []
+        if transport in ('raw', 'both'):
+            self.subscriptions.append(node.create_subscription(
+                Image, topic, self._receiver(image_to_raw), qos))
+        if transport in ('compressed', 'both'):
+            self.subscriptions.append(node.create_subscription(
+                CompressedImage, topic + '/compressed', self._receiver(compressed_to_raw), qos))
+
+    def _receiver(self, decode: Callable[..., RawImage]) -> Callable[[object], None]:
+        def on_message(msg) -> None:
+            self.stats.frame_received()
+            self._mailbox.put(self, _Frame(msg, decode, time.monotonic()))
+        return on_message
+
+
+class DetectorNode(Node):
+    """Detects objects in one or more camera streams with a `DetectionPipeline`."""
+
+    def __init__(self, **kwargs) -> None:
+        """Declare parameters, build the pipeline, subscribe and start the worker."""
+        # Set before Node.__init__: rclpy's context shutdown destroys even a node whose
+        # construction failed half way, and destroy_node releases whatever was acquired.
+        self._resources = contextlib.ExitStack()
+        super().__init__('detector_node', **kwargs)
+        self._specs = {spec.name: spec for spec in DETECTOR_PARAMETERS}
+        p = declare(self, DETECTOR_PARAMETERS)
+        topics = list(p['image_topics'])
+        self._check_topics(topics)
+        self._log_handler = RclpyLogHandler(self.get_logger())
+        self._core_log = logging.getLogger('trt_perception.%s' % self.get_name())
+        self._core_log.addHandler(self._log_handler)
+        self._core_log.propagate = False
+        self._resources.callback(self._core_log.removeHandler, self._log_handler)
+        self._pipeline = create_pipeline(self._pipeline_config(p), log=self._core_log)
+        self._resources.callback(self._pipeline.close)
+        self._labels = list(self._pipeline.decoder.labels)
+        self._pipeline.update_params(classes=parse_classes(p['classes'], self._labels))
+        self._layout = VisionMsgsLayout()
+        self._max_pixels = p['max_image_pixels']
+        self._limits = diagnostics.HealthThresholds(
+            p['diagnostics.expected_fps'], p['diagnostics.fps_tolerance'],
+            p['diagnostics.max_latency_ms'], p['diagnostics.stale_timeout'])
+        self._hardware_id = p['hardware_id'] or self.get_fully_qualified_name()
+        self._throttle = LogThrottle(5.0)
+        self._annotator = Annotator()
+        self._engine_stats = EngineStats(p['diagnostics.window'])
+        self._mailbox: LatestFrameMailbox = LatestFrameMailbox()
+        qos = image_qos(p['qos_reliability'], p['qos_depth'])
+        self._cameras = [CameraStream(self, topic, p['input_transport'], qos, self._mailbox,
+                                      self._layout, p['diagnostics.window'])
+                         for topic in topics]
+        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(1.0, self._publish_diagnostics)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._worker = threading.Thread(target=self._run_worker, name='inference', daemon=True)
+        self._worker.start()
+        self._resources.callback(self._stop_worker)
+        info = self._pipeline.describe()
+        self.get_logger().info('detecting on %s with %s (%s); outputs under %s' % (
+            ', '.join(topics), info.get('backend'), info.get('model_name'),
+            ', '.join(c.prefix for c in self._cameras)))
+
+    @staticmethod
+    def _check_topics(topics: Sequence[str]) -> None:
+        if not topics or not all(topics):
+            raise ValueError('image_topics=%r must list at least one topic name' % (topics,))
+        prefixes: Dict[str, str] = {}
+        for topic in topics:
+            other = prefixes.setdefault(output_prefix(topic), topic)
+            if other != topic:
+                raise ValueError(
+                    'image_topics %r and %r would both publish on %s: give each camera its '
+                    'own namespace (e.g. front/image_raw, rear/image_raw)'
+                    % (other, topic, output_prefix(topic)))
+
+    @staticmethod
+    def _pipeline_config(p: Dict[str, object]) -> PipelineConfig:
+        params = DetectionParams(conf_threshold=p['conf_threshold'],
+                                 iou_threshold=p['iou_threshold'],
+                                 max_detections=p['max_detections'],
+                                 agnostic=p['agnostic_nms'])
+        return PipelineConfig(
+            model=p['model'], backend=p['backend'], preprocess=p['preprocess'],
+            decoder=p['decoder'], labels=p['labels'], device_id=p['device_id'],
+            precision=p['precision'], engine_cache_dir=p['engine_cache_dir'],
+            max_batch=p['max_batch'], params=params)
+
+    @property
+    def pipeline_params(self) -> DetectionParams:
+        """Thresholds and class filter in use now."""
+        return self._pipeline.params
+
+    def _on_set_parameters(self, parameters) -> SetParametersResult:
+        changes = {}
+        try:
+            for parameter in parameters:
+                if parameter.name not in _RUNTIME_FIELDS:
+                    continue
+                value = self._specs[parameter.name].check(parameter.value)
+                if parameter.name == 'classes':
+                    value = parse_classes(value, self._labels)
+                changes[_RUNTIME_FIELDS[parameter.name]] = value
+            if changes:
+                self._pipeline.update_params(**changes)
+        except ValueError as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        return SetParametersResult(successful=True)
+
+    def _run_worker(self) -> None:
+        while True:
+            try:
+                taken = self._mailbox.take(self._pipeline.max_batch)
+            except MailboxClosed:
+                return
+            try:
+                self._process(taken)
+            except Exception as error:  # one failing batch must never end the worker
+                text = '%s: %s' % (type(error).__name__, error)
+                self._engine_stats.batch_failed(text)
+                self._log_throttled(('engine', type(error).__name__), 'error',
+                                    'processing a batch failed: %s' % text)
+
+    def _process(self, taken: List[Tuple[CameraStream, _Frame, float]]) -> None:
+        ready = []
+        for camera, frame, waited in taken:
+            start = time.perf_counter()
+            try:
+                image = frame.decode(frame.msg, self._max_pixels)
+            except ImageFormatError as error:
+                self._reject(camera, error)
+                continue
+            convert_ms = (time.perf_counter() - start) * 1e3
+            self._note_size(camera, image)
+            ready.append((camera, frame, image, {'convert': convert_ms, 'queue': waited * 1e3}))
+        if not ready:
+            return
+        result = self._pipeline.detect([image for _, _, image, _ in ready])
+        self._engine_stats.batch_done()
+        for (camera, frame, image, times), found in zip(ready, result.detections):
+            times.update(result.timing.as_dict())
+            self._publish(camera, frame, image, found, times, result.timing)
+
+    def _publish(self, camera: CameraStream, frame: _Frame, image: RawImage,
+                 found: List[Detection], times: Dict[str, float], timing: StageTimes) -> None:
+        start = time.perf_counter()
+        header = frame.msg.header
+        camera.detections.publish(self._layout.to_message(header, found))
+        if camera.debug_image.get_subscription_count() > 0:
+            status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
+                                                      timing.inference)
+            bgr = self._annotator.draw(to_bgr(image), found, status)
+            camera.debug_image.publish(array_to_image(bgr, 'bgr8', header))
+        done = time.perf_counter()
+        times['publish'] = (done - start) * 1e3
+        times['total'] = (time.monotonic() - frame.received) * 1e3
+        age_ms = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds / 1e6
+        camera.stats.frame_published(times, age_ms)
+        values = [times[stage] for stage in STAGES] + [age_ms, float(len(found))]
+        camera.timing.publish(timing_message(values))
+
+    def _reject(self, camera: CameraStream, error: ImageFormatError) -> None:
+        count = camera.stats.frame_rejected(error.reason)
+        self._log_throttled((camera.topic, error.reason), 'warning',
+                            'camera %s: skipped a message (%s, %d so far): %s'
+                            % (camera.topic, error.reason, count, error))
+
+    def _note_size(self, camera: CameraStream, image: RawImage) -> None:
+        previous = camera.stats.frame_size(image.width, image.height)
+        if previous is not None:
+            self._log_throttled((camera.topic, 'resolution'), 'warning',
+                                'camera %s: resolution changed from %dx%d to %dx%d; detecting '
+                                'at the new size' % ((camera.topic,) + previous
+                                                     + (image.width, image.height)))
+
+    def _log_throttled(self, key, severity: str, text: str) -> None:
+        suppressed = self._throttle.allow(key)
+        if suppressed is None:
+            return
+        if suppressed:
+            text += ' (%d similar messages not logged)' % suppressed
+        getattr(self.get_logger(), severity)(text)
+
+    def _publish_diagnostics(self) -> None:
+        statuses = []
+        name = self.get_name()
+        for camera in self._cameras:
+            snap = camera.stats.snapshot(self._mailbox.dropped(camera))
+            statuses.append(diagnostics.status(
+                '%s: camera %s' % (name, camera.topic), self._hardware_id,
+                diagnostics.camera_health(snap, self._limits),
+                diagnostics.camera_values(camera.topic, snap)))
+        engine = self._engine_stats.snapshot()
+        info = self._pipeline.describe()
+        params = self._pipeline.params
+        info.update({'conf_threshold': '%g' % params.conf_threshold,
+                     'iou_threshold': '%g' % params.iou_threshold,
+                     'classes': ','.join(map(str, sorted(params.classes or ()))) or 'all'})
+        statuses.append(diagnostics.status(
+            '%s: engine' % name, self._hardware_id, diagnostics.engine_health(engine, info),
+            diagnostics.engine_values(engine, info)))
+        self._diagnostics.publish(
+            diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))
+
+    def _stop_worker(self) -> None:
+        self._mailbox.close()
+        self._worker.join()
+
+    def destroy_node(self) -> None:
+        """Stop the worker, release the pipeline, then destroy the ROS entities."""
+        self._resources.close()
+        super().destroy_node()
+
+
+def timing_message(values: Sequence[float]) -> Float64MultiArray:
+    """Build a Float64MultiArray of TIMING_FIELDS values, its one dimension labelled."""
+    msg = Float64MultiArray(data=[float(v) for v in values])
+    msg.layout.dim = [MultiArrayDimension(label=','.join(TIMING_FIELDS),
+                                          size=len(TIMING_FIELDS), stride=len(TIMING_FIELDS))]
+    return msg
+
+
+def main(args: Optional[Sequence[str]] = None) -> int:
+    """Run detector_node until Ctrl-C."""
+    return run_node(DetectorNode, 'detector_node', args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""diagnostic_msgs statuses from camera and engine statistics, with OK/WARN/ERROR levels.
+
+One status per camera (named ``<node>: camera <topic>``) and one for the engine (``<node>:
+engine``).  docs/node.md lists every key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from trt_perception.core.stats import CameraSnapshot, EngineSnapshot, Summary
+
+OK = DiagnosticStatus.OK
+WARN = DiagnosticStatus.WARN
+ERROR = DiagnosticStatus.ERROR
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    """Limits that turn a camera status to WARN or ERROR; 0 disables a check."""
+
+    expected_fps: float = 0.0
+    fps_tolerance: float = 0.1
+    max_latency_ms: float = 1000.0
+    stale_timeout: float = 5.0
+
+
+def camera_health(snap: CameraSnapshot, limits: HealthThresholds) -> Tuple[bytes, str]:
+    """Return the level and message of a camera: ERROR when stale, WARN when slow or rejecting."""
+    problems: List[Tuple[bytes, str]] = []
+    if limits.stale_timeout > 0:
+        if snap.seconds_since_frame is None and snap.seconds_running > limits.stale_timeout:
+            problems.append((ERROR, 'no frame received in %.1f s' % snap.seconds_running))
+        elif snap.seconds_since_frame is not None \
+                and snap.seconds_since_frame > limits.stale_timeout:
+            problems.append((ERROR, 'no frame for %.1f s' % snap.seconds_since_frame))
+    minimum_fps = limits.expected_fps * (1.0 - limits.fps_tolerance)
+    if limits.expected_fps > 0 and snap.output_fps < minimum_fps:
+        problems.append((WARN, 'output %.1f fps is below %.1f (expected %.1f)'
+                         % (snap.output_fps, minimum_fps, limits.expected_fps)))
+    total = snap.stages['total']
+    if limits.max_latency_ms > 0 and total.count and total.p95 > limits.max_latency_ms:
+        problems.append((WARN, 'p95 latency %.1f ms is over %.1f ms'
+                         % (total.p95, limits.max_latency_ms)))
+    if snap.recent_rejections:
+        problems.append((WARN, '%d messages rejected recently (%s)' % (
+            snap.recent_rejections, ', '.join(sorted(snap.rejected)))))
+    if not problems:
+        return OK, 'detecting at %.1f fps' % snap.output_fps
+    return max(level for level, _ in problems), '; '.join(text for _, text in problems)
+
+
+def _summary_values(prefix: str, summary: Summary) -> List[Tuple[str, str]]:
+    return [('%s_p50' % prefix, '%.2f' % summary.p50), ('%s_p95' % prefix, '%.2f' % summary.p95),
+            ('%s_max' % prefix, '%.2f' % summary.max)]
+
+
+def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
+    """Key/value pairs of one camera status, in display order."""
+    since = snap.seconds_since_frame
+    values = [
+        ('topic', topic),
+        ('resolution', '%dx%d' % snap.resolution if snap.resolution else 'none yet'),
+        ('input_fps', '%.2f' % snap.input_fps),
+        ('output_fps', '%.2f' % snap.output_fps),
+        ('frames_received', str(snap.received)),
+        ('frames_published', str(snap.published)),
+        ('frames_dropped', str(snap.dropped)),
+        ('rejected_total', str(sum(snap.rejected.values()))),
+    ]
+    values += [('rejected.%s' % reason, str(count))
+               for reason, count in sorted(snap.rejected.items())]
+    values += [('resolution_changes', str(snap.resolution_changes)),
+               ('seconds_since_last_frame', 'never' if since is None else '%.2f' % since)]
+    for stage, summary in snap.stages.items():
+        values += _summary_values('latency_%s_ms' % stage, summary)
+    values += _summary_values('age_ms', snap.age)
+    return values
+
+
+def engine_health(snap: EngineSnapshot, info: Dict[str, str]) -> Tuple[bytes, str]:
+    """Return ERROR while batches fail, else OK naming the backend (and any fallback)."""
+    if snap.recent_errors:
+        return ERROR, 'batches failing: %s' % snap.last_error
+    message = '%s running' % info.get('backend', 'backend')
+    if info.get('fallback'):
+        message += ' (fallback: %s)' % info['fallback']
+    return OK, message
+
+
+def engine_values(snap: EngineSnapshot, info: Dict[str, str]) -> List[Tuple[str, str]]:
+    """Key/value pairs of the engine status: backend/model facts, then counters."""
+    values = sorted(info.items())
+    values += [('batches', str(snap.batches)),
+               ('batches_per_second', '%.2f' % snap.batches_per_second),
+               ('inference_errors', str(snap.errors)),
+               ('last_error', snap.last_error)]
+    return values
+
+
+def status(name: str, hardware_id: str, health: Tuple[bytes, str],
+           values: Sequence[Tuple[str, str]]) -> DiagnosticStatus:
+    """Build a DiagnosticStatus message."""
+    level, message = health
+    return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
+                            values=[KeyValue(key=k, value=v) for k, v in values])
+
+
+def diagnostic_array(stamp, statuses: Sequence[DiagnosticStatus]) -> DiagnosticArray:
+    """Build the /diagnostics message."""
+    array = DiagnosticArray(status=list(statuses))
+    array.header.stamp = stamp
+    return array

@@ -1,0 +1,260 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The one table of every node parameter: name, default, range, description, read-only.
+
+The nodes declare their parameters from here, the launch-file test checks against it, and
+`docs/parameters.md` is generated from it (``python -m trt_perception.ros.parameters``; a test
+fails when the file is out of date).
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import sys
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                ParameterType)
+
+from trt_perception.core.decoders import DECODERS
+from trt_perception.core.pipeline import BACKENDS, PRECISIONS, PREPROCESSORS
+
+_TYPES = (
+    (bool, ParameterType.PARAMETER_BOOL, 'bool'),
+    (int, ParameterType.PARAMETER_INTEGER, 'integer'),
+    (float, ParameterType.PARAMETER_DOUBLE, 'double'),
+    (str, ParameterType.PARAMETER_STRING, 'string'),
+    (list, ParameterType.PARAMETER_STRING_ARRAY, 'string array'),
+)
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One parameter; its type is the type of `default` (a list means a string array)."""
+
+    name: str
+    default: Any
+    description: str
+    read_only: bool = True
+    low: Optional[float] = None
+    high: Optional[float] = None
+    choices: Tuple[str, ...] = ()
+
+    @property
+    def ros_type(self) -> int:
+        """The rcl_interfaces ParameterType constant."""
+        return self._type()[1]
+
+    @property
+    def type_name(self) -> str:
+        """Type as written in the docs."""
+        return self._type()[2]
+
+    def _type(self) -> Tuple[type, int, str]:
+        # bool is checked before int because bool is a subclass of int.
+        for python_type, ros_type, name in _TYPES:
+            if isinstance(self.default, python_type):
+                return python_type, ros_type, name
+        raise TypeError('parameter %s has a default of unsupported type %r'
+                        % (self.name, type(self.default).__name__))
+
+    def constraints(self) -> str:
+        """Human-readable allowed values ('' when any value of the type goes)."""
+        if self.choices:
+            return 'one of: ' + ', '.join(self.choices)
+        if self.low is not None:
+            return '%s to %s' % (_number(self.low), _number(self.high))
+        return ''
+
+    def descriptor(self) -> ParameterDescriptor:
+        """Build the ParameterDescriptor the node declares, ranges included (rclpy checks them)."""
+        descriptor = ParameterDescriptor(
+            name=self.name, type=self.ros_type, description=self.description,
+            read_only=self.read_only, additional_constraints=self.constraints())
+        if self.low is not None and isinstance(self.default, float):
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(self.low), to_value=float(self.high))]
+        elif self.low is not None:
+            descriptor.integer_range = [
+                IntegerRange(from_value=int(self.low), to_value=int(self.high), step=1)]
+        return descriptor
+
+    def check(self, value: Any) -> Any:
+        """Return `value` if allowed, else raise ValueError naming it and what is allowed."""
+        allowed = self.constraints()
+        if self.choices and value not in self.choices:
+            raise ValueError('%s=%r is not allowed; use %s' % (self.name, value, allowed))
+        if self.low is not None and (isinstance(value, bool)
+                                     or not isinstance(value, numbers.Real)
+                                     or not self.low <= value <= self.high):
+            raise ValueError('%s=%r is out of range; use %s' % (self.name, value, allowed))
+        return value
+
+
+def _number(value: float) -> str:
+    return '%d' % value if value == int(value) else '%g' % value
+
+
+def _qos(reliability: str) -> List[ParameterSpec]:
+    return [
+        ParameterSpec('qos_reliability', reliability,
+                      'Reliability of the image subscriptions/publications: best_effort '
+                      '(sensor-data QoS) or reliable. A best_effort subscriber hears both kinds '
+                      'of publisher; a reliable one hears only reliable publishers.',
+                      choices=('best_effort', 'reliable')),
+        ParameterSpec('qos_depth', 1,
+                      'History depth of the image subscriptions/publications (keep last).',
+                      low=1, high=100),
+    ]
+
+
+DETECTOR_PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('image_topics', ['image'],
+                  'Image topics, one per camera. Outputs go next to each: <parent>/detections, '
+                  '<parent>/detections/debug_image and <parent>/detections/timing, where '
+                  '<parent> is the topic without its last name (so "image" gives '
+                  '"detections").'),
+    ParameterSpec('input_transport', 'raw',
+                  'raw: sensor_msgs/Image on each topic; compressed: '
+                  'sensor_msgs/CompressedImage (JPEG/PNG) on <topic>/compressed; both: both.',
+                  choices=('raw', 'compressed', 'both')),
+] + _qos('best_effort') + [
+    ParameterSpec('model', '',
+                  'ONNX model (.onnx) or TensorRT engine (.engine/.plan) path, or a bundled '
+                  'model name; empty for the bundled default.'),
+    ParameterSpec('backend', 'auto',
+                  'auto: TensorRT when it and a GPU are available, else ONNX Runtime (the '
+                  'reason is logged and shown in diagnostics); or force one.',
+                  choices=BACKENDS),
+    ParameterSpec('preprocess', 'auto',
+                  'Where letterboxing and normalisation run; auto: on the GPU when the backend '
+                  'is TensorRT.', choices=PREPROCESSORS),
+    ParameterSpec('decoder', 'auto',
+                  'Output format of the model; auto: from the model card.', choices=DECODERS),
+    ParameterSpec('labels', '',
+                  'Class name file, one name per line; empty: the model\'s own labels.'),
+    ParameterSpec('device_id', 0, 'CUDA device index.', low=0, high=63),
+    ParameterSpec('precision', 'fp16', 'Precision of TensorRT engines built from ONNX.',
+                  choices=PRECISIONS),
+    ParameterSpec('engine_cache_dir', '',
+                  'Folder for TensorRT engines built from ONNX; empty: '
+                  '$TRT_PERCEPTION_ENGINE_CACHE, else ~/.cache/trt_perception/engines.'),
+    ParameterSpec('max_batch', 1,
+                  'Frames from different cameras run together in one inference, at most this '
+                  'many.', low=1, high=64),
+    ParameterSpec('conf_threshold', 0.25, 'Minimum detection score.', read_only=False,
+                  low=0.0, high=1.0),
+    ParameterSpec('iou_threshold', 0.45, 'Overlap (IoU) above which NMS suppresses a box.',
+                  read_only=False, low=0.0, high=1.0),
+    ParameterSpec('max_detections', 100, 'Most detections reported per image.',
+                  read_only=False, low=1, high=10000),
+    ParameterSpec('classes', '',
+                  'Classes to report, comma-separated names or ids (e.g. "person, car" or '
+                  '"0,2"); empty: all.', read_only=False),
+    ParameterSpec('agnostic_nms', False, 'Let boxes of different classes suppress each other.',
+                  read_only=False),
+    ParameterSpec('max_image_pixels', 7680 * 4320,
+                  'Frames with more pixels (width x height) are rejected as absurd.',
+                  low=1, high=2 ** 31 - 1),
+    ParameterSpec('hardware_id', '',
+                  'hardware_id of the diagnostics; empty: the node\'s full name.'),
+    ParameterSpec('diagnostics.window', 5.0,
+                  'Seconds of history behind the rates and latency percentiles.',
+                  low=0.5, high=3600.0),
+    ParameterSpec('diagnostics.expected_fps', 0.0,
+                  'Output rate each camera should reach; WARN below expected_fps x '
+                  '(1 - fps_tolerance). 0 disables the check.', low=0.0, high=10000.0),
+    ParameterSpec('diagnostics.fps_tolerance', 0.1,
+                  'Allowed shortfall of the output rate, as a fraction of expected_fps.',
+                  low=0.0, high=1.0),
+    ParameterSpec('diagnostics.max_latency_ms', 1000.0,
+                  'WARN when the p95 receipt-to-publish latency exceeds this. 0 disables.',
+                  low=0.0, high=600000.0),
+    ParameterSpec('diagnostics.stale_timeout', 5.0,
+                  'ERROR when a camera sent no frame for this many seconds. 0 disables.',
+                  low=0.0, high=3600.0),
+]
+"""Parameters of detector_node."""
+
+IMAGE_SOURCE_PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('source', '',
+                  'A folder of images (published in name order), one image file, or a video '
+                  'file.'),
+    ParameterSpec('rate', 10.0, 'Frames per second.', low=0.01, high=1000.0),
+    ParameterSpec('frame_id', 'camera', 'header.frame_id of every frame.'),
+    ParameterSpec('loop', True,
+                  'Start over after the last frame; when false, the node exits after it.'),
+    ParameterSpec('encoding', 'bgr8', 'Encoding of the published sensor_msgs/Image.',
+                  choices=('bgr8', 'rgb8', 'mono8')),
+    ParameterSpec('publish_compressed', False,
+                  'Also publish each frame as a JPEG sensor_msgs/CompressedImage on '
+                  'image/compressed.'),
+] + _qos('reliable')
+"""Parameters of image_source (publishes image and image/compressed)."""
+
+DETECTION_LISTENER_PARAMETERS: List[ParameterSpec] = [
+    ParameterSpec('output_dir', '',
+                  'Folder to save annotated debug images in (subscribing to '
+                  'detections/debug_image); empty: print detections only.'),
+    ParameterSpec('image_format', 'jpg', 'File type of the saved images.',
+                  choices=('jpg', 'png')),
+]
+"""Parameters of detection_listener (subscribes to detections)."""
+
+NODES: Dict[str, List[ParameterSpec]] = {
+    'detector_node': DETECTOR_PARAMETERS,
+    'image_source': IMAGE_SOURCE_PARAMETERS,
+    'detection_listener': DETECTION_LISTENER_PARAMETERS,
+}
+
+
+def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
+    """Declare `specs` on `node`; return their validated values by name (ValueError if bad)."""
+    values = {}
+    for spec in specs:
+        node.declare_parameter(spec.name, spec.default, spec.descriptor())
+        values[spec.name] = spec.check(node.get_parameter(spec.name).value)
+    return values
+
+
+def parse_classes(text: str, labels: Sequence[str]) -> Optional[FrozenSet[int]]:
+    """Class ids named by a 'classes' value: names or ids, comma-separated; '' means all."""
+    ids = set()
+    for item in (part.strip() for part in text.split(',')):
+        if not item:
+            continue
+        if item in labels:
+            ids.add(list(labels).index(item))
+        elif item.isdigit():
+            ids.add(int(item))
+        else:
+            raise ValueError('classes=%r: %r is neither a class id nor one of the model\'s '
+                             'labels (%s)' % (text, item, ', '.join(labels) or 'none'))
+    return frozenset(ids) or None
+
+
+def render_markdown() -> str:
+    """docs/parameters.md: one table per node."""
+    lines = ['# Parameters', '',
+             'Generated from `trt_perception/ros/parameters.py` by '
+             '`python -m trt_perception.ros.parameters > docs/parameters.md`; do not edit.',
+             '',
+             'Read-only parameters are set at start-up (params file or `-p`); the others can '
+             'also be changed while the node runs, e.g. '
+             '`ros2 param set /detector_node conf_threshold 0.5`.']
+    for node, specs in NODES.items():
+        lines += ['', '## %s' % node, '',
+                  '| Name | Type | Default | Allowed | Run-time | Description |',
+                  '|---|---|---|---|---|---|']
+        for spec in specs:
+            lines.append('| `%s` | %s | `%s` | %s | %s | %s |' % (
+                spec.name, spec.type_name, json.dumps(spec.default),
+                spec.constraints() or 'any', 'no' if spec.read_only else 'yes',
+                spec.description.replace('|', '\\|').replace('<', '\\<')))
+    return '\n'.join(lines) + '\n'
+
+
+if __name__ == '__main__':
+    sys.stdout.write(render_markdown())
