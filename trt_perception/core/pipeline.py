@@ -221,12 +221,16 @@ def create_pipeline(config: PipelineConfig,
     closers: List[Callable[[], None]] = []
     context = None
     backend: Optional[InferenceBackend] = None
-    wants_trt = config.backend == 'tensorrt' or card.is_engine
-    if config.backend == 'auto' and not card.is_engine:
+    wants_trt = False
+    if config.backend != 'onnxruntime' or card.is_engine:
         from trt_perception.tensorrt import tensorrt_unavailable_reason
         reason = tensorrt_unavailable_reason()
         if reason is None:
             wants_trt = True
+        elif config.backend == 'tensorrt' or card.is_engine:
+            raise BackendError('TensorRT is needed for %s but %s; or set backend to '
+                               "'onnxruntime' with an .onnx model"
+                               % (card.path if card.is_engine else 'backend tensorrt', reason))
         else:
             info['fallback'] = 'ONNX Runtime: ' + reason
             log.warning('backend auto: using ONNX Runtime because %s', reason)
