@@ -1,10 +1,14 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Session-wide test setup: the gpu marker, the import path, and an isolated DDS domain."""
+"""Session-wide test setup: the gpu marker, the import path, an isolated DDS domain, `rng`."""
 
 import os
 import random
+import secrets
 import sys
+
+import numpy as np
+import pytest
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,6 +26,15 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 # Fast DDS' default transports drop large images (1080p bgr8) under best-effort QoS;
 # LARGE_DATA (shared memory + TCP, UDP only for discovery) delivers them.
 os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+
+
+@pytest.fixture
+def rng(request):
+    """Return a fresh random generator; its seed is printed and kept to replay a failure."""
+    seed = secrets.randbits(32)
+    request.node.user_properties.append(('seed', seed))
+    print('random seed %d' % seed)
+    return np.random.default_rng(seed)
 
 
 def pytest_configure(config):

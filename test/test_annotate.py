@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests for drawing detections and converting frames to BGR."""
 
-import secrets
 
 import numpy as np
 import pytest
@@ -10,14 +9,6 @@ import pytest
 from trt_perception.core.annotate import Annotator, colour_for, to_bgr
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ENCODINGS, RawImage
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def _padded(pixels: np.ndarray, encoding: str, padding: int) -> RawImage:

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import secrets
 import types
 
 import cv2
@@ -17,14 +16,6 @@ from trt_perception.tensorrt.calibrator import (
     CalibrationBatches, find_images, load_image, make_entropy_calibrator)
 
 SPEC = PreprocessSpec(width=64, height=48)
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def photos():

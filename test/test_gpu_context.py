@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 
 import numpy as np
@@ -24,14 +23,6 @@ except CudaUnavailableError as exc:
     pytest.skip('CUDA driver unusable: %s' % exc, allow_module_level=True)
 if _DEVICES == 0:
     pytest.skip('no CUDA device on this machine', allow_module_level=True)
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def round_trip(context: CudaContext, data: np.ndarray) -> np.ndarray:

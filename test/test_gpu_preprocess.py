@@ -14,7 +14,6 @@ the default scale, times 1/std) plus the output type's rounding.
 
 from __future__ import annotations
 
-import secrets
 import threading
 
 import numpy as np
@@ -53,14 +52,6 @@ SPECS = {
 }
 
 POISON = float('nan')
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 @pytest.fixture(scope='module')

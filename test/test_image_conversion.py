@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests for sensor_msgs Image/CompressedImage conversion (cv_bridge semantics)."""
 
-import secrets
 import struct
 
 import cv2
@@ -14,14 +13,6 @@ sensor_msgs = pytest.importorskip('sensor_msgs.msg')
 from trt_perception.core.image import ENCODINGS, ImageFormatError  # noqa: E402
 from trt_perception.ros.image_conversion import (  # noqa: E402
     array_to_compressed, array_to_image, compressed_size, compressed_to_raw, image_to_raw)
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def _message(rng, encoding, width, height, padding):

@@ -3,7 +3,6 @@
 """Tests of the image_source stand-in camera (folders, videos, the executable)."""
 
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -26,14 +25,6 @@ from trt_perception.ros.image_source import (ImageFolderReader, ImageSource,  # 
 from trt_perception.ros.qos import image_qos  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 @pytest.fixture

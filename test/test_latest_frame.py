@@ -2,21 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests for the per-camera newest-frame mailbox."""
 
-import secrets
 import threading
 
-import numpy as np
 import pytest
 
 from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 class FakeClock:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import dataclasses
-import secrets
 
 import numpy as np
 import pytest
@@ -18,14 +17,6 @@ CASES = [
     (3, 1, 640, 640), (1, 5000, 320, 320), (100000, 3, 640, 640), (12000, 9000, 1280, 736),
     (640, 640, 640, 640), (1280, 1280, 640, 640), (33, 17, 416, 416), (641, 639, 640, 640),
 ]
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def random_cases(rng, count):

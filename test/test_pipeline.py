@@ -157,3 +157,29 @@ def test_yolov8_random_architecture_runs_for_benchmarks():
         assert pipe.backend.outputs[0].shape[1:] == (84, 8400)
         result = pipe.detect([RawImage.from_array(bgr('astronaut'), 'bgr8')])
     assert len(result.detections) == 1
+
+
+@pytest.mark.gpu
+def test_gpu_preprocessing_gives_the_cpu_pipelines_detections():
+    pytest.importorskip('pycuda.driver', reason='pycuda is not installed (GPU tests run on a '
+                        'CUDA machine)')
+    from trt_perception.gpu.context import device_count
+    if device_count() == 0:
+        pytest.skip('no CUDA device')
+    try:
+        card = find_model('ssdlite_mobilenet_v2_person')
+    except FileNotFoundError:
+        pytest.skip('ssdlite_mobilenet_v2_person is not prepared here (scripts/setup.sh)')
+    frames = [RawImage.from_array(bgr('astronaut'), 'bgr8'),
+              RawImage.from_array(data.camera(), 'mono8')]
+    results = {}
+    for preprocess in ('cpu', 'gpu'):
+        config = PipelineConfig(model=card.path, backend='onnxruntime', preprocess=preprocess,
+                                max_batch=2)
+        with create_pipeline(config) as pipe:
+            assert pipe.describe()['preprocess'] == ('host' if preprocess == 'cpu' else 'device')
+            results[preprocess] = pipe.detect(frames).detections
+    for cpu, gpu in zip(results['cpu'], results['gpu']):
+        assert [d.label for d in gpu] == [d.label for d in cpu] and cpu
+        np.testing.assert_allclose([d.score for d in gpu], [d.score for d in cpu], atol=0.02)
+        np.testing.assert_allclose([d.box for d in gpu], [d.box for d in cpu], atol=2.0)

@@ -11,7 +11,6 @@ agree with the reference to one pixel level (1/255 after the default scale) per 
 
 from __future__ import annotations
 
-import secrets
 
 import cv2
 import numpy as np
@@ -47,14 +46,6 @@ SPECS = {
     'bgr-float32-raw': dict(channel_order='bgr', scale=1.0, mean=(104.0, 117.0, 123.0),
                             std=(1.0, 2.0, 0.5), pad_value=127.5),
 }
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def yuv422_to_rgb(rows: np.ndarray, width: int, layout: str) -> np.ndarray:

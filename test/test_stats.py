@@ -3,21 +3,12 @@
 """Tests for rolling percentiles, rate meters and per-camera statistics."""
 
 import math
-import secrets
 
 import numpy as np
 import pytest
 
 from trt_perception.core.stats import (STAGES, CameraStats, EngineStats, RateMeter,
                                        RollingStats, percentile)
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 class FakeClock:

@@ -15,7 +15,6 @@ import glob
 import json
 import logging
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -37,14 +36,6 @@ from trt_perception.tensorrt.cache import EngineCache, EngineKey, file_sha256  #
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED = sorted(glob.glob(os.path.join(ROOT, 'models', '*.onnx')), key=os.path.getsize)
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def conv_net(path, rng, batch='batch', size=(3, 64, 64), ops=None):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 
 import numpy as np
 import pytest
@@ -48,14 +47,6 @@ extern "C" __global__ void slow_fill(float* out, const float* src, int count,
     for (int i = threadIdx.x; i < count; i += blockDim.x) out[i] = src[i];
 }
 '''
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 @pytest.fixture(scope='module')

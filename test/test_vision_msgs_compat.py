@@ -7,7 +7,6 @@ be installed here, so `FakeVisionMsgs2` mirrors their field layout (from their .
 to check that the layout is detected and filled; it proves nothing about real 2.x messages.
 """
 
-import secrets
 import types
 
 import numpy as np
@@ -18,14 +17,6 @@ std_msgs = pytest.importorskip('std_msgs.msg')
 
 from trt_perception.core.detection import Detection  # noqa: E402
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout  # noqa: E402
-
-
-@pytest.fixture
-def rng(request):
-    seed = secrets.randbits(32)
-    request.node.user_properties.append(('seed', seed))
-    print('random seed %d' % seed)
-    return np.random.default_rng(seed)
 
 
 def _detections(rng, count):

@@ -154,9 +154,11 @@ class DetectionPipeline:
 
     def _run_host(self, images):
         batch = self._host_batch[:len(images)]
-        letterboxes = [self.preprocessor.run(image, batch, slot)
+        # A device preprocessor feeding a host backend fills its own GPU batch, fetched below.
+        target = batch if self.preprocessor.location == 'host' else None
+        letterboxes = [self.preprocessor.run(image, target, slot)
                        for slot, image in enumerate(images)]
-        if self.preprocessor.location == 'device':
+        if target is None:
             self.preprocessor.download(batch)
         t1 = time.perf_counter()
         return letterboxes, self.backend.infer(batch), t1
