@@ -40,6 +40,7 @@ from trt_perception.ros.detector_node import TIMING_FIELDS, DetectorNode  # noqa
 from trt_perception.ros.image_conversion import array_to_compressed  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout  # noqa: E402
+from trt_perception.tensorrt import tensorrt_unavailable_reason  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASTRONAUT_PERSON = (0.0, 0.0, 380.0, 512.0)
@@ -295,6 +296,11 @@ def test_diagnostics_keys_and_stale_level(ros):
     engine_values = {kv.key: kv.value for kv in engine.values}
     assert engine_values['backend'] == 'onnxruntime' and engine_values['model_name']
     assert engine.hardware_id == node.get_fully_qualified_name()
+    # backend 'auto' (the default) fell back to ONNX Runtime: diagnostics say why.
+    reason = tensorrt_unavailable_reason()
+    if reason is not None:
+        assert engine_values['fallback'] == 'ONNX Runtime: ' + reason
+        assert 'fallback' in engine.message
     status, _ = ros.camera_status(node, 'image',
                                   lambda s, v: s.level == DiagnosticStatus.ERROR)
     assert 'no frame for' in status.message

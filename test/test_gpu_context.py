@@ -9,20 +9,10 @@ import threading
 import numpy as np
 import pytest
 
+from cuda_device import DEVICES, cuda  # first: skips this module without pycuda or a CUDA device
+from trt_perception.gpu.context import CudaContext, describe_devices
+
 pytestmark = pytest.mark.gpu
-
-cuda = pytest.importorskip(
-    'pycuda.driver', reason='pycuda is not installed (GPU tests run on a CUDA machine)')
-
-from trt_perception.gpu.context import (  # noqa: E402 (after the skip)
-    CudaContext, CudaUnavailableError, describe_devices, device_count)
-
-try:
-    _DEVICES = device_count()
-except CudaUnavailableError as exc:
-    pytest.skip('CUDA driver unusable: %s' % exc, allow_module_level=True)
-if _DEVICES == 0:
-    pytest.skip('no CUDA device on this machine', allow_module_level=True)
 
 
 def round_trip(context: CudaContext, data: np.ndarray) -> np.ndarray:
@@ -72,8 +62,8 @@ def test_reports_what_torch_reports():
 
 def test_bad_device_ids_list_the_devices():
     listing = describe_devices()
-    assert len(listing) == _DEVICES
-    for bad in (_DEVICES, -1, '0', True):
+    assert len(listing) == DEVICES
+    for bad in (DEVICES, -1, '0', True):
         with pytest.raises(ValueError) as info:
             CudaContext(bad)
         message = str(info.value)

@@ -19,23 +19,13 @@ import threading
 import numpy as np
 import pytest
 
+from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
+from trt_perception.core.image import ENCODINGS, RawImage
+from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
+from trt_perception.gpu.context import CudaContext
+from trt_perception.gpu.preprocess import CudaPreprocessor, LetterboxKernel
+
 pytestmark = pytest.mark.gpu
-
-cuda = pytest.importorskip(
-    'pycuda.driver', reason='pycuda is not installed (GPU tests run on a CUDA machine)')
-
-from trt_perception.core.image import ENCODINGS, RawImage  # noqa: E402 (after the skip)
-from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec  # noqa: E402
-from trt_perception.gpu.context import (  # noqa: E402
-    CudaContext, CudaUnavailableError, device_count)
-from trt_perception.gpu.preprocess import CudaPreprocessor, LetterboxKernel  # noqa: E402
-
-try:
-    _DEVICES = device_count()
-except CudaUnavailableError as exc:
-    pytest.skip('CUDA driver unusable: %s' % exc, allow_module_level=True)
-if _DEVICES == 0:
-    pytest.skip('no CUDA device on this machine', allow_module_level=True)
 
 # One encoding per layout; the aliases (8UC3, uyvy, ...) share the layout's kernel.
 LAYOUT_ENCODINGS = ['bgr8', 'rgb8', 'bgra8', 'rgba8', 'mono8', 'yuv422', 'yuv422_yuy2']

@@ -17,25 +17,15 @@ import json
 import numpy as np
 import pytest
 
+from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
+from fake_tensorrt import fake_plan, make_fake_tensorrt, reference
+from trt_perception.core.backend import BackendError
+from trt_perception.gpu.context import CudaContext
+from trt_perception.tensorrt.api import TensorRTApi
+from trt_perception.tensorrt.backend import TensorRTBackend
+from trt_perception.tensorrt.cache import EngineCache, EngineKey
+
 pytestmark = pytest.mark.gpu
-
-cuda = pytest.importorskip(
-    'pycuda.driver', reason='pycuda is not installed (GPU tests run on a CUDA machine)')
-
-from fake_tensorrt import fake_plan, make_fake_tensorrt, reference  # noqa: E402
-from trt_perception.core.backend import BackendError  # noqa: E402 (after the skip)
-from trt_perception.gpu.context import (  # noqa: E402
-    CudaContext, CudaUnavailableError, device_count)
-from trt_perception.tensorrt.api import TensorRTApi  # noqa: E402
-from trt_perception.tensorrt.backend import TensorRTBackend  # noqa: E402
-from trt_perception.tensorrt.cache import EngineCache, EngineKey  # noqa: E402
-
-try:
-    _DEVICES = device_count()
-except CudaUnavailableError as exc:
-    pytest.skip('CUDA driver unusable: %s' % exc, allow_module_level=True)
-if _DEVICES == 0:
-    pytest.skip('no CUDA device on this machine', allow_module_level=True)
 
 H, W = 24, 20
 SPIN_KERNEL = r'''

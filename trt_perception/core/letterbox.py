@@ -22,6 +22,11 @@ def _check_size(name: str, value: int) -> int:
     return int(value)
 
 
+def _check_sizes(src_width: int, src_height: int, dst_width: int, dst_height: int):
+    return (_check_size('src_width', src_width), _check_size('src_height', src_height),
+            _check_size('dst_width', dst_width), _check_size('dst_height', dst_height))
+
+
 @dataclass(frozen=True)
 class Letterbox:
     """Where a `src_width` x `src_height` frame lands inside a `dst_width` x `dst_height` input.
@@ -45,10 +50,8 @@ class Letterbox:
     def fit(cls, src_width: int, src_height: int, dst_width: int,
             dst_height: int) -> 'Letterbox':
         """Fit the frame into the input: one ratio for both axes, centred padding."""
-        src_width = _check_size('src_width', src_width)
-        src_height = _check_size('src_height', src_height)
-        dst_width = _check_size('dst_width', dst_width)
-        dst_height = _check_size('dst_height', dst_height)
+        src_width, src_height, dst_width, dst_height = _check_sizes(
+            src_width, src_height, dst_width, dst_height)
         ratio = min(dst_width / src_width, dst_height / src_height)
         # Rounding the ratio-scaled side may give 0 for extreme aspect ratios, and float error
         # must never push the fitted side past the input.
@@ -65,10 +68,8 @@ class Letterbox:
     def stretch(cls, src_width: int, src_height: int, dst_width: int,
                 dst_height: int) -> 'Letterbox':
         """Fill the whole input, scaling each axis on its own (models trained that way)."""
-        src_width = _check_size('src_width', src_width)
-        src_height = _check_size('src_height', src_height)
-        dst_width = _check_size('dst_width', dst_width)
-        dst_height = _check_size('dst_height', dst_height)
+        src_width, src_height, dst_width, dst_height = _check_sizes(
+            src_width, src_height, dst_width, dst_height)
         return cls(src_width, src_height, dst_width, dst_height, dst_width, dst_height, 0, 0,
                    float(min(dst_width / src_width, dst_height / src_height)))
 
