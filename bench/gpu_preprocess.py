@@ -35,6 +35,7 @@ import numpy as np
 import pycuda
 import pycuda.driver as cuda
 
+from peers import opencv_letterbox_blob
 from trt_perception.core.image import RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
@@ -113,15 +114,6 @@ class CudaTimer:
         """Free the preamble buffer."""
         with self.context.activated():
             self.preamble.free()
-
-
-def plain_opencv(frame: np.ndarray, box: Letterbox) -> np.ndarray:
-    """Letterbox the usual OpenCV way: resize, copyMakeBorder, blobFromImage (BGR->RGB, /255)."""
-    resized = cv2.resize(frame, (box.resized_width, box.resized_height),
-                         interpolation=cv2.INTER_LINEAR)
-    padded = cv2.copyMakeBorder(resized, box.pad_top, box.pad_bottom, box.pad_left,
-                                box.pad_right, cv2.BORDER_CONSTANT, value=(114, 114, 114))
-    return cv2.dnn.blobFromImage(padded, 1 / 255.0, swapRB=True)
 
 
 class TorchPeer:
@@ -251,7 +243,7 @@ def bench_size(context: CudaContext, torch_peer: Optional[TorchPeer], width: int
 
     cpu_repeat = max(10, repeat // 10)
     row['cpu_preprocessor'] = host_ms(lambda i: cpu.run(pick(i), host_batch, 0), cpu_repeat)
-    row['cpu_opencv'] = host_ms(lambda i: plain_opencv(pick(i).pixels(), box), cpu_repeat)
+    row['cpu_opencv'] = host_ms(lambda i: opencv_letterbox_blob(pick(i).pixels(), box), cpu_repeat)
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     row['cpu_preprocessor_1t'] = host_ms(lambda i: cpu.run(pick(i), host_batch, 0), cpu_repeat)
