@@ -69,8 +69,12 @@ def test_default_dir_honours_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv('TRT_PERCEPTION_ENGINE_CACHE', str(tmp_path))
     assert default_cache_dir() == str(tmp_path)
     monkeypatch.delenv('TRT_PERCEPTION_ENGINE_CACHE')
+    # Run from this source checkout: its engines/ folder (it has a README and is writable).
+    assert default_cache_dir() == os.path.join(ROOT, 'engines')
+    # An installed package has no checkout beside it: the user's cache folder.
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'xdg'))
-    assert default_cache_dir() == str(tmp_path / 'xdg' / 'trt_perception' / 'engines')
+    assert default_cache_dir(checkout_engines=str(tmp_path / 'none')) == \
+        str(tmp_path / 'xdg' / 'trt_perception' / 'engines')
 
 
 def test_store_then_lookup_returns_the_same_bytes(tmp_path, plan):

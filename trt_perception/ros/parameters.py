@@ -140,7 +140,8 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   choices=PRECISIONS),
     ParameterSpec('engine_cache_dir', '',
                   'Folder for TensorRT engines built from ONNX; empty: '
-                  '$TRT_PERCEPTION_ENGINE_CACHE, else ~/.cache/trt_perception/engines.'),
+                  '$TRT_PERCEPTION_ENGINE_CACHE, else engines/ of a source checkout, else '
+                  '~/.cache/trt_perception/engines.'),
     ParameterSpec('max_batch', 1,
                   'Frames from different cameras run together in one inference, at most this '
                   'many.', low=1, high=64),

@@ -28,11 +28,22 @@ CACHE_DIR_ENV = 'TRT_PERCEPTION_ENGINE_CACHE'
 """Environment variable overriding the default engine cache directory."""
 
 
-def default_cache_dir() -> str:
-    """``$TRT_PERCEPTION_ENGINE_CACHE``, else ``~/.cache/trt_perception/engines``."""
+def default_cache_dir(checkout_engines: Optional[str] = None) -> str:
+    """Where engines go when no folder is configured.
+
+    ``$TRT_PERCEPTION_ENGINE_CACHE``; else the ``engines/`` folder of the source checkout this
+    package runs from (a development tree, or a colcon ``--symlink-install`` of one) when it is
+    writable; else ``~/.cache/trt_perception/engines`` (an installed package has no checkout).
+    """
     configured = os.environ.get(CACHE_DIR_ENV)
     if configured:
         return configured
+    if checkout_engines is None:
+        package_dir = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        checkout_engines = os.path.join(os.path.dirname(package_dir), 'engines')
+    if (os.path.isfile(os.path.join(checkout_engines, 'README.md'))
+            and os.access(checkout_engines, os.W_OK)):
+        return checkout_engines
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
     return os.path.join(base, 'trt_perception', 'engines')
 
