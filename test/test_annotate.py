@@ -82,7 +82,8 @@ def test_draw_puts_box_edges_in_class_colour(rng):
     # The inside stays untouched; the tag above the box and the status line are drawn.
     assert canvas[(y1 + y2) // 2, (x1 + x2) // 2].max() == 0
     assert canvas[y1 - 5, x1 + 5].any()
-    assert canvas[2:12, 2:40].any()
+    assert canvas[height - 12:height - 2, 2:40].any()
+    assert not canvas[2:12, 2:40].any()
 
 
 def test_draw_keeps_tags_inside_for_boxes_at_the_top():

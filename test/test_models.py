@@ -142,6 +142,19 @@ def test_a_model_without_card_gets_yolo_defaults(tmp_path):
     assert not card.is_engine
 
 
+def test_card_can_declare_normalised_nms_boxes(tmp_path):
+    original = find_model('ssdlite_mobilenet_v2_person')
+    assert not original.normalized_boxes
+    with open(os.path.splitext(original.path)[0] + '.json') as stream:
+        card = json.load(stream)
+    card['file'] = original.path
+    card['output'] = {'format': 'efficient_nms', 'normalized_boxes': True}
+    path = tmp_path / 'nms.json'
+    path.write_text(json.dumps(card))
+    loaded = find_model(str(path))
+    assert (loaded.output_format, loaded.normalized_boxes) == ('efficient_nms', True)
+
+
 def test_engine_paths_are_engines(tmp_path):
     path = tmp_path / 'model.plan'
     path.write_bytes(b'plan')

@@ -48,7 +48,7 @@ def colour_for(class_id: int) -> Tuple[int, int, int]:
 
 
 class Annotator:
-    """Draws boxes with 'label score' tags and an optional status line, scaled to the frame."""
+    """Draws boxes with 'label score' tags and an optional status line (bottom left)."""
 
     def __init__(self, font_scale: float = 0.5, thickness: int = 2) -> None:
         """Use `font_scale` and line `thickness` for a 640-pixel frame, scaled up with size."""
@@ -68,17 +68,19 @@ class Annotator:
                           thickness)
             self._tag(bgr, '%s %.2f' % (det.label, det.score), top_left, colour, font_scale)
         if status:
-            self._tag(bgr, status, (0, 0), (40, 40, 40), font_scale, below=True)
+            # Bottom-left: box tags sit at box tops, where a top-left status line would hide
+            # the tag of any box touching the image's top edge.
+            self._tag(bgr, status, (0, bgr.shape[0]), (40, 40, 40), font_scale)
         return bgr
 
     def _tag(self, bgr: np.ndarray, text: str, corner: Tuple[int, int],
-             colour: Tuple[int, int, int], font_scale: float, below: bool = False) -> None:
+             colour: Tuple[int, int, int], font_scale: float) -> None:
         """Write `text` on a filled box above `corner` (below it when there is no room)."""
         font = cv2.FONT_HERSHEY_SIMPLEX
         (width, height), baseline = cv2.getTextSize(text, font, font_scale, 1)
         box_height = height + baseline + 2
         x, y = corner
-        top = y if below or y - box_height < 0 else y - box_height
+        top = y if y - box_height < 0 else y - box_height
         cv2.rectangle(bgr, (x, top), (x + width + 2, top + box_height), colour, cv2.FILLED)
         cv2.putText(bgr, text, (x + 1, top + height + 1), font, font_scale, (255, 255, 255), 1,
                     cv2.LINE_AA)

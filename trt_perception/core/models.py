@@ -136,6 +136,9 @@ class ModelCard:
     licence: str = ''
     sources: Tuple[str, ...] = ()
     sha256: str = ''
+    normalized_boxes: bool = False
+    """Boxes of an efficient_nms output are in 0..1 of the input size (card key
+    ``output.normalized_boxes``)."""
 
     @property
     def is_engine(self) -> bool:
@@ -205,7 +208,8 @@ class ModelCard:
             mean=_triple(pre, 'mean', 0.0, card_path), std=_triple(pre, 'std', 1.0, card_path),
             pad_value=float(pre.get('pad_value', 114.0)),
             description=card.get('description', ''), licence=card.get('licence', ''),
-            sources=sources, sha256=card.get('sha256', ''))
+            sources=sources, sha256=card.get('sha256', ''),
+            normalized_boxes=bool(output.get('normalized_boxes', False)))
 
 
 def find_model(name_or_path: str = '') -> ModelCard:

@@ -263,7 +263,8 @@ def create_pipeline(config: PipelineConfig,
                 preprocessor = CpuPreprocessor(spec)
             decoder = make_decoder(config.decoder if config.decoder != 'auto'
                                    else card.output_format, backend.outputs,
-                                   _labels(config, card))
+                                   _labels(config, card),
+                                   normalized_boxes=card.normalized_boxes)
     except BaseException:
         if backend is not None:
             backend.close()
