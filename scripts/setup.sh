@@ -19,6 +19,8 @@ STATE="$VENV/.trt_perception"
 REQUIREMENTS="$REPO/requirements/dev.txt"
 MODEL_REQUIREMENTS="$REPO/requirements/models.txt"
 TENSORRT_REQUIREMENTS="$REPO/requirements/tensorrt-ci.txt"
+PY38_VENV="$REPO/.venv-py38"
+PY38_REQUIREMENTS="$REPO/requirements/py38-core.txt"
 INTERFACES="$REPO/interfaces"
 REQUIRED_PYTHON="3.11"
 
@@ -46,6 +48,20 @@ find_python() {
     for candidate in ${PYTHON:-} "python$REQUIRED_PYTHON" python3; do
         if command -v "$candidate" >/dev/null 2>&1 && [ "$("$candidate" -c \
             'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$REQUIRED_PYTHON" ]
+        then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+find_python38() {
+    local candidate
+    for candidate in ${PYTHON38:-} python3.8 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8*/bin/python3.8
+    do
+        if command -v "$candidate" >/dev/null 2>&1 \
+            && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 8)' 2>/dev/null
         then
             command -v "$candidate"
             return 0
@@ -191,6 +207,30 @@ prepare_models() {
     fi
 }
 
+# The ROS-free core promises Python 3.8 (ROS 2 Foxy containers on JetPack 4.6). Where an
+# interpreter for it exists, a second, small venv lets test/test_python38.py run the core's
+# tests under it; elsewhere that test skips and says why.
+build_py38_core_env() {
+    local python key
+    if ! python="$(find_python38)"; then
+        log "python 3.8: no interpreter found (PYTHON38=/path/to/python3.8 names one);" \
+            "test/test_python38.py will skip"
+        return 0
+    fi
+    key="$(inputs_hash "$PY38_REQUIREMENTS" <(printf '%s' "$python"))"
+    if stamp_matches py38 "$key" && [ -x "$PY38_VENV/bin/python" ]; then
+        log "python 3.8: .venv-py38 up to date"
+        return 0
+    fi
+    log "python 3.8: building .venv-py38 with $python for the core's Python 3.8 tests"
+    rm -rf "$PY38_VENV"
+    # Some 3.8 builds lack ensurepip: the main venv's pip installs into it instead.
+    run_logged py38-venv "$python" -m venv --without-pip "$PY38_VENV"
+    run_logged py38-pip "$VENV/bin/python" -m pip --python "$PY38_VENV/bin/python" install \
+        --disable-pip-version-check -r "$PY38_REQUIREMENTS"
+    write_stamp py38 "$key"
+}
+
 main() {
     local started=$SECONDS
     # Two setups at once (two test runs, say) would reinstall packages under each other.
@@ -205,6 +245,7 @@ main() {
     build_vision_msgs
     install_package
     prepare_models
+    build_py38_core_env
     log "done in $((SECONDS - started)) s: activate with 'source .venv/bin/activate'," \
         "or run ./scripts/test.sh"
 }
