@@ -1,12 +1,13 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Session-wide test setup: the gpu marker, the import path, an isolated DDS domain, `rng`."""
+"""Session-wide test setup: the gpu marker, the import path, an isolated DDS domain, fixtures."""
 
 import os
 import random
 import secrets
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -35,6 +36,19 @@ def rng(request):
     request.node.user_properties.append(('seed', seed))
     print('random seed %d' % seed)
     return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def photos(tmp_path, rng):
+    """Write three random images out of name order, plus a non-image file; return both."""
+    images = {}
+    # Distinct widths tell the frames apart once published.
+    for name, width in (('b.png', 23), ('a.png', 17), ('c.png', 31)):
+        images[name] = rng.integers(0, 256, (int(rng.integers(8, 40)), width, 3),
+                                    dtype=np.uint8)
+        cv2.imwrite(str(tmp_path / name), images[name])
+    (tmp_path / 'notes.txt').write_text('not an image')
+    return tmp_path, images
 
 
 def pytest_configure(config):

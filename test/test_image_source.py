@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 
-import cv2
 import numpy as np
 import pytest
 
@@ -20,71 +19,10 @@ from rclpy.executors import MultiThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
 
-from trt_perception.ros.image_source import (ImageFolderReader, ImageSource,  # noqa: E402
-                                             VideoReader, open_source)
+from trt_perception.ros.image_source import ImageSource  # noqa: E402
 from trt_perception.ros.qos import image_qos  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def photos(tmp_path, rng):
-    """Three random images written out of name order, plus a file that is not an image."""
-    images = {}
-    # Distinct widths tell the frames apart once published.
-    for name, width in (('b.png', 23), ('a.png', 17), ('c.png', 31)):
-        images[name] = rng.integers(0, 256, (int(rng.integers(8, 40)), width, 3),
-                                    dtype=np.uint8)
-        cv2.imwrite(str(tmp_path / name), images[name])
-    (tmp_path / 'notes.txt').write_text('not an image')
-    return tmp_path, images
-
-
-def test_folder_reader_reads_images_in_name_order_and_rewinds(photos):
-    folder, images = photos
-    reader = open_source(str(folder))
-    assert isinstance(reader, ImageFolderReader)
-    names = []
-    for _ in range(3):
-        name, frame = reader.read()
-        names.append(name)
-        np.testing.assert_array_equal(frame, images[name])
-    assert names == ['a.png', 'b.png', 'c.png'] and reader.read() is None
-    reader.rewind()
-    assert reader.read()[0] == 'a.png'
-
-
-def test_video_reader_reads_frames_and_rewinds(tmp_path):
-    path = str(tmp_path / 'clip.avi')
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'MJPG'), 10, (64, 48))
-    levels = [20, 120, 220]
-    for level in levels:
-        writer.write(np.full((48, 64, 3), level, np.uint8))
-    writer.release()
-    reader = open_source(path)
-    assert isinstance(reader, VideoReader)
-    seen = []
-    frame = reader.read()
-    while frame is not None:
-        seen.append((frame[0], int(round(frame[1].mean()))))
-        frame = reader.read()
-    assert [name for name, _ in seen] == ['clip.avi#0', 'clip.avi#1', 'clip.avi#2']
-    assert all(abs(mean - level) <= 3 for (_, mean), level in zip(seen, levels))
-    reader.rewind()
-    assert reader.read()[0] == 'clip.avi#0'
-    reader.close()
-
-
-@pytest.mark.parametrize('source, message', [('', 'source parameter is empty'),
-                                             ('/no/such/place', 'does not exist')])
-def test_bad_sources_say_what_to_do(source, message):
-    with pytest.raises(ValueError, match=message):
-        open_source(source)
-
-
-def test_empty_folder_is_refused(tmp_path):
-    with pytest.raises(ValueError, match='no image files'):
-        open_source(str(tmp_path))
 
 
 def test_publishes_frames_with_headers_and_compressed_copies(photos):

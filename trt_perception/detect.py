@@ -21,11 +21,11 @@ import cv2
 import numpy as np
 
 from trt_perception.core.decoders import DetectionParams
+from trt_perception.core.frame_source import IMAGE_EXTENSIONS, VideoReader, open_source
 from trt_perception.core.image import RawImage
 from trt_perception.core.pipeline import (
     BACKENDS, PRECISIONS, PREPROCESSORS, BatchResult, PipelineConfig, create_pipeline)
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg')
 
 
 class UnreadableInput(Exception):
@@ -36,27 +36,22 @@ def _frames(path: str) -> Iterator[Tuple[str, np.ndarray]]:
     """Yield (name, bgr frame) for an image file or every frame of a video file."""
     if not os.path.isfile(path):
         raise UnreadableInput('%s: no such file' % path)
-    if path.lower().endswith(VIDEO_EXTENSIONS):
-        capture = cv2.VideoCapture(path)
-        if not capture.isOpened():
-            raise UnreadableInput('%s: OpenCV cannot open this video' % path)
-        try:
-            index = 0
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                yield '%s#%d' % (path, index), frame
-                index += 1
-            if index == 0:
-                raise UnreadableInput('%s: video holds no decodable frame' % path)
-        finally:
-            capture.release()
-        return
-    frame = cv2.imread(path, cv2.IMREAD_COLOR)
-    if frame is None:
-        raise UnreadableInput('%s: OpenCV cannot decode this image' % path)
-    yield path, frame
+    try:
+        reader = open_source(path)
+    except ValueError:
+        raise UnreadableInput('%s: OpenCV cannot open this video' % path) from None
+    is_video = isinstance(reader, VideoReader)
+    count = 0
+    try:
+        for _, frame in iter(reader.read, None):
+            # Named by the path as given, which the reader shortens to the file name.
+            yield ('%s#%d' % (path, count) if is_video else path), frame
+            count += 1
+    finally:
+        reader.close()
+    if count == 0:
+        raise UnreadableInput('%s: video holds no decodable frame' % path if is_video
+                              else '%s: OpenCV cannot decode this image' % path)
 
 
 def _record(name: str, frame: np.ndarray, result: BatchResult) -> dict:
@@ -86,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='trt_perception.detect', description=__doc__.split('\n\n')[0])
     parser.add_argument('inputs', nargs='+', metavar='IMAGE',
-                        help='image files or videos (%s)' % ', '.join(VIDEO_EXTENSIONS))
+                        help='image files (%s) or videos (any other file OpenCV can open)'
+                        % ', '.join(IMAGE_EXTENSIONS))
     parser.add_argument('--model', default='',
                         help='.onnx model, TensorRT .engine/.plan, or bundled model name '
                              '(default: the bundled demo detector)')

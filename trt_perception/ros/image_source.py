@@ -11,120 +11,21 @@ to photos.
 
 from __future__ import annotations
 
-import abc
 import contextlib
-import os
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import cv2
-import numpy as np
 from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import CompressedImage, Image
 
+from trt_perception.core.frame_source import open_source
 from trt_perception.ros.image_conversion import array_to_compressed, array_to_image
 from trt_perception.ros.node_runner import run_node
 from trt_perception.ros.parameters import IMAGE_SOURCE_PARAMETERS, declare
 from trt_perception.ros.qos import image_qos
 
-IMAGE_EXTENSIONS = ('.bmp', '.jpeg', '.jpg', '.pgm', '.png', '.ppm', '.tif', '.tiff', '.webp')
-"""Files a folder source publishes; anything else in the folder is ignored."""
-
 _FROM_BGR = {'bgr8': None, 'rgb8': cv2.COLOR_BGR2RGB, 'mono8': cv2.COLOR_BGR2GRAY}
-
-
-class FrameReader(abc.ABC):
-    """Frames of a source in order; `read` returns None after the last one."""
-
-    @abc.abstractmethod
-    def read(self) -> Optional[Tuple[str, np.ndarray]]:
-        """Return the next (name, BGR frame), or None at the end."""
-
-    @abc.abstractmethod
-    def rewind(self) -> None:
-        """Start again from the first frame."""
-
-    def close(self) -> None:
-        """Release the source."""
-
-
-class ImageFolderReader(FrameReader):
-    """Image files of a folder (or one file), in name order, read as they are published."""
-
-    def __init__(self, paths: Sequence[str]) -> None:
-        """Read `paths` in this order."""
-        if not paths:
-            raise ValueError('no image files to publish')
-        self.paths = list(paths)
-        self._next = 0
-
-    @classmethod
-    def from_folder(cls, folder: str) -> 'ImageFolderReader':
-        """Read every image file (by extension) directly inside `folder`, in name order."""
-        names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
-        if not names:
-            raise ValueError('folder %r holds no image files (%s)'
-                             % (folder, ', '.join(IMAGE_EXTENSIONS)))
-        return cls([os.path.join(folder, name) for name in names])
-
-    def read(self) -> Optional[Tuple[str, np.ndarray]]:
-        """Return the next readable image (unreadable files are skipped), or None."""
-        while self._next < len(self.paths):
-            path = self.paths[self._next]
-            self._next += 1
-            frame = cv2.imread(path, cv2.IMREAD_COLOR)
-            if frame is not None:
-                return os.path.basename(path), frame
-        return None
-
-    def rewind(self) -> None:
-        """Start again from the first file."""
-        self._next = 0
-
-
-class VideoReader(FrameReader):
-    """Frames of a video file decoded by OpenCV."""
-
-    def __init__(self, path: str) -> None:
-        """Open `path`; ValueError when OpenCV cannot read it."""
-        self.path = path
-        self._capture = cv2.VideoCapture(path)
-        self._index = 0
-        if not self._capture.isOpened():
-            raise ValueError('OpenCV cannot open video %r (is it a video file OpenCV was built '
-                             'to read?)' % path)
-
-    def read(self) -> Optional[Tuple[str, np.ndarray]]:
-        """Return ('<file>#<frame index>', frame), or None after the last frame."""
-        ok, frame = self._capture.read()
-        if not ok:
-            return None
-        name = '%s#%d' % (os.path.basename(self.path), self._index)
-        self._index += 1
-        return name, frame
-
-    def rewind(self) -> None:
-        """Seek back to the first frame."""
-        self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        self._index = 0
-
-    def close(self) -> None:
-        """Release the decoder."""
-        self._capture.release()
-
-
-def open_source(path: str) -> FrameReader:
-    """Open a reader for a folder, an image file or a video file."""
-    if not path:
-        raise ValueError('the source parameter is empty: set it to a folder of images, an '
-                         'image file or a video file')
-    if os.path.isdir(path):
-        return ImageFolderReader.from_folder(path)
-    if not os.path.isfile(path):
-        raise ValueError('source %r does not exist' % path)
-    if path.lower().endswith(IMAGE_EXTENSIONS):
-        return ImageFolderReader([path])
-    return VideoReader(path)
 
 
 class ImageSource(Node):

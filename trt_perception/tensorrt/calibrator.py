@@ -19,19 +19,16 @@ from typing import List, Optional, Sequence
 import cv2
 import numpy as np
 
+from trt_perception.core.frame_source import IMAGE_EXTENSIONS, list_images
 from trt_perception.core.image import RawImage
 from trt_perception.core.preprocess import CpuPreprocessor
 from trt_perception.tensorrt.cache import write_atomic
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.ppm', '.pgm', '.tif', '.tiff', '.webp')
-
 
 def find_images(directory: str) -> List[str]:
     """Image files directly in `directory`, sorted by name; raises ValueError for none."""
     if not os.path.isdir(directory):
         raise ValueError('calibration image directory %r does not exist' % directory)
-    paths = sorted(os.path.join(directory, name) for name in os.listdir(directory)
-                   if name.lower().endswith(IMAGE_EXTENSIONS))
+    paths = list_images(directory)
     if not paths:
         raise ValueError('no images (%s) in calibration directory %r; add a few hundred frames '
                          'from the target cameras' % (', '.join(IMAGE_EXTENSIONS), directory))
