@@ -20,7 +20,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from trt_perception.core.decoders import DetectionParams
+from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, VideoReader, open_source
 from trt_perception.core.image import RawImage
 from trt_perception.core.pipeline import (
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--engine-cache', default='', metavar='DIR',
                         help='where built TensorRT engines are kept')
     parser.add_argument('--decoder', default='auto',
-                        choices=('auto', 'yolov8', 'yolov5', 'efficient_nms'))
+                        choices=DECODERS)
     parser.add_argument('--labels', default='', help='label file, one class name per line')
     parser.add_argument('--conf', type=float, default=DetectionParams().conf_threshold,
                         help='confidence threshold')

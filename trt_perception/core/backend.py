@@ -10,6 +10,9 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+PRECISIONS = ('fp32', 'fp16', 'int8')
+"""Engine precisions a backend may be built for (ONNX Runtime runs the model as it is)."""
+
 Dim = Union[int, str, None]
 """A tensor dimension: a fixed size, or a symbolic/unknown one (dynamic batch)."""
 

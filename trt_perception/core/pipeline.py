@@ -17,7 +17,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, DeviceInputBackend, InferenceBackend
+from trt_perception.core.backend import (PRECISIONS, BackendError, DeviceInputBackend,
+                                         InferenceBackend)
 from trt_perception.core.decoders import Decoder, DetectionParams, make_decoder
 from trt_perception.core.detection import Detection, load_labels
 from trt_perception.core.image import RawImage
@@ -28,7 +29,6 @@ from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor, Prepro
 
 BACKENDS = ('auto', 'onnxruntime', 'tensorrt')
 PREPROCESSORS = ('auto', 'cpu', 'gpu')
-PRECISIONS = ('fp32', 'fp16', 'int8')
 
 
 @dataclass(frozen=True)

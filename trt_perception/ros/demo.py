@@ -28,6 +28,7 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 import cv2
 
 import trt_perception
+from trt_perception.core.pipeline import BACKENDS
 
 PHOTOS = ('astronaut', 'camera', 'chelsea', 'coffee', 'stereo_motorcycle')
 """scikit-image sample photos used: people (one in grey), a cat, a cup, a motorcycle."""
@@ -192,7 +193,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--output', default='',
                         help='folder for the annotated images (default: a new temp folder)')
     parser.add_argument('--backend', default='onnxruntime',
-                        choices=('auto', 'onnxruntime', 'tensorrt'))
+                        choices=BACKENDS)
     parser.add_argument('--model', default='', help='model path or bundled name')
     parser.add_argument('--rate', type=float, default=2.0, help='source frames per second')
     parser.add_argument('--timeout', type=float, default=180.0, help='seconds before giving up')

@@ -20,6 +20,7 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
 
 from trt_perception.core.decoders import DECODERS
 from trt_perception.core.pipeline import BACKENDS, PRECISIONS, PREPROCESSORS
+from trt_perception.ros.qos import RELIABILITIES
 
 _TYPES = (
     (bool, ParameterType.PARAMETER_BOOL, 'bool'),
@@ -103,7 +104,7 @@ def _qos(reliability: str) -> List[ParameterSpec]:
                       'Reliability of the image subscriptions/publications: best_effort '
                       '(sensor-data QoS) or reliable. A best_effort subscriber hears both kinds '
                       'of publisher; a reliable one hears only reliable publishers.',
-                      choices=('best_effort', 'reliable')),
+                      choices=RELIABILITIES),
         ParameterSpec('qos_depth', 1,
                       'History depth of the image subscriptions/publications (keep last).',
                       low=1, high=100),

@@ -8,6 +8,8 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 _RELIABILITY = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
                 'reliable': ReliabilityPolicy.RELIABLE}
+RELIABILITIES = tuple(_RELIABILITY)
+"""Values of the qos_reliability parameters."""
 
 
 def image_qos(reliability: str, depth: int) -> QoSProfile:

@@ -18,11 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from trt_perception.core.backend import BackendError
+from trt_perception.core.backend import PRECISIONS, BackendError
 from trt_perception.tensorrt.api import TensorRTApi
 from trt_perception.tensorrt.cache import write_atomic
-
-PRECISIONS = ('fp32', 'fp16', 'int8')
 
 LEGACY_WORKSPACE_MIB = 1024
 """Workspace ceiling when TensorRT < 8.4 (no memory-pool API) is given none: a limit for
