@@ -38,15 +38,13 @@ def _unavailable_reason() -> Optional[str]:
     except TensorRTUnavailable as exc:
         return str(exc)
     try:
-        import pycuda.driver as cuda
+        from trt_perception.gpu.context import CudaUnavailableError, cuda, device_count
     except Exception as exc:  # pycuda raises ImportError or OSError for a missing libcuda
-        return 'pycuda cannot be imported (%s); %s' % (exc, _PYCUDA_HINT)
+        return 'pycuda cannot be imported (%s); %s' % (exc.__cause__ or exc, _PYCUDA_HINT)
     try:
-        cuda.init()
-        count = cuda.Device.count()
-    except Exception as exc:  # pycuda.driver.Error without a driver or device
-        return ('no CUDA device is usable (%s); check the NVIDIA driver and that this process '
-                'can see the GPU (docker: --runtime nvidia / --gpus all)' % exc)
+        count = device_count()
+    except CudaUnavailableError as exc:
+        return 'no CUDA device is usable: %s' % exc
     if count == 0:
         return 'the CUDA driver reports no GPU; check the NVIDIA driver and device permissions'
     return _unsupported_device_reason(api, cuda.Device(0))
