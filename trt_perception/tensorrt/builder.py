@@ -11,6 +11,7 @@ from `TensorRTApi`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -300,7 +301,7 @@ class EngineBuilder:
     def _progress(self, config):
         if self._api.has_progress_monitor:
             config.progress_monitor = _progress_monitor_class(self._trt)(self._log)
-            return _NoHeartbeat()
+            return contextlib.nullcontext()
         return _Heartbeat(self._log, HEARTBEAT_SECONDS)
 
     def _note(self, notes: List[str], message: str) -> None:
@@ -332,14 +333,6 @@ def _progress_monitor_class(trt):
                            time.monotonic() - began)
 
     return LoggingProgressMonitor
-
-
-class _NoHeartbeat:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 class _Heartbeat:
