@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import abc
 import argparse
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -42,6 +41,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from trt_perception.core.models import file_sha256
 
 # Bump when the translation changes, so that setup rebuilds models made by an older one.
 CONVERTER_VERSION = 1
@@ -61,15 +62,6 @@ COCO_CATEGORY_IDS = (
 # Stands for the batch size in shapes computed while translating (see GraphTranslator._shape).
 _BATCH = int(np.iinfo(np.int32).min)
 _TF_DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 9: np.int64, 10: np.bool_}
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for block in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -102,7 +94,7 @@ class PackagedFile:
             raise RuntimeError('%s %s has no %s: reinstall it with %s'
                                % (self.distribution, self.version, self.member,
                                   self.install_hint()))
-        actual = sha256_of(path)
+        actual = file_sha256(path)
         if actual != self.sha256:
             raise RuntimeError('%s has sha256 %s, expected %s: reinstall it with %s'
                                % (path, actual, self.sha256, self.install_hint()))
@@ -687,7 +679,7 @@ class Preparation(abc.ABC):
             return False
         return (card.get('converter_version') == CONVERTER_VERSION
                 and card.get('source') == self.source_record()
-                and card.get('sha256') == sha256_of(onnx_path))
+                and card.get('sha256') == file_sha256(onnx_path))
 
     @abc.abstractmethod
     def build(self, work_dir: Path) -> Tuple[onnx.ModelProto, Dict[str, object]]:
@@ -862,7 +854,7 @@ def prepare(preparation: Preparation, models_dir: Path, force: bool) -> str:
     card = {
         'name': preparation.name,
         'file': onnx_path.name,
-        'sha256': sha256_of(onnx_path),
+        'sha256': file_sha256(onnx_path),
         'description': preparation.description,
         'source': preparation.source_record(),
         'licence': preparation.licence,

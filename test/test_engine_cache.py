@@ -22,8 +22,9 @@ import time
 import pytest
 
 from trt_perception.core.backend import BackendError
+from trt_perception.core.models import file_sha256
 from trt_perception.tensorrt.cache import (
-    EngineCache, EngineKey, default_cache_dir, file_sha256, slug, write_atomic)
+    EngineCache, EngineKey, default_cache_dir, slug, write_atomic)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHA = hashlib.sha256(b'model').hexdigest()

@@ -32,7 +32,8 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402 (after the skip
 from trt_perception.core.backend import BackendError  # noqa: E402
 from trt_perception.tensorrt.api import TensorRTApi  # noqa: E402
 from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder, _Heartbeat  # noqa: E402
-from trt_perception.tensorrt.cache import EngineCache, EngineKey, file_sha256  # noqa: E402
+from trt_perception.core.models import file_sha256  # noqa: E402
+from trt_perception.tensorrt.cache import EngineCache, EngineKey  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED = sorted(glob.glob(os.path.join(ROOT, 'models', '*.onnx')), key=os.path.getsize)

@@ -18,6 +18,7 @@ Label files named by a card are looked for beside the card, then in the same pla
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -43,6 +44,15 @@ class ModelCardError(ValueError):
 
 def _repository_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def file_sha256(path: str) -> str:
+    """Hex SHA-256 of a file's bytes (how model cards and the engine cache identify models)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as stream:
+        for block in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _share_dir() -> str:

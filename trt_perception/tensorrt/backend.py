@@ -25,7 +25,8 @@ import numpy as np
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
 from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
-from trt_perception.tensorrt.cache import EngineCache, EngineKey, file_sha256
+from trt_perception.core.models import file_sha256
+from trt_perception.tensorrt.cache import EngineCache, EngineKey
 
 ENGINE_EXTENSIONS = ('.engine', '.plan', '.trt')
 """Model files taken as prebuilt TensorRT engines rather than ONNX to build from."""

@@ -48,15 +48,6 @@ def default_cache_dir(checkout_engines: Optional[str] = None) -> str:
     return os.path.join(base, 'trt_perception', 'engines')
 
 
-def file_sha256(path: str) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def slug(text: str) -> str:
     """Lower-case letters, digits and single dashes: 'NVIDIA Tegra X2' -> 'nvidia-tegra-x2'."""
     return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-') or 'unknown'
