@@ -9,8 +9,6 @@ ultralytics pipeline running the same ONNX file (skipped, and said so, when ultr
 not installed).  Prints a markdown table of medians and ratios and the machine it ran on.
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import platform

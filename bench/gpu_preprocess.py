@@ -21,8 +21,6 @@ cache does not hold one frame.  Prints markdown tables of medians; `--markdown` 
 as the 'GPU preprocessing (issue 5)' section of docs/benchmarks.md.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import platform

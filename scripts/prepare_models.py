@@ -23,8 +23,6 @@ Each model is described by ``models/<name>.json`` (read by `trt_perception.core.
 model whose ONNX file and sources match the hashes recorded there is left alone.
 """
 
-from __future__ import annotations
-
 import abc
 import argparse
 import importlib.metadata

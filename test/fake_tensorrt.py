@@ -16,8 +16,6 @@ so wrong addresses, shapes, batch sizes or stream ordering give wrong numbers.  
 tests proves the runner's buffer/stream/event plumbing, never that TensorRT works.
 """
 
-from __future__ import annotations
-
 import enum
 import json
 import types

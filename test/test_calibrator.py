@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """CalibrationBatches: the same preprocessing as inference, full batches, a reusable cache."""
 
-from __future__ import annotations
-
 import types
 
 import cv2

@@ -7,8 +7,6 @@ random moments: afterwards a lookup returns either nothing or exactly the plan t
 stored, never a partial one.
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import logging

@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """CudaContext against what PyTorch reports for the device, across threads and after close."""
 
-from __future__ import annotations
-
 import threading
 
 import numpy as np

@@ -12,8 +12,6 @@ weights), the GPU path interpolates in float32, so they agree to one pixel level
 the default scale, times 1/std) plus the output type's rounding.
 """
 
-from __future__ import annotations
-
 import threading
 
 import numpy as np

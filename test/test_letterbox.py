@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Letterbox geometry against the Ultralytics formulas and its own inverse."""
 
-from __future__ import annotations
-
 import dataclasses
 
 import numpy as np

@@ -9,8 +9,6 @@ within 0.9 of a level of the exact bilinear value (measured below), so the prepr
 agree with the reference to one pixel level (1/255 after the default scale) per element.
 """
 
-from __future__ import annotations
-
 
 import cv2
 import numpy as np

@@ -9,8 +9,6 @@ flags (networks are strongly typed), which the builder must detect and report.  
 are never executed: TensorRT cannot run on these machines.
 """
 
-from __future__ import annotations
-
 import glob
 import json
 import logging

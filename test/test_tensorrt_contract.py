@@ -10,8 +10,6 @@ check that the GPU tests' fakes expose exactly the same members, so the runner c
 anything the real runtime lacks without a test failing.  Nothing here executes an engine.
 """
 
-from __future__ import annotations
-
 import inspect
 import logging
 

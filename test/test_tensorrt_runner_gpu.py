@@ -9,8 +9,6 @@ batch, stream ordering and the GPU preprocessor writing into the engine input --
 TensorRT itself works (it cannot run here).
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 

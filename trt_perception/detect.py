@@ -8,8 +8,6 @@ prints detections (boxes in original pixels) and per-stage timing for every imag
 frame.  A path that cannot be read is reported and skipped; the exit status is 1 if any was.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import logging

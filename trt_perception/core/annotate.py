@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Draw detections (boxes, labels, scores) and a frame-rate line onto a copy of a frame."""
 
-from __future__ import annotations
-
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2

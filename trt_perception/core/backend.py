@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The inference backend interface every runtime (ONNX Runtime, TensorRT) implements."""
 
-from __future__ import annotations
-
 import abc
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple, Union

@@ -16,8 +16,6 @@ again, in that order; boxes are in network-input pixels until `Letterbox.to_sour
 to the source image and clips them.
 """
 
-from __future__ import annotations
-
 import abc
 import numbers
 import re

@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The detection result type and class label files."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple, Union
 

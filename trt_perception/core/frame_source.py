@@ -5,8 +5,6 @@
 Used by the image_source stand-in camera, the offline runner and INT8 calibration; no ROS.
 """
 
-from __future__ import annotations
-
 import abc
 import os
 from typing import List, Optional, Sequence, Tuple

@@ -7,8 +7,6 @@ the first `width * bytes_per_pixel` hold pixels and the rest is row padding.  Bo
 the GPU preprocessors read this layout directly, so no conversion happens before them.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 

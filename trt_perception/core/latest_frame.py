@@ -8,8 +8,6 @@ still waiting and the replaced frame is counted as dropped.  One consumer (the i
 Memory is bounded by one frame per camera whatever the input rate.
 """
 
-from __future__ import annotations
-
 import threading
 import time
 from collections import OrderedDict

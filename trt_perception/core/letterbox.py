@@ -9,8 +9,6 @@ through `sample_scale_x` / `sample_scale_y`, so their outputs agree with each ot
 ``cv2.resize(..., interpolation=cv2.INTER_LINEAR)``.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import numpy as np

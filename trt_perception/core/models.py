@@ -16,8 +16,6 @@ Label files named by a card are looked for beside the card, then in the same pla
 ``config`` folders (``<repository>/config``, ``<prefix>/share/trt_perception/config``).
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import os

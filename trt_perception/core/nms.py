@@ -9,8 +9,6 @@ here, where OpenCV counts them as identical (IoU 1) however far apart they are. 
 x2 < x1 or y2 < y1 has zero area.
 """
 
-from __future__ import annotations
-
 from typing import Optional
 
 import numpy as np

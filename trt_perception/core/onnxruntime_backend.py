@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """ONNX Runtime backend: the embedded default that runs on any CPU."""
 
-from __future__ import annotations
-
 import os
 from typing import Dict, List, Optional, Sequence
 

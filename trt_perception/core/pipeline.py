@@ -6,8 +6,6 @@
 which backend (TensorRT or ONNX Runtime) and which preprocessor (GPU or CPU) to use and why.
 """
 
-from __future__ import annotations
-
 import contextlib
 import dataclasses
 import logging
@@ -107,7 +105,7 @@ class DetectionPipeline:
         self.preprocessor = preprocessor
         self.decoder = decoder
         self._params = params or DetectionParams()
-        self._activate = activate or contextlib.nullcontext
+        self._activate = activate or contextlib.ExitStack
         self._closers = list(closers)
         self._info = dict(info or {})
         device_path = (preprocessor.location == 'device'
@@ -240,7 +238,7 @@ def create_pipeline(config: PipelineConfig,
         from trt_perception.gpu.context import CudaContext
         context = CudaContext(config.device_id)
         closers.append(context.close)
-    activate = context.activated if context is not None else contextlib.nullcontext
+    activate = context.activated if context is not None else contextlib.ExitStack
     try:
         with activate():
             if wants_trt:

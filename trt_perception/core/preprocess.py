@@ -11,8 +11,6 @@ Every preprocessor does the same steps, so CPU and GPU results agree to rounding
 4. ``y = x * gain + bias`` per channel (`PreprocessSpec.per_channel_affine`), written NCHW.
 """
 
-from __future__ import annotations
-
 import abc
 import math
 from dataclasses import dataclass

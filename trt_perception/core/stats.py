@@ -7,8 +7,6 @@ Everything here keeps only what happened in the last `window` seconds (and at mo
 thread-safe: the worker records while the diagnostics timer reads.
 """
 
-from __future__ import annotations
-
 import math
 import threading
 import time

@@ -7,8 +7,6 @@ PyTorch share) and makes it current only around work, in whichever thread does t
 a ROS executor thread and a worker thread can both use it.
 """
 
-from __future__ import annotations
-
 import contextlib
 from typing import Dict, Iterator, List, Tuple
 

@@ -10,8 +10,6 @@ Nothing in `CudaPreprocessor.run` waits for the GPU: a staging buffer is only re
 the event recorded after its last reader has completed, two buffers alternating.
 """
 
-from __future__ import annotations
-
 import abc
 import os
 import threading

@@ -9,8 +9,6 @@ detections and an annotated image, prints a summary and exits 0 (1 on failure or
     python -m trt_perception.ros.demo [--output DIR] [--backend onnxruntime] [--model PATH]
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import random

@@ -10,8 +10,6 @@ and, with ``output_dir`` set, one ``saved <path> stamp=<sec>.<nanosec>`` line pe
 written (named after its stamp), so the output can be matched to the source frames.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Optional, Sequence

@@ -7,8 +7,6 @@ thread converts, runs the pipeline and publishes, so the executor never waits on
 slow model drops stale frames instead of queueing them.  docs/node.md describes the topics.
 """
 
-from __future__ import annotations
-
 import contextlib
 import logging
 import threading

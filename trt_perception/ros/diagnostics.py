@@ -6,8 +6,6 @@ One status per camera (named ``<node>: camera <topic>``) and one for the engine 
 engine``).  docs/node.md lists every key.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 

@@ -14,8 +14,6 @@
   image_transport's compressed publisher do.
 """
 
-from __future__ import annotations
-
 import struct
 import sys
 from typing import Optional, Tuple

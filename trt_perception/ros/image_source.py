@@ -9,8 +9,6 @@ every frame is logged with its file name and stamp, which the demo uses to match
 to photos.
 """
 
-from __future__ import annotations
-
 import contextlib
 from typing import Optional, Sequence
 

@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Forward Python `logging` records from the core to a node's rclpy logger."""
 
-from __future__ import annotations
-
 import logging
 
 

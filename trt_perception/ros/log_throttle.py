@@ -6,8 +6,6 @@ rclpy's own ``throttle_duration_sec`` throttles per call site, so a second kind 
 on the same camera would stay silent; here every (camera, reason) key has its own period.
 """
 
-from __future__ import annotations
-
 import threading
 import time
 from typing import Callable, Dict, Hashable, Optional, Tuple

@@ -7,8 +7,6 @@ start (bad parameter, missing model) exits with status 1 and one clear line inst
 traceback.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Callable, Optional, Sequence
 

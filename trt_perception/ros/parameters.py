@@ -7,8 +7,6 @@ The nodes declare their parameters from here, the launch-file test checks agains
 fails when the file is out of date).
 """
 
-from __future__ import annotations
-
 import json
 import numbers
 import sys

@@ -2,8 +2,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """QoS profiles built from the qos_reliability / qos_depth parameters."""
 
-from __future__ import annotations
-
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 _RELIABILITY = {'best_effort': ReliabilityPolicy.BEST_EFFORT,

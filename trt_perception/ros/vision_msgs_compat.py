@@ -10,8 +10,6 @@ vision_msgs 4.x (Humble and later) nests the class and score in
 and binds the matching accessors, so nothing is decided per detection.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Callable, List, Sequence, Tuple
 

@@ -6,8 +6,6 @@ Importing this package imports neither TensorRT nor pycuda; `tensorrt_unavailabl
 says, cheaply and without raising, whether `backend: auto` can use TensorRT here.
 """
 
-from __future__ import annotations
-
 from typing import Optional
 
 _PYCUDA_HINT = ('pip install pycuda (on Jetson: export PATH=/usr/local/cuda/bin:$PATH first so '

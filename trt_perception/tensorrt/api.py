@@ -15,8 +15,6 @@ the attributes each path uses; `TensorRTApi.from_module` checks them, and the co
 check them against the real wheels, so code and tables cannot drift apart silently.
 """
 
-from __future__ import annotations
-
 import importlib
 import logging
 import os

@@ -13,8 +13,6 @@ Every method must be called with the CUDA context the backend was created in act
 pipeline activates it around each call).
 """
 
-from __future__ import annotations
-
 import logging
 import os
 from dataclasses import dataclass

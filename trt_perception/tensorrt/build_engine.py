@@ -10,8 +10,6 @@ does, with INT8 calibration through the pipeline's own preprocessing, a timing c
 build progress logged.  Run it on the device that will run the engine.
 """
 
-from __future__ import annotations
-
 import argparse
 import contextlib
 import json

@@ -9,8 +9,6 @@ progress while a Jetson spends minutes on tactic selection.  Every version diffe
 from `TensorRTApi`.
 """
 
-from __future__ import annotations
-
 import contextlib
 import logging
 import os
@@ -301,7 +299,7 @@ class EngineBuilder:
     def _progress(self, config):
         if self._api.has_progress_monitor:
             config.progress_monitor = _progress_monitor_class(self._trt)(self._log)
-            return contextlib.nullcontext()
+            return contextlib.ExitStack()  # nothing to enter: TensorRT reports progress itself
         return _Heartbeat(self._log, HEARTBEAT_SECONDS)
 
     def _note(self, notes: List[str], message: str) -> None:

@@ -8,8 +8,6 @@ is written last and carries the plan's sha256: a plan without matching metadata 
 mid-write, a copy from another machine, a truncated file) is never handed to TensorRT.
 """
 
-from __future__ import annotations
-
 import glob
 import hashlib
 import json

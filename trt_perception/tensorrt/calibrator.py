@@ -10,8 +10,6 @@ calibration cache, so a second build skips calibration.  It needs no TensorRT.
 pycuda are importable.
 """
 
-from __future__ import annotations
-
 import logging
 import os
 from typing import List, Optional, Sequence
