@@ -26,7 +26,7 @@ from trt_perception.core.image import RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.models import find_model
 from trt_perception.core.nms import batched_nms
-from trt_perception.core.pipeline import PipelineConfig, create_pipeline
+from trt_perception.assembly import PipelineConfig, create_pipeline
 from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
 
 
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     frames = sample_frames()
     for name, frame in frames:
         image = RawImage.from_array(frame, 'bgr8')
-        a = median_ms(lambda: ours.run(image, batch, 0), args.repeat)
+        a = median_ms(lambda: ours.run_host(image, batch, 0), args.repeat)
         box = Letterbox.fit(frame.shape[1], frame.shape[0], 640, 640)
         b = median_ms(lambda: opencv_letterbox_blob(frame, box), args.repeat)
         rows.append(('preprocess ' + name, a, 'cv2 blobFromImage letterbox', b))

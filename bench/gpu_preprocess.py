@@ -203,12 +203,12 @@ def bench_size(context: CudaContext, torch_peer: Optional[TorchPeer], width: int
         pinned = cuda.pagelocked_empty(nbytes, np.uint8)
         device_frame = cuda.mem_alloc(nbytes)
         output = cuda.mem_alloc(3 * INPUT * INPUT * 4)
-    row['fused'] = timer.ms(lambda i: pre.run(pick(i), None, 0), repeat, False)
-    row['fused_wall'] = host_ms(lambda i: (pre.run(pick(i), None, 0),
+    row['fused'] = timer.ms(lambda i: pre.run_device(pick(i), None, 0), repeat, False)
+    row['fused_wall'] = host_ms(lambda i: (pre.run_device(pick(i), None, 0),
                                            timer.stream.synchronize()), repeat)
     burst = 50
     row['fused_pipelined'] = host_ms(
-        lambda i: ([pre.run(pick(k), None, 0) for k in range(burst)],
+        lambda i: ([pre.run_device(pick(k), None, 0) for k in range(burst)],
                    timer.stream.synchronize()), max(5, repeat // burst)) / burst
     row['h2d_pinned'] = timer.ms(lambda i: cuda.memcpy_htod_async(
         device_frame, pinned, timer.stream), repeat, True)
@@ -217,7 +217,7 @@ def bench_size(context: CudaContext, torch_peer: Optional[TorchPeer], width: int
     row['host_copy'] = host_ms(lambda i: np.copyto(pinned.reshape(pick(i).data.shape),
                                                    pick(i).data), repeat)
     check = np.empty((1, 3, INPUT, INPUT), np.float32)
-    pre.run(frames[0], None, 0)
+    pre.run_device(frames[0], None, 0)
     pre.download(check)
     pre.close()
 
@@ -226,7 +226,7 @@ def bench_size(context: CudaContext, torch_peer: Optional[TorchPeer], width: int
     for name, options in variants:
         with CudaPreprocessor(spec, context, **options) as variant:
             timer.stream = variant.stream
-            row[name] = timer.ms(lambda i: variant.run(pick(i), None, 0), repeat, False)
+            row[name] = timer.ms(lambda i: variant.run_device(pick(i), None, 0), repeat, False)
     with context.activated():
         kernel_stream = cuda.Stream()
         cuda.memcpy_htod(device_frame, frames[0].data)
@@ -240,13 +240,14 @@ def bench_size(context: CudaContext, torch_peer: Optional[TorchPeer], width: int
             kernel.close()
 
     cpu_repeat = max(10, repeat // 10)
-    row['cpu_preprocessor'] = host_ms(lambda i: cpu.run(pick(i), host_batch, 0), cpu_repeat)
+    row['cpu_preprocessor'] = host_ms(lambda i: cpu.run_host(pick(i), host_batch, 0), cpu_repeat)
     row['cpu_opencv'] = host_ms(lambda i: opencv_letterbox_blob(pick(i).pixels(), box), cpu_repeat)
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
-    row['cpu_preprocessor_1t'] = host_ms(lambda i: cpu.run(pick(i), host_batch, 0), cpu_repeat)
+    row['cpu_preprocessor_1t'] = host_ms(lambda i: cpu.run_host(pick(i), host_batch, 0),
+                                         cpu_repeat)
     cv2.setNumThreads(threads)
-    cpu.run(frames[0], host_batch, 0)
+    cpu.run_host(frames[0], host_batch, 0)
     row['check_cpu_levels'] = float(np.abs(check - host_batch).max() * 255)
 
     if torch_peer is not None:

@@ -40,7 +40,7 @@ def test_batches_equal_the_inference_preprocessing(image_dir):
     reference = CpuPreprocessor(SPEC)
     expected = reference.allocate_batch(len(images))
     for slot, image in enumerate(images):
-        reference.run(RawImage.from_array(image, 'bgr8'), expected, slot)
+        reference.run_host(RawImage.from_array(image, 'bgr8'), expected, slot)
     served = []
     while True:
         batch = batches.next_batch()

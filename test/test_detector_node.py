@@ -35,7 +35,7 @@ from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.models import find_model  # noqa: E402
-from trt_perception.core.pipeline import PipelineConfig, create_pipeline  # noqa: E402
+from trt_perception.assembly import PipelineConfig, create_pipeline  # noqa: E402
 from trt_perception.ros.detector_node import TIMING_FIELDS, DetectorNode  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_compressed  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402

@@ -74,7 +74,7 @@ def cpu_reference(spec: PreprocessSpec, images) -> np.ndarray:
     with CpuPreprocessor(spec) as pre:
         batch = pre.allocate_batch(len(images))
         for slot, image in enumerate(images):
-            pre.run(image, batch, slot)
+            pre.run_host(image, batch, slot)
     return batch
 
 
@@ -134,7 +134,7 @@ def test_matches_cpu_into_external_batch(context, rng, encoding, spec_name):
     memory = poisoned(context, spec, slots)
     with CudaPreprocessor(spec, context) as pre:
         for image, slot in zip(images, targets):
-            pre.run(image, int(memory), slot)
+            pre.run_device(image, int(memory), slot)
         result = read(context, memory, spec, slots, pre.stream)
     free(context, memory)
     expected = cpu_reference(spec, images)
@@ -160,7 +160,7 @@ def test_own_batch_and_download(context, rng, zero_copy):
             cuda.memcpy_htod(pre.device_batch, np.full(
                 (3, 3, spec.height, spec.width), POISON, spec.numpy_dtype))
         for slot, image in enumerate(images):
-            pre.run(image, None, slot)
+            pre.run_device(image, None, slot)
         host = pre.download(np.empty((3, 3, spec.height, spec.width), spec.numpy_dtype))
         first = pre.download(np.empty((1, 3, spec.height, spec.width), spec.numpy_dtype))
     expected = cpu_reference(spec, images)
@@ -178,7 +178,7 @@ def test_mapped_memory_equals_copy(context, rng):
         memory = poisoned(context, spec, len(images))
         with CudaPreprocessor(spec, context, zero_copy=zero_copy) as pre:
             for slot, image in enumerate(images):
-                pre.run(image, int(memory), slot)
+                pre.run_device(image, int(memory), slot)
             results.append(read(context, memory, spec, len(images), pre.stream))
         free(context, memory)
     assert not np.isnan(results[0]).any()
@@ -203,7 +203,7 @@ def test_back_to_back_frames_of_changing_size(context, rng, chunk, threads):
         for slot, image in enumerate(images):
             buffer = np.array(image.data)
             reused = RawImage(buffer, image.width, image.height, image.encoding)
-            pre.run(reused, int(memory), slot)
+            pre.run_device(reused, int(memory), slot)
             buffer[...] = rng.integers(0, 256, buffer.shape, dtype=np.uint8)
         result = read(context, memory, spec, len(images), pre.stream)
     free(context, memory)
@@ -230,7 +230,7 @@ def test_used_from_threads_other_than_its_creator(context, rng):
 
     def use():
         for slot, image in enumerate(images):
-            made[0].run(image, None, slot)
+            made[0].run_device(image, None, slot)
         results.append(made[0].download(
             np.empty((2, 3, spec.height, spec.width), spec.numpy_dtype)))
         made[0].close()
@@ -254,7 +254,7 @@ def test_queues_on_the_stream_it_is_given(context, rng):
     memory = poisoned(context, spec, 1)
     with CudaPreprocessor(spec, context, stream=stream) as pre:
         assert pre.stream is stream
-        pre.run(image, int(memory))
+        pre.run_device(image, int(memory))
         result = read(context, memory, spec, 1, stream)
     free(context, memory)
     assert_matches(result[0], cpu_reference(spec, [image])[0], spec, 'given stream')
@@ -306,7 +306,7 @@ def test_real_photos(context):
         memory = poisoned(context, spec, len(images))
         with CudaPreprocessor(spec, context) as pre:
             for slot, image in enumerate(images):
-                pre.run(image, int(memory), slot)
+                pre.run_device(image, int(memory), slot)
             result = read(context, memory, spec, len(images), pre.stream)
         free(context, memory)
         expected = cpu_reference(spec, images)
@@ -324,15 +324,15 @@ def test_rejects_bad_arguments(context, rng):
         CudaPreprocessor(spec, context, copy_threads=0)
     pre = CudaPreprocessor(spec, context, max_batch=2)
     with pytest.raises(IndexError, match='max_batch=2'):
-        pre.run(image, None, 2)
+        pre.run_device(image, None, 2)
     with pytest.raises(IndexError, match='non-negative'):
-        pre.run(image, None, -1)
+        pre.run_device(image, None, -1)
     with pytest.raises(TypeError, match='download'):
-        pre.run(image, np.zeros((1, 3, 640, 640), np.float32))
+        pre.run_device(image, np.zeros((1, 3, 640, 640), np.float32))
     with pytest.raises(ValueError, match='aligned'):
-        pre.run(image, pre.device_batch + 4)
+        pre.run_device(image, pre.device_batch + 4)
     with pytest.raises(TypeError, match='RawImage'):
-        pre.run(image.data, None)
+        pre.run_device(image.data, None)
     with pytest.raises(ValueError, match='1 <= N <= 2'):
         pre.download(np.empty((3, 3, 640, 640), np.float32))
     with pytest.raises(ValueError, match='float32'):
@@ -340,4 +340,4 @@ def test_rejects_bad_arguments(context, rng):
     pre.close()
     pre.close()
     with pytest.raises(RuntimeError, match='closed'):
-        pre.run(image, None)
+        pre.run_device(image, None)

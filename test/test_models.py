@@ -155,10 +155,15 @@ def test_card_can_declare_normalised_nms_boxes(tmp_path):
     assert (loaded.output_format, loaded.normalized_boxes) == ('efficient_nms', True)
 
 
-def test_engine_paths_are_engines(tmp_path):
-    path = tmp_path / 'model.plan'
+@pytest.mark.parametrize('name', ['model.plan', 'model.engine', 'model.trt', 'M.PLAN',
+                                  'Model.Engine', 'model.TRT'])
+def test_engine_paths_are_engines_whatever_the_case(tmp_path, monkeypatch, name):
+    path = tmp_path / name
     path.write_bytes(b'plan')
     assert find_model(str(path)).is_engine
+    # A bare file name in the working directory is a path too, not a bundled model name.
+    monkeypatch.chdir(str(tmp_path))
+    assert find_model(name).is_engine
 
 
 def test_environment_folder_comes_first(tmp_path, monkeypatch):

@@ -18,7 +18,8 @@ import skimage.data
 from trt_perception.core import preprocess
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
-from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor, PreprocessSpec
+from trt_perception.core.preprocess import (CpuPreprocessor, DevicePreprocessor, HostPreprocessor,
+                                            Preprocessor, PreprocessSpec)
 
 # What each sensor_msgs/Image encoding means (sensor_msgs/image_encodings.hpp, cv_bridge),
 # written out here rather than read from image.py so that table is checked too.
@@ -200,7 +201,7 @@ def test_matches_reference(rng, encoding, spec_name):
             image = random_frame(rng, encoding, width, height, padded=bool(i % 2))
             slot = int(rng.integers(3))
             batch[...] = -7.0
-            box = pre.run(image, batch, slot)
+            box = pre.run_host(image, batch, slot)
             assert box == geometry(width, height, spec)
             expected = reference(decode(image.data, width, height, encoding), spec)
             what = '%s %dx%d step %d -> %s slot %d' % (
@@ -240,7 +241,7 @@ def test_real_photos_in_every_encoding(photo):
         batch = pre.allocate_batch(1)
         for encoding in sorted(ENCODINGS):
             image = RawImage.from_array(arrays[SEMANTICS[encoding]], encoding)
-            pre.run(image, batch)
+            pre.run_host(image, batch)
             expected = reference(decode(image.data, image.width, height, encoding), spec)
             error = assert_close(batch[0], expected, spec, '%s as %s' % (photo, encoding))
             print('%s as %s, %s: max error %.3f pixel levels' % (photo, encoding, spec.dtype,
@@ -259,7 +260,7 @@ def test_float32_fallback_writer(rng, monkeypatch, dtype):
     batch = pre.allocate_batch(2)
     for encoding in ('bgr8', 'mono8', 'yuyv'):
         image = random_frame(rng, encoding, 150, 64, padded=True)
-        pre.run(image, batch, 1)
+        pre.run_host(image, batch, 1)
         expected = reference(decode(image.data, 150, 64, encoding), spec)
         assert_close(batch[1], expected, spec, encoding)
 
@@ -269,7 +270,7 @@ def test_matches_cv2_dnn_blob_letterbox(rng):
     frame = cv2.GaussianBlur(rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8), (0, 0), 2)
     pre = CpuPreprocessor(PreprocessSpec(640, 640))
     batch = pre.allocate_batch(1)
-    box = pre.run(RawImage.from_array(frame, 'bgr8'), batch)
+    box = pre.run_host(RawImage.from_array(frame, 'bgr8'), batch)
     resized = cv2.resize(frame, (box.resized_width, box.resized_height),
                          interpolation=cv2.INTER_LINEAR)
     padded = cv2.copyMakeBorder(resized, box.pad_top, box.pad_bottom, box.pad_left,
@@ -315,20 +316,20 @@ def test_bad_outputs_and_slots_are_rejected(rng):
     for bad in (np.zeros((2, 3, 64, 48), np.float32), np.zeros((3, 48, 64), np.float32),
                 np.zeros((1, 4, 48, 64), np.float32), good.tolist()):
         with pytest.raises(ValueError, match=r'shape \(N, 3, 48, 64\).*allocate_batch'):
-            pre.run(image, bad)
+            pre.run_host(image, bad)
     with pytest.raises(ValueError, match='dtype float16 but the spec says float32'):
-        pre.run(image, good.astype(np.float16))
+        pre.run_host(image, good.astype(np.float16))
     readonly = good.copy()
     readonly.flags.writeable = False
     with pytest.raises(ValueError, match='read-only: True'):
-        pre.run(image, readonly)
+        pre.run_host(image, readonly)
     with pytest.raises(ValueError, match='C-contiguous: False'):
-        pre.run(image, np.asfortranarray(good))
+        pre.run_host(image, np.asfortranarray(good))
     for slot in (2, -1, 1.0, True):
         with pytest.raises(IndexError, match=r'slot %r is out of range.*0\.\.1' % slot):
-            pre.run(image, good, slot)
+            pre.run_host(image, good, slot)
     with pytest.raises(TypeError, match='RawImage'):
-        pre.run(image.data, good)
+        pre.run_host(image.data, good)
     for size in (0, -1, 2.0):
         with pytest.raises(ValueError, match='batch_size must be a positive integer'):
             pre.allocate_batch(size)
@@ -342,5 +343,6 @@ def test_preprocessor_interface():
         assert isinstance(pre, Preprocessor) and pre.location == 'host' and pre.spec is spec
         assert pre.letterbox_for(1920, 1080) == Letterbox.fit(1920, 1080, 640, 640)
         assert pre.letterbox_for(1920, 1080) is pre.letterbox_for(1920, 1080)
-    with pytest.raises(TypeError):
-        Preprocessor(spec)
+    for abstract in (Preprocessor, HostPreprocessor, DevicePreprocessor):
+        with pytest.raises(TypeError):
+            abstract(spec)

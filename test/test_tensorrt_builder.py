@@ -15,6 +15,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -31,7 +32,7 @@ from trt_perception.core.backend import BackendError  # noqa: E402
 from trt_perception.tensorrt.api import TensorRTApi  # noqa: E402
 from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder, _Heartbeat  # noqa: E402
 from trt_perception.core.models import file_sha256  # noqa: E402
-from trt_perception.tensorrt.cache import EngineCache, EngineKey  # noqa: E402
+from trt_perception.tensorrt.cache import EngineCache, EngineKey, resolve_engine  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED = sorted(glob.glob(os.path.join(ROOT, 'models', '*.onnx')), key=os.path.getsize)
@@ -231,3 +232,116 @@ def test_cli_reports_failures_and_exits_1(tmp_path):
     done = run_cli('--onnx', str(tmp_path / 'missing.onnx'), '--int8', '--module',
                    'tensorrt_rtx')
     assert done.returncode == 1 and '--calib-images' in done.stderr
+
+
+def test_concurrent_resolutions_of_one_engine_build_it_once(api, rng, tmp_path):
+    # flock locks belong to open file descriptions, so two threads each opening the lock
+    # file contend exactly as two node processes would.
+    model = conv_net(tmp_path / 'net.onnx', rng)
+    cache_dir = str(tmp_path / 'engines')
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    log = logging.getLogger('test_concurrent_resolutions')
+    log.addHandler(Collect())
+    log.setLevel(logging.INFO)
+    start = threading.Barrier(2)
+    results, errors = [], []
+
+    def resolve():
+        start.wait()
+        try:
+            results.append(resolve_engine(model, api, 'cpu-build', '8.6', precision='fp32',
+                                          max_batch=2, cache_dir=cache_dir, log=log))
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=resolve) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not errors and len(results) == 2
+    assert sum('building an engine' in r for r in records) == 1, records
+    assert sum('built by another process meanwhile' in r for r in records) == 1, records
+    assert results[0].plan == results[1].plan and results[0].source == results[1].source
+    assert results[0].source.startswith(cache_dir) and results[0].source.endswith('.plan')
+
+
+def test_a_read_only_cache_serves_the_built_engine_and_says_so(api, rng, tmp_path, caplog):
+    if os.geteuid() == 0:
+        blocker = tmp_path / 'not-a-folder'
+        blocker.write_bytes(b'')
+        cache_dir = str(blocker / 'engines')  # root ignores permissions, not a file parent
+    else:
+        cache_dir = str(tmp_path / 'locked')
+        os.makedirs(cache_dir, mode=0o500)
+    model = conv_net(tmp_path / 'net.onnx', rng)
+    caplog.set_level(logging.INFO)
+    engine = resolve_engine(model, api, 'cpu-build', '8.6', precision='fp32',
+                            cache_dir=cache_dir)
+    assert engine.plan and engine.source == model
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum('not writable' in w and 'engine_cache_dir' in w for w in warnings) == 1
+
+
+def test_an_engine_file_is_read_as_it_is_and_a_missing_one_is_named(api, tmp_path):
+    engine = tmp_path / 'net.TRT'
+    engine.write_bytes(b'serialised plan')
+    resolved = resolve_engine(str(engine), api, 'cpu-build', '8.6')
+    assert (resolved.plan, resolved.source, resolved.precision) == (
+        b'serialised plan', str(engine), 'as built')
+    with pytest.raises(BackendError, match='build_engine --onnx'):
+        resolve_engine(str(tmp_path / 'missing.plan'), api, 'cpu-build', '8.6')
+
+
+class FakeTimingCache:
+    """A named fake of ITimingCache: tactic timings as a dict, tagged by device.
+
+    TensorRT-RTX documents its timing cache as a no-op, so no real builder here can merge.
+    """
+
+    def __init__(self, data=b''):
+        stored = json.loads(data.decode()) if data else {'device': 'sm87', 'timings': {}}
+        self.device, self.timings = stored['device'], dict(stored['timings'])
+
+    def combine(self, other, ignore_mismatch):
+        if other.device != self.device and not ignore_mismatch:
+            return False
+        self.timings.update(other.timings)
+        return True
+
+    def serialize(self):
+        return json.dumps({'device': self.device, 'timings': self.timings}).encode()
+
+
+class FakeBuilderConfig:
+    """The two IBuilderConfig calls the timing-cache merge makes (a named fake)."""
+
+    def __init__(self, ours):
+        self._ours = ours
+
+    def get_timing_cache(self):
+        return self._ours
+
+    def create_timing_cache(self, data):
+        return FakeTimingCache(data)
+
+
+def test_timing_caches_of_concurrent_builds_are_merged_not_overwritten(api, tmp_path):
+    path = str(tmp_path / 'timing.cache')
+    builder = EngineBuilder(api)
+    first, second = FakeTimingCache(), FakeTimingCache()
+    first.timings = {'conv_a': 1.5}
+    second.timings = {'conv_b': 2.5}
+    builder._save_timing_cache(FakeBuilderConfig(first), path)
+    builder._save_timing_cache(FakeBuilderConfig(second), path)
+    assert FakeTimingCache(open(path, 'rb').read()).timings == {'conv_a': 1.5, 'conv_b': 2.5}
+    # A file from another GPU does not combine: this build's timings replace it.
+    other = FakeTimingCache()
+    other.device, other.timings = 'sm62', {'conv_c': 9.0}
+    builder._save_timing_cache(FakeBuilderConfig(other), path)
+    assert FakeTimingCache(open(path, 'rb').read()).timings == {'conv_c': 9.0}

@@ -21,7 +21,7 @@ from trt_perception.core.backend import BackendError
 from trt_perception.gpu.context import CudaContext
 from trt_perception.tensorrt.api import TensorRTApi
 from trt_perception.tensorrt.backend import TensorRTBackend
-from trt_perception.tensorrt.cache import EngineCache, EngineKey
+from trt_perception.tensorrt.cache import EngineCache, EngineKey, resolve_engine
 
 pytestmark = pytest.mark.gpu
 
@@ -143,14 +143,21 @@ def test_foreign_plan_is_refused_with_a_rebuild_hint(context):
             TensorRTBackend(b'\x00not a plan', api=api, context=context, source='x.plan')
 
 
-def test_from_model_loads_an_engine_file_and_a_cached_onnx_entry(context, rng, tmp_path):
+def resolved_backend(path, context, api, **options):
+    """Resolve the plan, then hand it to the runner, as the pipeline assembly does."""
+    cc = '%d.%d' % context.compute_capability
+    engine = resolve_engine(path, api, context.name, cc, **options)
+    return TensorRTBackend(engine.plan, max_batch=options.get('max_batch', 1), api=api,
+                           source=engine.source, precision=engine.precision, context=context)
+
+
+def test_resolved_engine_file_and_cached_onnx_entry_run(context, rng, tmp_path):
     with context.activated():
         fake = make_fake_tensorrt()
         api = TensorRTApi.from_module(fake, 'tensorrt')
         engine = tmp_path / 'model.plan'
         engine.write_bytes(fake_plan(H, W))
-        backend = TensorRTBackend.from_model(str(engine), max_batch=2, context=context,
-                                             api=api)
+        backend = resolved_backend(str(engine), context, api, max_batch=2)
         with backend:
             fake.streams[backend.stream.handle] = backend.stream
             batch = rng.standard_normal((2, 3, H, W)).astype(np.float32)
@@ -161,9 +168,8 @@ def test_from_model_loads_an_engine_file_and_a_cached_onnx_entry(context, rng, t
                         context.name, '%d.%d' % context.compute_capability, 'fp16', 1, 3, 3)
         cache = EngineCache(str(tmp_path / 'engines'))
         cache.store(key, fake_plan(H, W), {'built_precision': 'fp16'})
-        backend = TensorRTBackend.from_model(str(onnx), cache_dir=cache.directory,
-                                             precision='fp16', max_batch=3, context=context,
-                                             api=api)
+        backend = resolved_backend(str(onnx), context, api, cache_dir=cache.directory,
+                                   precision='fp16', max_batch=3)
         with backend:
             fake.streams[backend.stream.handle] = backend.stream
             batch = rng.standard_normal((3, 3, H, W)).astype(np.float32)
@@ -186,7 +192,7 @@ def test_cuda_preprocessor_writes_into_the_engine_input(context, rng):
     cpu = CpuPreprocessor(spec)
     expected = cpu.allocate_batch(len(frames))
     for slot, frame in enumerate(frames):
-        cpu.run(frame, expected, slot)
+        cpu.run_host(frame, expected, slot)
     with context.activated():
         fake, backend = open_backend(context)
         with backend:
@@ -195,7 +201,7 @@ def test_cuda_preprocessor_writes_into_the_engine_input(context, rng):
             with gpu:
                 target = backend.device_input(len(frames))
                 for slot, frame in enumerate(frames):
-                    gpu.run(frame, target, slot)
+                    gpu.run_device(frame, target, slot)
                 outputs = backend.infer_device(len(frames))
     want = reference(expected)
     # CPU and GPU preprocessing agree to about one pixel level (see test_gpu_preprocess.py);

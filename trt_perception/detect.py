@@ -18,11 +18,12 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from trt_perception.assembly import BACKENDS, PREPROCESSORS, PipelineConfig, create_pipeline
 from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, VideoReader, open_source
 from trt_perception.core.image import RawImage
-from trt_perception.core.pipeline import (
-    BACKENDS, PRECISIONS, PREPROCESSORS, BatchResult, PipelineConfig, create_pipeline)
+from trt_perception.core.backend import PRECISIONS
+from trt_perception.core.pipeline import BatchResult
 
 
 

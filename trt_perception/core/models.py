@@ -29,11 +29,17 @@ from trt_perception.core.preprocess import RESIZE_MODES
 PACKAGE = 'trt_perception'
 DEFAULT_MODEL = 'ssd_mobilenet_v2_coco'
 MODEL_DIR_ENV = 'TRT_PERCEPTION_MODEL_DIR'
-ENGINE_SUFFIXES = ('.engine', '.plan')
+ENGINE_SUFFIXES = ('.engine', '.plan', '.trt')
+"""Files taken as prebuilt TensorRT engines rather than ONNX models; matched in any case."""
 MODEL_SUFFIXES = ('.onnx',) + ENGINE_SUFFIXES
 # A model file without a card is taken for an Ultralytics-style COCO export.
 DEFAULT_LABELS = 'coco.names'
 _SETUP_HINT = 'run ./scripts/setup.sh (it prepares the bundled models)'
+
+
+def is_engine_path(path: str) -> bool:
+    """Tell whether `path` names a TensorRT engine (.engine, .plan, .trt; any case)."""
+    return path.lower().endswith(ENGINE_SUFFIXES)
 
 
 class ModelCardError(ValueError):
@@ -151,7 +157,7 @@ class ModelCard:
     @property
     def is_engine(self) -> bool:
         """True for a serialized TensorRT engine rather than an ONNX model."""
-        return self.path.endswith(ENGINE_SUFFIXES)
+        return is_engine_path(self.path)
 
     @classmethod
     def for_file(cls, path: str) -> 'ModelCard':
@@ -226,16 +232,16 @@ def find_model(name_or_path: str = '') -> ModelCard:
         return default_model()
     looks_like_path = (os.sep in name_or_path
                        or bool(os.altsep and os.altsep in name_or_path)
-                       or name_or_path.endswith(MODEL_SUFFIXES + ('.json',)))
+                       or name_or_path.lower().endswith(MODEL_SUFFIXES + ('.json',)))
     if looks_like_path:
         path = os.path.expanduser(name_or_path)
         if not os.path.isfile(path):
             raise FileNotFoundError(
-                'model %r does not exist: pass an existing .onnx, .engine, .plan or card .json '
-                'file, or a bundled model name (%s)'
+                'model %r does not exist: pass an existing .onnx, .engine, .plan, .trt or card '
+                '.json file, or a bundled model name (%s)'
                 % (name_or_path, ', '.join(available_models()) or 'none prepared yet; '
                    + _SETUP_HINT))
-        if path.endswith('.json'):
+        if path.lower().endswith('.json'):
             return ModelCard.from_json(path)
         return ModelCard.for_file(path)
     for directory in model_dirs():

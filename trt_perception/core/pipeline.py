@@ -2,60 +2,29 @@
 # SPDX-License-Identifier: Apache-2.0
 """Preprocess, infer and decode a batch of frames, timing each stage.
 
-`create_pipeline` turns a `PipelineConfig` into a ready `DetectionPipeline`, deciding once
-which backend (TensorRT or ONNX Runtime) and which preprocessor (GPU or CPU) to use and why.
+`DetectionPipeline` runs stages it is given; choosing them (which backend, which
+preprocessor, which GPU context) is assembly, done by `trt_perception.assembly`.
 """
 
+import abc
 import contextlib
 import dataclasses
-import logging
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import Callable, ContextManager, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from trt_perception.core.backend import (PRECISIONS, BackendError, DeviceInputBackend,
-                                         InferenceBackend)
-from trt_perception.core.decoders import Decoder, DetectionParams, make_decoder
-from trt_perception.core.detection import Detection, load_labels
+from trt_perception.core.backend import BackendError, DeviceInputBackend, InferenceBackend
+from trt_perception.core.decoders import Decoder, DetectionParams
+from trt_perception.core.detection import Detection
 from trt_perception.core.image import RawImage
 from trt_perception.core.letterbox import Letterbox
-from trt_perception.core.models import ModelCard, find_model
-from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
-from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor, PreprocessSpec
+from trt_perception.core.models import ModelCard
+from trt_perception.core.preprocess import (DevicePreprocessor, HostPreprocessor,
+                                            Preprocessor, PreprocessSpec)
 
-BACKENDS = ('auto', 'onnxruntime', 'tensorrt')
-PREPROCESSORS = ('auto', 'cpu', 'gpu')
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """Everything needed to build a pipeline; the node fills it from its parameters."""
-
-    model: str = ''
-    """Path to an .onnx model or a TensorRT .engine/.plan, a bundled model name, or '' for the
-    bundled default."""
-    backend: str = 'auto'
-    preprocess: str = 'auto'
-    decoder: str = 'auto'
-    labels: str = ''
-    """Label file; '' takes the model card's labels."""
-    device_id: int = 0
-    precision: str = 'fp16'
-    engine_cache_dir: str = ''
-    max_batch: int = 1
-    params: DetectionParams = field(default_factory=DetectionParams)
-
-    def __post_init__(self) -> None:
-        """Reject unknown choices, naming the field."""
-        for name, value, allowed in (('backend', self.backend, BACKENDS),
-                                     ('preprocess', self.preprocess, PREPROCESSORS),
-                                     ('precision', self.precision, PRECISIONS)):
-            if value not in allowed:
-                raise ValueError('%s=%r is not one of %s' % (name, value, ', '.join(allowed)))
-        if self.max_batch < 1:
-            raise ValueError('max_batch=%d must be at least 1' % self.max_batch)
+Outputs = Dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -86,18 +55,100 @@ class BatchResult:
     timing: StageTimes
 
 
+class BatchPath(abc.ABC):
+    """How frames reach the backend's input: chosen once, from where each stage keeps data."""
+
+    zero_copy = False
+
+    @abc.abstractmethod
+    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
+        """Put `images` into the backend's next input; return each one's geometry."""
+
+    @abc.abstractmethod
+    def infer(self, count: int) -> Outputs:
+        """Run the backend on the `count` images just preprocessed."""
+
+
+class _HostInput(BatchPath):
+    """A numpy input batch allocated once, run by `backend.infer`."""
+
+    def __init__(self, spec: PreprocessSpec, backend: InferenceBackend) -> None:
+        self._backend = backend
+        self._batch = np.empty((backend.max_batch, 3, spec.height, spec.width),
+                               dtype=spec.numpy_dtype)
+
+    def infer(self, count: int) -> Outputs:
+        return self._backend.infer(self._batch[:count])
+
+
+class _HostBatch(_HostInput):
+    """Host preprocessing straight into the input batch."""
+
+    def __init__(self, preprocessor: HostPreprocessor, backend: InferenceBackend) -> None:
+        super().__init__(preprocessor.spec, backend)
+        self._preprocessor = preprocessor
+
+    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
+        return [self._preprocessor.run_host(image, self._batch, slot)
+                for slot, image in enumerate(images)]
+
+
+class _DownloadedBatch(_HostInput):
+    """GPU preprocessing into the preprocessor's own batch, fetched for a host backend."""
+
+    def __init__(self, preprocessor: DevicePreprocessor, backend: InferenceBackend) -> None:
+        super().__init__(preprocessor.spec, backend)
+        self._preprocessor = preprocessor
+
+    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
+        boxes = [self._preprocessor.run_device(image, None, slot)
+                 for slot, image in enumerate(images)]
+        self._preprocessor.download(self._batch[:len(images)])
+        return boxes
+
+
+class _DeviceBatch(BatchPath):
+    """GPU preprocessing straight into the backend's device input: no copy in between."""
+
+    zero_copy = True
+
+    def __init__(self, preprocessor: DevicePreprocessor, backend: DeviceInputBackend) -> None:
+        self._preprocessor = preprocessor
+        self._backend = backend
+
+    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
+        address = self._backend.device_input(len(images))
+        return [self._preprocessor.run_device(image, address, slot)
+                for slot, image in enumerate(images)]
+
+    def infer(self, count: int) -> Outputs:
+        return self._backend.infer_device(count)
+
+
+def batch_path(preprocessor: Preprocessor, backend: InferenceBackend) -> BatchPath:
+    """Choose the one way `preprocessor`'s output can reach `backend`."""
+    if isinstance(preprocessor, HostPreprocessor):
+        return _HostBatch(preprocessor, backend)
+    if isinstance(preprocessor, DevicePreprocessor):
+        if isinstance(backend, DeviceInputBackend):
+            return _DeviceBatch(preprocessor, backend)
+        return _DownloadedBatch(preprocessor, backend)
+    raise TypeError('preprocessor %s is neither a HostPreprocessor nor a DevicePreprocessor'
+                    % type(preprocessor).__name__)
+
+
 class DetectionPipeline:
     """Runs frames through a preprocessor, a backend and a decoder.
 
-    The combination is fixed at construction: a device preprocessor feeding a
-    `DeviceInputBackend` writes straight into the engine's input buffer; any other
-    combination goes through a host batch allocated once.  Not thread-safe: one thread runs
-    `detect`; `update_params` may be called from any thread.
+    The way frames reach the backend (`BatchPath`) is fixed at construction: a device
+    preprocessor feeding a `DeviceInputBackend` writes straight into the engine's input;
+    any other combination goes through a host batch allocated once.  Not thread-safe: one
+    thread runs `detect`; `update_params` may be called from any thread.
     """
 
     def __init__(self, backend: InferenceBackend, preprocessor: Preprocessor, decoder: Decoder,
                  params: Optional[DetectionParams] = None,
-                 activate: Optional[Callable[[], contextlib.AbstractContextManager]] = None,
+                 activate: Optional[Callable[[], ContextManager[object]]] = None,
                  closers: Sequence[Callable[[], None]] = (),
                  info: Optional[Dict[str, str]] = None) -> None:
         """Wire the stages; `activate` makes the GPU context current, `closers` run last."""
@@ -107,24 +158,17 @@ class DetectionPipeline:
         self._params = params or DetectionParams()
         self._activate = activate or contextlib.ExitStack
         self._closers = list(closers)
+        self._path = batch_path(preprocessor, backend)
         self._info = dict(info or {})
-        device_path = (preprocessor.location == 'device'
-                       and isinstance(backend, DeviceInputBackend))
-        self._run_batch = self._run_device if device_path else self._run_host
-        self._host_batch: Optional[np.ndarray] = None
-        if not device_path:
-            self._host_batch = np.empty(
-                (backend.max_batch, 3, preprocessor.spec.height, preprocessor.spec.width),
-                dtype=preprocessor.spec.dtype)
         self._info['preprocess'] = preprocessor.location
-        self._info['zero_copy_input'] = str(device_path).lower()
+        self._info['zero_copy_input'] = str(self._path.zero_copy).lower()
 
     @property
     def params(self) -> DetectionParams:
         """Thresholds and filters used for the next batch."""
         return self._params
 
-    def update_params(self, **changes) -> DetectionParams:
+    def update_params(self, **changes: object) -> DetectionParams:
         """Validate and swap in new thresholds/filters; raises ValueError, changing nothing."""
         new = dataclasses.replace(self._params, **changes)
         self._params = new
@@ -143,30 +187,14 @@ class DetectionPipeline:
         params = self._params
         with self._activate():
             t0 = time.perf_counter()
-            letterboxes, outputs, t1 = self._run_batch(images)
+            letterboxes = self._path.preprocess(images)
+            t1 = time.perf_counter()
+            outputs = self._path.infer(len(images))
             t2 = time.perf_counter()
             detections = self.decoder.decode(outputs, letterboxes, params)
             t3 = time.perf_counter()
         timing = StageTimes((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
         return BatchResult(detections, letterboxes, timing)
-
-    def _run_host(self, images):
-        batch = self._host_batch[:len(images)]
-        # A device preprocessor feeding a host backend fills its own GPU batch, fetched below.
-        target = batch if self.preprocessor.location == 'host' else None
-        letterboxes = [self.preprocessor.run(image, target, slot)
-                       for slot, image in enumerate(images)]
-        if target is None:
-            self.preprocessor.download(batch)
-        t1 = time.perf_counter()
-        return letterboxes, self.backend.infer(batch), t1
-
-    def _run_device(self, images):
-        target = self.backend.device_input(len(images))
-        letterboxes = [self.preprocessor.run(image, target, slot)
-                       for slot, image in enumerate(images)]
-        t1 = time.perf_counter()
-        return letterboxes, self.backend.infer_device(len(images)), t1
 
     def describe(self) -> Dict[str, str]:
         """Backend, model and selection facts for logs and diagnostics."""
@@ -178,9 +206,7 @@ class DetectionPipeline:
         """Release the backend, the preprocessor and then the GPU context, in that order."""
         with self._activate():
             self.backend.close()
-            close = getattr(self.preprocessor, 'close', None)
-            if close is not None:
-                close()
+            self.preprocessor.close()
         for closer in self._closers:
             closer()
         self._closers = []
@@ -189,7 +215,7 @@ class DetectionPipeline:
         """Use the pipeline in a with-block that closes it."""
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         """Close on leaving the with-block."""
         self.close()
 
@@ -205,69 +231,3 @@ def preprocess_spec(card: ModelCard, backend: InferenceBackend) -> PreprocessSpe
         width=width, height=height, channel_order=card.channel_order,
         pad_value=card.pad_value, scale=card.scale, mean=tuple(card.mean), std=tuple(card.std),
         dtype=dtype, resize=card.resize)
-
-
-def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
-    path = config.labels or card.labels_path
-    return load_labels(path) if path else []
-
-
-def create_pipeline(config: PipelineConfig,
-                    log: Optional[logging.Logger] = None) -> DetectionPipeline:
-    """Build the pipeline `config` asks for, falling back to ONNX Runtime under 'auto'."""
-    log = log or logging.getLogger('trt_perception')
-    card = find_model(config.model)
-    info: Dict[str, str] = {'model_name': card.name}
-    closers: List[Callable[[], None]] = []
-    context = None
-    backend: Optional[InferenceBackend] = None
-    wants_trt = False
-    if config.backend != 'onnxruntime' or card.is_engine:
-        from trt_perception.tensorrt import tensorrt_unavailable_reason
-        reason = tensorrt_unavailable_reason()
-        if reason is None:
-            wants_trt = True
-        elif config.backend == 'tensorrt' or card.is_engine:
-            raise BackendError('TensorRT is needed for %s but %s; or set backend to '
-                               "'onnxruntime' with an .onnx model"
-                               % (card.path if card.is_engine else 'backend tensorrt', reason))
-        else:
-            info['fallback'] = 'ONNX Runtime: ' + reason
-            log.warning('backend auto: using ONNX Runtime because %s', reason)
-    if wants_trt or config.preprocess == 'gpu':
-        from trt_perception.gpu.context import CudaContext
-        context = CudaContext(config.device_id)
-        closers.append(context.close)
-    activate = context.activated if context is not None else contextlib.ExitStack
-    try:
-        with activate():
-            if wants_trt:
-                from trt_perception.tensorrt.backend import TensorRTBackend
-                backend = TensorRTBackend.from_model(
-                    card.path, cache_dir=config.engine_cache_dir or None,
-                    precision=config.precision, max_batch=config.max_batch,
-                    context=context, log=log)
-            else:
-                backend = OnnxRuntimeBackend(card.path, max_batch=config.max_batch)
-            spec = preprocess_spec(card, backend)
-            use_gpu = config.preprocess == 'gpu' or (
-                config.preprocess == 'auto' and isinstance(backend, DeviceInputBackend))
-            if use_gpu:
-                from trt_perception.gpu.preprocess import CudaPreprocessor
-                preprocessor: Preprocessor = CudaPreprocessor(
-                    spec, context, max_batch=backend.max_batch,
-                    stream=getattr(backend, 'stream', None))
-            else:
-                preprocessor = CpuPreprocessor(spec)
-            decoder = make_decoder(config.decoder if config.decoder != 'auto'
-                                   else card.output_format, backend.outputs,
-                                   _labels(config, card),
-                                   normalized_boxes=card.normalized_boxes)
-    except BaseException:
-        if backend is not None:
-            backend.close()
-        for closer in closers:
-            closer()
-        raise
-    return DetectionPipeline(backend, preprocessor, decoder, config.params,
-                             activate=activate, closers=closers, info=info)

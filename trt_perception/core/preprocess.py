@@ -26,7 +26,9 @@ CHANNEL_ORDERS = ('rgb', 'bgr')
 DTYPES = ('float32', 'float16')
 RESIZE_MODES = ('letterbox', 'stretch')
 
-_CV_DEPTHS = {'float32': cv2.CV_32F, 'float16': cv2.CV_16F}
+# OpenCV 4.1's Python bindings (JetPack 4.6) do not name CV_16F, and its addWeighted crashes
+# on the raw depth (7): without the name, float16 output always goes through float32.
+_CV_DEPTHS = {'float32': cv2.CV_32F, 'float16': getattr(cv2, 'CV_16F', None)}
 # Frames of a few distinct sizes are normal (several cameras per worker); anything beyond
 # this many is a misbehaving source and the caches start over rather than grow.
 _CACHE_ENTRIES = 8
@@ -114,12 +116,16 @@ class PreprocessSpec:
 class Preprocessor(abc.ABC):
     """Letterboxes and normalises one frame into one slot of an NCHW batch.
 
-    `location` says where `run`'s output lives: 'host' (numpy) or 'device' (GPU memory).
-    Instances keep per-size caches and scratch buffers, so they are not thread-safe: use one
-    preprocessor per worker thread.
+    Where the batch lives decides the entry point: a `HostPreprocessor` writes numpy arrays
+    (`run_host`), a `DevicePreprocessor` GPU memory (`run_device`).  Instances keep per-size
+    caches and scratch buffers, so they are not thread-safe: use one preprocessor per worker
+    thread.
     """
 
-    location: str = ''
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the output batch lives, for logs: 'host' or 'device'."""
 
     def __init__(self, spec: PreprocessSpec) -> None:
         """Preprocess for `spec`."""
@@ -140,10 +146,6 @@ class Preprocessor(abc.ABC):
             self._letterboxes[key] = box
         return box
 
-    @abc.abstractmethod
-    def run(self, image: RawImage, out, slot: int = 0) -> Letterbox:
-        """Write `image` into batch slot `slot` of `out` and return its geometry."""
-
     def close(self) -> None:
         """Release buffers; safe to call more than once."""
 
@@ -151,9 +153,37 @@ class Preprocessor(abc.ABC):
         """Return self; `close` runs on exit."""
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         """Close."""
         self.close()
+
+
+class HostPreprocessor(Preprocessor):
+    """A preprocessor whose output is a numpy batch in host memory."""
+
+    location = 'host'
+
+    @abc.abstractmethod
+    def run_host(self, image: RawImage, out: np.ndarray, slot: int = 0) -> Letterbox:
+        """Write `image` into ``out[slot]`` (NCHW, the spec's dtype) and return its geometry."""
+
+
+class DevicePreprocessor(Preprocessor):
+    """A preprocessor whose output is an NCHW batch in GPU memory."""
+
+    location = 'device'
+
+    @abc.abstractmethod
+    def run_device(self, image: RawImage, address: Optional[int] = None,
+                   slot: int = 0) -> Letterbox:
+        """Queue `image` into slot `slot` of the device batch at `address` (None: its own).
+
+        Returns the geometry without waiting for the GPU.
+        """
+
+    @abc.abstractmethod
+    def download(self, host: np.ndarray) -> np.ndarray:
+        """Wait for queued work and copy the first ``len(host)`` images of its own batch."""
 
 
 @dataclass(frozen=True)
@@ -186,14 +216,12 @@ def _colour_plans(channel_order: str) -> Dict[str, _ColourPlan]:
 PlaneWriter = Callable[[np.ndarray, float, float, np.ndarray], None]
 
 
-class CpuPreprocessor(Preprocessor):
+class CpuPreprocessor(HostPreprocessor):
     """Letterbox and normalise on the CPU with OpenCV, into a host NCHW numpy batch.
 
     Scratch buffers are cached by frame size, so a steady stream allocates nothing per frame.
     Not thread-safe (see `Preprocessor`).
     """
-
-    location = 'host'
 
     def __init__(self, spec: PreprocessSpec) -> None:
         """Build the colour plans and normalisation constants; probe OpenCV's output types."""
@@ -214,7 +242,7 @@ class CpuPreprocessor(Preprocessor):
         return np.zeros((int(batch_size), 3, self.spec.height, self.spec.width),
                         dtype=self.spec.numpy_dtype)
 
-    def run(self, image: RawImage, out: np.ndarray, slot: int = 0) -> Letterbox:
+    def run_host(self, image: RawImage, out: np.ndarray, slot: int = 0) -> Letterbox:
         """Write `image` into ``out[slot]`` (NCHW, spec dtype) and return its geometry."""
         if not isinstance(image, RawImage):
             raise TypeError('image must be a RawImage (wrap message bytes with '
@@ -303,7 +331,9 @@ class CpuPreprocessor(Preprocessor):
             cv2.addWeighted(src, gain, src, 0.0, bias, dst=tmp, dtype=cv2.CV_32F)
             dst[...] = tmp
 
-        return direct if _writes_in_place(direct, self.spec.numpy_dtype) else through_float32
+        if depth is not None and _writes_in_place(direct, self.spec.numpy_dtype):
+            return direct
+        return through_float32
 
     def close(self) -> None:
         """Drop the scratch buffers."""

@@ -6,7 +6,7 @@ The frame's bytes are copied into page-locked host memory by a few threads, piec
 and each finished piece is queued for the GPU on the pipeline's CUDA stream while the rest
 are still being copied (on integrated GPUs the kernel reads the staging memory in place),
 then `letterbox.cu` converts colour, resizes, pads, normalises and writes NCHW in one pass.
-Nothing in `CudaPreprocessor.run` waits for the GPU: a staging buffer is only reused once
+Nothing in `CudaPreprocessor.run_device` waits for the GPU: a staging buffer is only reused once
 the event recorded after its last reader has completed, two buffers alternating.
 """
 
@@ -23,7 +23,7 @@ from pycuda import compiler
 
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
-from trt_perception.core.preprocess import Preprocessor, PreprocessSpec
+from trt_perception.core.preprocess import DevicePreprocessor, PreprocessSpec
 from trt_perception.gpu.context import CudaContext
 
 _SOURCE = Path(__file__).with_name('letterbox.cu')
@@ -292,7 +292,7 @@ class _MappedFrames(_FrameStaging):
         return slot.device_pointer
 
 
-class CudaPreprocessor(Preprocessor):
+class CudaPreprocessor(DevicePreprocessor):
     """Letterbox and normalise on the GPU into a device NCHW batch, on one CUDA stream.
 
     `stream` is the stream to queue on (pass the TensorRT backend's so inference follows
@@ -302,8 +302,6 @@ class CudaPreprocessor(Preprocessor):
     `copy_chunk_bytes` (0: no limit), each uploaded as soon as it is copied.
     Use from one thread at a time (any thread); close before closing `context`.
     """
-
-    location = 'device'
 
     def __init__(self, spec: PreprocessSpec, context: CudaContext, max_batch: int = 1,
                  stream: Optional[cuda.Stream] = None, zero_copy: Optional[bool] = None,
@@ -350,17 +348,18 @@ class CudaPreprocessor(Preprocessor):
         """Adjacent outputs each kernel thread writes."""
         return self._kernel.pixels_per_thread
 
-    def run(self, image: RawImage, out: Optional[int] = None, slot: int = 0) -> Letterbox:
-        """Queue `image` into batch slot `slot` of `out` and return its geometry.
+    def run_device(self, image: RawImage, address: Optional[int] = None,
+                   slot: int = 0) -> Letterbox:
+        """Queue `image` into batch slot `slot` of `address` and return its geometry.
 
-        `out` is the device address of an NCHW batch in the spec's dtype with at least
+        `address` is the device address of an NCHW batch in the spec's dtype with at least
         ``slot + 1`` images (a TensorRT input binding), or None for `device_batch`.  Returns
         without waiting for the GPU.
         """
         if not isinstance(image, RawImage):
             raise TypeError('image must be a RawImage (wrap message bytes with '
                             'RawImage.from_buffer), got %s' % type(image).__name__)
-        destination = self._destination(out, slot)
+        destination = self._destination(address, slot)
         box = self.letterbox_for(image.width, image.height)
         with self._context.activated():
             source = self._frames.stage(image, self._stream)
@@ -393,20 +392,20 @@ class CudaPreprocessor(Preprocessor):
             raise RuntimeError('CudaPreprocessor was closed; create a new one')
         return self._batch
 
-    def _destination(self, out: Optional[int], slot: int) -> int:
+    def _destination(self, address: Optional[int], slot: int) -> int:
         batch = self._require_open()
         if isinstance(slot, bool) or not isinstance(slot, (int, np.integer)) or slot < 0:
             raise IndexError('slot must be a non-negative integer, got %r' % (slot,))
-        if out is None:
+        if address is None:
             if slot >= self.max_batch:
                 raise IndexError('slot %d is out of range for max_batch=%d (valid: 0..%d)'
                                  % (slot, self.max_batch, self.max_batch - 1))
             base = int(batch)
-        elif isinstance(out, np.ndarray):
-            raise TypeError('out must be a device address (int) or None, not a numpy array; '
-                            'use out=None and download() to get host data')
+        elif isinstance(address, np.ndarray):
+            raise TypeError('address must be a device address (int) or None, not a numpy '
+                            'array; use address=None and download() to get host data')
         else:
-            base = int(out)
+            base = int(address)
         destination = base + int(slot) * self._image_bytes
         if destination % self._kernel.alignment:
             raise ValueError('output slot address 0x%x is not aligned to %d bytes; allocate the '

@@ -27,7 +27,8 @@ from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
-from trt_perception.core.pipeline import PipelineConfig, StageTimes, create_pipeline
+from trt_perception.assembly import PipelineConfig, create_pipeline
+from trt_perception.core.pipeline import StageTimes
 from trt_perception.core.stats import STAGES, CameraStats, EngineStats
 from trt_perception.ros import diagnostics
 from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,

@@ -17,7 +17,8 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
                                 ParameterType)
 
 from trt_perception.core.decoders import DECODERS
-from trt_perception.core.pipeline import BACKENDS, PRECISIONS, PREPROCESSORS
+from trt_perception.assembly import BACKENDS, PREPROCESSORS
+from trt_perception.core.backend import PRECISIONS
 from trt_perception.ros.qos import RELIABILITIES
 
 _TYPES = (

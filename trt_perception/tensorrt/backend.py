@@ -14,20 +14,14 @@ pipeline activates it around each call).
 """
 
 import logging
-import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
+from trt_perception.gpu.context import CudaContext, cuda
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
-from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
-from trt_perception.core.models import file_sha256
-from trt_perception.tensorrt.cache import EngineCache, EngineKey
-
-ENGINE_EXTENSIONS = ('.engine', '.plan', '.trt')
-"""Model files taken as prebuilt TensorRT engines rather than ONNX to build from."""
 
 _PROFILE_SUFFIX = ' [profile '
 
@@ -132,20 +126,96 @@ def _spec(tensor: TensorInfo) -> TensorSpec:
                       tensor.dtype)
 
 
+TensorIO = Union[NamedTensorIO, BindingsIO]
+
+
+@dataclass(frozen=True)
+class _EngineLayout:
+    """The engine's one image input, its outputs and the batch sizes it will be run at."""
+
+    image: TensorInfo
+    outputs: List[TensorInfo]
+    dynamic: bool
+    min_batch: int
+    max_batch: int
+
+    @classmethod
+    def read(cls, io: TensorIO, source: str, max_batch: int) -> '_EngineLayout':
+        """Check the engine can serve `max_batch` and say how; raises BackendError if not."""
+        inputs = [t for t in io.tensors if t.is_input]
+        if len(inputs) != 1 or len(inputs[0].shape) != 4:
+            raise BackendError('engine %s has inputs %s; one NCHW image input is expected'
+                               % (source, ', '.join(_spec(t).describe() for t in inputs)))
+        image = inputs[0]
+        outputs = [t for t in io.tensors if not t.is_input]
+        if image.shape[0] >= 0:
+            # A fixed-batch engine always runs its whole batch; callers see the first images.
+            if max_batch > image.shape[0]:
+                raise BackendError(
+                    'engine %s has a fixed batch of %d, below max_batch=%d; rebuild from an '
+                    'ONNX model with a dynamic batch axis or lower max_batch'
+                    % (source, image.shape[0], max_batch))
+            return cls(image, outputs, False, 1, image.shape[0])
+        low, _, high = (shape[0] for shape in io.profile_shapes(image))
+        if not low <= max_batch <= high:
+            raise BackendError('engine %s accepts batches of %d..%d, not max_batch=%d; rebuild '
+                               'with --max-batch %d or lower max_batch'
+                               % (source, low, high, max_batch, max_batch))
+        return cls(image, outputs, True, low, max_batch)
+
+    def input_shape(self, batch_size: int) -> Tuple[int, ...]:
+        """Return the image input's shape for `batch_size` images."""
+        return (batch_size,) + tuple(self.image.shape[1:])
+
+
+class _IOBuffers:
+    """Device memory for every I/O tensor and page-locked host memory for the copies."""
+
+    def __init__(self, layout: _EngineLayout, output_shapes: Sequence[Tuple[int, ...]],
+                 source: str) -> None:
+        """Allocate for the largest batch; `output_shapes` are the outputs' shapes at it."""
+        self._device: List[cuda.DeviceAllocation] = []
+        self.addresses: Dict[str, int] = {}
+        self.host_outputs: List[np.ndarray] = []
+        input_shape = layout.input_shape(layout.max_batch)
+        for tensor, shape in zip([layout.image] + layout.outputs,
+                                 [input_shape] + list(output_shapes)):
+            if any(d < 0 for d in shape):
+                raise BackendError('output %s of %s has a data-dependent shape %s, which this '
+                                   'backend does not support' % (tensor.name, source, shape))
+            buffer = cuda.mem_alloc(max(1, _volume(shape) * tensor.dtype.itemsize))
+            self._device.append(buffer)
+            self.addresses[tensor.name] = int(buffer)
+            if not tensor.is_input:
+                self.host_outputs.append(cuda.pagelocked_empty(_volume(shape), tensor.dtype))
+        self.input_address = self.addresses[layout.image.name]
+        self.output_addresses = [self.addresses[t.name] for t in layout.outputs]
+        self.staging = cuda.pagelocked_empty(_volume(input_shape), layout.image.dtype)
+
+    def free(self) -> None:
+        """Free the device memory now; the host memory goes with the last reference."""
+        for buffer in self._device:
+            buffer.free()
+        self._device = []
+        self.host_outputs = []
+
+
 class TensorRTBackend(DeviceInputBackend):
     """A deserialised TensorRT engine with its buffers, stream and timing events.
 
-    `infer`/`infer_device` return views of page-locked buffers that stay valid until the next
-    call; copy them to keep results longer.  `last_gpu_times` holds the GPU-side milliseconds of
-    the last batch, measured with CUDA events: 'preprocess' (or 'upload' for `infer`),
-    'inference' and 'download'.
+    It only runs a plan it is given: getting one (a prebuilt file, the engine cache, a
+    build) is `trt_perception.tensorrt.cache.resolve_engine`'s work.  `infer`/`infer_device`
+    return views of page-locked buffers that stay valid until the next call; copy them to
+    keep results longer.  `last_gpu_times` holds the GPU-side milliseconds of the last batch,
+    measured with CUDA events: 'preprocess' (or 'upload' for `infer`), 'inference' and
+    'download'.
     """
 
     name = 'tensorrt'
 
     def __init__(self, plan: bytes, max_batch: int = 1, api: Optional[TensorRTApi] = None,
                  log: Optional[logging.Logger] = None, source: str = '<plan>',
-                 precision: str = '', context=None) -> None:
+                 precision: str = '', context: Optional[CudaContext] = None) -> None:
         """Deserialise `plan` and allocate everything for batches up to `max_batch`.
 
         Needs an active CUDA context; `context` (a CudaContext) supplies the device facts.
@@ -154,163 +224,65 @@ class TensorRTBackend(DeviceInputBackend):
         self._api = api or _load_api()
         self._source = source
         self._precision = precision
-        self._context_engine = None
-        self._engine = None
+        self._device = _DeviceFacts.current(context)
+        # Resources, released by close() in reverse order whatever step below fails.
         self._runtime = None
-        self._device_buffers: List[object] = []
-        self._stream = None
+        self._engine = None
+        self._context_engine = None
+        self._stream: Optional[cuda.Stream] = None
+        self._buffers: Optional[_IOBuffers] = None
+        self._events: Dict[str, cuda.Event] = {}
+        self._shapes: Dict[int, List[Tuple[int, ...]]] = {}
+        self._batch = 0
+        self._started = False
+        self._last_gpu_times: Dict[str, float] = {}
         try:
-            import pycuda.driver as cuda
-        except ImportError as exc:
-            raise BackendError('TensorRT backend needs pycuda (%s): pip install pycuda' % exc) \
-                from exc
-        self._cuda = cuda
-        self._device = _DeviceFacts.current(cuda, context)
-        try:
-            self._load(plan, max_batch)
+            self._runtime = self._api.module.Runtime(self._api.logger(self._log))
+            self._engine = self._runtime.deserialize_cuda_engine(plan)
+            if self._engine is None:
+                raise BackendError(
+                    '%s %s could not deserialise %s (see the TensorRT error above): an engine '
+                    'only loads on the TensorRT version and GPU it was built for; rebuild it '
+                    'here with `build_engine --onnx MODEL.onnx --engine %s`, or pass the .onnx '
+                    'model and let the engine cache build one'
+                    % (self._api.flavour, self._api.version, source, source))
+            self._io: TensorIO = (NamedTensorIO(self._api, self._engine)
+                                  if self._api.io_api == 'named'
+                                  else BindingsIO(self._api, self._engine))
+            self._layout = _EngineLayout.read(self._io, source, max_batch)
+            self._context_engine = self._engine.create_execution_context()
+            self._stream = cuda.Stream()
+            self._events = {name: cuda.Event()
+                            for name in ('start', 'ready', 'inferred', 'copied')}
+            self._select_batch(self._layout.max_batch)
+            self._buffers = _IOBuffers(self._layout, self._shapes[self._layout.max_batch],
+                                       source)
+            self._io.bind(self._context_engine, self._buffers.addresses)
         except BaseException:
             self.close()
             raise
-
-    def _load(self, plan: bytes, max_batch: int) -> None:
-        api, cuda = self._api, self._cuda
-        self._runtime = api.module.Runtime(api.logger(self._log))
-        self._engine = self._runtime.deserialize_cuda_engine(plan)
-        if self._engine is None:
-            raise BackendError(
-                '%s %s could not deserialise %s (see the TensorRT error above): an engine only '
-                'loads on the TensorRT version and GPU it was built for; rebuild it here with '
-                '`build_engine --onnx MODEL.onnx --engine %s`, or pass the .onnx model and let '
-                'the engine cache build one' % (api.flavour, api.version, self._source,
-                                                self._source))
-        io = NamedTensorIO(api, self._engine) if api.io_api == 'named' \
-            else BindingsIO(api, self._engine)
-        self._io = io
-        inputs = [t for t in io.tensors if t.is_input]
-        self._output_tensors = [t for t in io.tensors if not t.is_input]
-        if len(inputs) != 1 or len(inputs[0].shape) != 4:
-            raise BackendError('engine %s has inputs %s; one NCHW image input is expected'
-                               % (self._source, ', '.join(_spec(t).describe() for t in inputs)))
-        image = self._input_tensor = inputs[0]
-        self._dynamic = image.shape[0] < 0
-        if self._dynamic:
-            low, _, high = (shape[0] for shape in io.profile_shapes(image))
-        else:
-            low = high = image.shape[0]
-        if self._dynamic and not low <= max_batch <= high:
-            raise BackendError('engine %s accepts batches of %d..%d, not max_batch=%d; rebuild '
-                               'with --max-batch %d or lower max_batch'
-                               % (self._source, low, high, max_batch, max_batch))
-        if not self._dynamic and max_batch > high:
-            raise BackendError('engine %s has a fixed batch of %d, below max_batch=%d; rebuild '
-                               'from an ONNX model with a dynamic batch axis or lower max_batch'
-                               % (self._source, high, max_batch))
-        # A fixed-batch engine always runs its whole batch; callers see the first images.
-        self._min_batch = low if self._dynamic else 1
-        self._max_batch = max_batch if self._dynamic else high
-        self._slice_outputs = not self._dynamic
-        self._context_engine = self._engine.create_execution_context()
-        self._stream = cuda.Stream()
-        self._events = {name: cuda.Event() for name in ('start', 'ready', 'inferred', 'copied')}
-        self._shapes: Dict[int, List[Tuple[int, ...]]] = {}
-        self._batch = 0
-        self._select_batch(self._max_batch)
-        allocations = {}
-        self._host_outputs: List[np.ndarray] = []
-        for tensor, shape in zip([image] + self._output_tensors,
-                                 [self._input_shape(self._max_batch)] + self._shapes[
-                                     self._max_batch]):
-            if any(d < 0 for d in shape):
-                raise BackendError('output %s of %s has a data-dependent shape %s, which this '
-                                   'backend does not support' % (tensor.name, self._source,
-                                                                 shape))
-            nbytes = max(1, _volume(shape) * tensor.dtype.itemsize)
-            buffer = cuda.mem_alloc(nbytes)
-            self._device_buffers.append(buffer)
-            allocations[tensor.name] = int(buffer)
-            if not tensor.is_input:
-                self._host_outputs.append(cuda.pagelocked_empty(_volume(shape), tensor.dtype))
-        self._input_address = allocations[image.name]
-        self._output_addresses = [allocations[t.name] for t in self._output_tensors]
-        self._staging = cuda.pagelocked_empty(_volume(self._input_shape(self._max_batch)),
-                                              image.dtype)
-        io.bind(self._context_engine, allocations)
-        self._started = False
-        self._last_gpu_times: Dict[str, float] = {}
         self._log.info('TensorRT: loaded %s on %s (%s), input %s, outputs %s, batch %d..%d',
-                       self._source, self._device.name, api.describe(),
+                       source, self._device.name, self._api.describe(),
                        self.input.describe(), ' '.join(o.describe() for o in self.outputs),
-                       self._min_batch, self._max_batch)
-
-    @classmethod
-    def from_model(cls, path: str, cache_dir: Optional[str] = None, precision: str = 'fp16',
-                   max_batch: int = 1, context=None, log: Optional[logging.Logger] = None,
-                   api: Optional[TensorRTApi] = None) -> 'TensorRTBackend':
-        """Load a prebuilt engine file, or the cached/built engine for an ONNX model.
-
-        ONNX models go through the `EngineCache` in `cache_dir` (default
-        `trt_perception.tensorrt.cache.default_cache_dir()`), keyed by the model's sha256, the
-        TensorRT version, the GPU, `precision` and the batch profile 1..`max_batch`.
-        """
-        log = log or logging.getLogger('trt_perception.tensorrt')
-        api = api or _load_api()
-        if path.lower().endswith(ENGINE_EXTENSIONS):
-            if not os.path.isfile(path):
-                raise BackendError('TensorRT engine %r does not exist; build one with '
-                                   '`build_engine --onnx MODEL.onnx --engine %s`' % (path, path))
-            with open(path, 'rb') as f:
-                plan = f.read()
-            return cls(plan, max_batch=max_batch, api=api, log=log, source=path,
-                       precision='as built', context=context)
-        try:
-            import pycuda.driver as cuda
-        except ImportError as exc:
-            raise BackendError('TensorRT backend needs pycuda (%s): pip install pycuda' % exc) \
-                from exc
-        if not os.path.isfile(path):
-            raise BackendError('cannot load or build a TensorRT engine: ONNX model %r does not '
-                               'exist (its sha256 keys the engine cache); pass an existing .onnx '
-                               'model or a prebuilt .engine/.plan' % path)
-        device = _DeviceFacts.current(cuda, context)
-        sha = file_sha256(path)
-        key = EngineKey(
-            model_stem=os.path.splitext(os.path.basename(path))[0], model_sha256=sha,
-            trt_version=api.label, gpu_name=device.name,
-            compute_capability=device.compute_capability, precision=precision,
-            min_batch=1, opt_batch=max_batch, max_batch=max_batch)
-        cache = EngineCache(cache_dir, log)
-
-        def build():
-            try:
-                builder = EngineBuilder(api, log)
-            except TensorRTUnavailable as exc:
-                raise BackendError(str(exc)) from exc
-            result = builder.build(path, BuildOptions(
-                precision=precision, min_batch=1, opt_batch=max_batch, max_batch=max_batch))
-            return result.plan, result.details()
-
-        entry = cache.load_or_build(key, path, build)
-        return cls(entry.plan, max_batch=max_batch, api=api, log=log, source=entry.plan_path,
-                   precision=str(entry.metadata.get('built_precision', precision)),
-                   context=context)
+                       self._layout.min_batch, self._layout.max_batch)
 
     @property
     def input(self) -> TensorSpec:
         """The engine's image input (batch None when dynamic)."""
-        return _spec(self._input_tensor)
+        return _spec(self._layout.image)
 
     @property
     def outputs(self) -> List[TensorSpec]:
         """The engine's outputs, in engine order."""
-        return [_spec(t) for t in self._output_tensors]
+        return [_spec(t) for t in self._layout.outputs]
 
     @property
     def max_batch(self) -> int:
         """Largest batch the buffers were allocated for."""
-        return self._max_batch
+        return self._layout.max_batch
 
     @property
-    def stream(self):
+    def stream(self) -> Optional[cuda.Stream]:
         """The pycuda Stream every copy and inference is queued on."""
         return self._stream
 
@@ -325,10 +297,11 @@ class TensorRTBackend(DeviceInputBackend):
         Marks the start of GPU preprocessing on `stream`, so call it before queuing the
         preprocessing work.
         """
+        buffers = self._open_buffers()
         self._select_batch(batch_size)
         self._events['start'].record(self._stream)
         self._started = True
-        return self._input_address
+        return buffers.input_address
 
     def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
         """Run on what the preprocessor queued into `device_input(batch_size)`."""
@@ -341,45 +314,51 @@ class TensorRTBackend(DeviceInputBackend):
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
         """Copy a host NCHW batch in through the page-locked staging buffer and run it."""
-        image = self._input_tensor
+        buffers = self._open_buffers()
+        image = self._layout.image
         if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
                 or batch.dtype != image.dtype:
             raise BackendError('batch %s:%s does not match input %s'
                                % (batch.shape, batch.dtype, self.input.describe()))
         count = batch.shape[0]
         self._select_batch(count)
-        staging = self._staging[:batch.size].reshape(batch.shape)
+        staging = buffers.staging[:batch.size].reshape(batch.shape)
         np.copyto(staging, batch)
         self._events['start'].record(self._stream)
-        self._cuda.memcpy_htod_async(self._input_address, staging, self._stream)
+        cuda.memcpy_htod_async(buffers.input_address, staging, self._stream)
         return self._run(count, 'upload')
 
-    def _input_shape(self, batch_size: int) -> Tuple[int, ...]:
-        return (batch_size,) + tuple(self._input_tensor.shape[1:])
+    def _open_buffers(self) -> _IOBuffers:
+        if self._buffers is None:
+            raise BackendError('TensorRT backend for %s was closed; create a new one'
+                               % self._source)
+        return self._buffers
 
     def _select_batch(self, batch_size: int) -> None:
         """Set the engine's input shape when the batch changes; no-op otherwise."""
         if batch_size == self._batch:
             return
+        layout = self._layout
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or not self._min_batch <= batch_size <= self._max_batch:
+                or not layout.min_batch <= batch_size <= layout.max_batch:
             raise BackendError('batch of %r is outside %d..%d that engine %s was loaded for'
-                               % (batch_size, self._min_batch, self._max_batch, self._source))
+                               % (batch_size, layout.min_batch, layout.max_batch,
+                                  self._source))
         shapes = self._shapes.get(batch_size)
-        if self._dynamic:
-            if not self._io.set_input_shape(self._context_engine, self._input_tensor,
-                                            self._input_shape(batch_size)):
+        if layout.dynamic:
+            if not self._io.set_input_shape(self._context_engine, layout.image,
+                                            layout.input_shape(batch_size)):
                 raise BackendError('TensorRT rejected input shape %s for %s'
-                                   % (self._input_shape(batch_size), self._source))
+                                   % (layout.input_shape(batch_size), self._source))
             if shapes is None:
-                shapes = [self._io.shape(self._context_engine, t) for t in self._output_tensors]
+                shapes = [self._io.shape(self._context_engine, t) for t in layout.outputs]
         elif shapes is None:
-            shapes = [tuple(t.shape) for t in self._output_tensors]
+            shapes = [tuple(t.shape) for t in layout.outputs]
         self._shapes[batch_size] = shapes
         self._batch = batch_size
 
     def _run(self, batch_size: int, first_stage: str) -> Dict[str, np.ndarray]:
-        cuda, stream, events = self._cuda, self._stream, self._events
+        stream, events, buffers = self._stream, self._events, self._open_buffers()
         self._started = False
         events['ready'].record(stream)
         if not self._io.enqueue(self._context_engine, stream.handle):
@@ -387,11 +366,12 @@ class TensorRTBackend(DeviceInputBackend):
                                'TensorRT error above)' % (self._source, batch_size))
         events['inferred'].record(stream)
         results = {}
-        for tensor, address, host, shape in zip(self._output_tensors, self._output_addresses,
-                                                self._host_outputs, self._shapes[batch_size]):
+        for tensor, address, host, shape in zip(self._layout.outputs, buffers.output_addresses,
+                                                buffers.host_outputs, self._shapes[batch_size]):
             view = host[:_volume(shape)].reshape(shape)
             cuda.memcpy_dtoh_async(view, address, stream)
-            results[tensor.name] = view[:batch_size] if self._slice_outputs else view
+            # A fixed-batch engine ran its whole batch: hand back the images asked for.
+            results[tensor.name] = view if self._layout.dynamic else view[:batch_size]
         events['copied'].record(stream)
         events['copied'].synchronize()
         self._last_gpu_times = {
@@ -409,7 +389,7 @@ class TensorRTBackend(DeviceInputBackend):
             'runtime_version': self._api.describe(),
             'precision': self._precision or 'unknown',
             'device': '%s (sm %s)' % (self._device.name, self._device.compute_capability),
-            'batch_range': '%d..%d' % (self._min_batch, self._max_batch),
+            'batch_range': '%d..%d' % (self._layout.min_batch, self._layout.max_batch),
         })
         return info
 
@@ -418,11 +398,9 @@ class TensorRTBackend(DeviceInputBackend):
         self._context_engine = None
         self._engine = None
         self._runtime = None
-        for buffer in self._device_buffers:
-            buffer.free()
-        self._device_buffers = []
-        self._host_outputs = []
-        self._staging = None
+        if self._buffers is not None:
+            self._buffers.free()
+            self._buffers = None
         self._events = {}
         self._stream = None
 
@@ -435,7 +413,7 @@ class _DeviceFacts:
     compute_capability: str
 
     @classmethod
-    def current(cls, cuda, context=None) -> '_DeviceFacts':
+    def current(cls, context: Optional[CudaContext] = None) -> '_DeviceFacts':
         """From the CudaContext when given, else from the active pycuda context."""
         if context is not None:
             return cls(context.name, '%d.%d' % tuple(context.compute_capability))

@@ -21,7 +21,7 @@ from typing import Optional, Sequence
 from trt_perception.core.backend import BackendError
 from trt_perception.tensorrt.api import FLAVOURS, TensorRTApi, TensorRTUnavailable
 from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
-from trt_perception.tensorrt.cache import write_atomic
+from trt_perception.tensorrt.files import write_atomic
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import PRECISIONS, BackendError
 from trt_perception.tensorrt.api import TensorRTApi
-from trt_perception.tensorrt.cache import write_atomic
+from trt_perception.tensorrt.files import exclusive_lock, write_atomic
 
 LEGACY_WORKSPACE_MIB = 1024
 """Workspace ceiling when TensorRT < 8.4 (no memory-pool API) is given none: a limit for
@@ -181,7 +181,7 @@ class EngineBuilder:
                 'logged above); try a larger --workspace, fp32, or a smaller max batch'
                 % (self._api.label, onnx_path))
         if timing_cache is not None:
-            write_atomic(timing_cache, bytes(config.get_timing_cache().serialize()))
+            self._save_timing_cache(config, timing_cache)
         return bytes(plan)
 
     def _configure_precision(self, builder, config, options: BuildOptions, calibrator,
@@ -295,6 +295,27 @@ class EngineBuilder:
         cache = config.create_timing_cache(data)
         config.set_timing_cache(cache, False)
         return path
+
+    def _save_timing_cache(self, config, path: str) -> None:
+        """Merge this build's tactic timings into `path` under its lock.
+
+        Builds running side by side (two nodes, two models) each add their timings instead of
+        the last writer replacing the others'.  A file from another TensorRT version or GPU
+        does not combine and is replaced.  Failing to write only costs later builds time.
+        """
+        ours = config.get_timing_cache()
+        try:
+            with exclusive_lock(path + '.lock'):
+                merged = ours
+                if os.path.isfile(path):
+                    with open(path, 'rb') as f:
+                        stored = config.create_timing_cache(f.read())
+                    if stored.combine(ours, False):
+                        merged = stored
+                write_atomic(path, bytes(merged.serialize()))
+        except OSError as exc:
+            self._log.warning('TensorRT: timing cache %s not saved (%s); later builds will '
+                              'time their tactics again', path, exc)
 
     def _progress(self, config):
         if self._api.has_progress_monitor:

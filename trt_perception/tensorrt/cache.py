@@ -8,18 +8,22 @@ is written last and carries the plan's sha256: a plan without matching metadata 
 mid-write, a copy from another machine, a truncated file) is never handed to TensorRT.
 """
 
+import contextlib
 import glob
 import hashlib
 import json
 import logging
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, fields
 from typing import Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError
+from trt_perception.core.models import file_sha256, is_engine_path
+from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
+from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
+from trt_perception.tensorrt.files import exclusive_lock, write_atomic
 
 METADATA_FORMAT = 1
 CACHE_DIR_ENV = 'TRT_PERCEPTION_ENGINE_CACHE'
@@ -112,6 +116,7 @@ class CacheEntry:
     """A verified plan and its metadata."""
 
     plan_path: str
+    """'' for a plan that was built but could not be stored."""
     plan: bytes
     metadata: Dict[str, object]
 
@@ -122,41 +127,6 @@ class Lookup:
 
     entry: Optional[CacheEntry]
     reason: str
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one.
-
-    Temporary file in the same directory, fsync, rename over the target, fsync the directory:
-    a crash at any point leaves no partial file under `path`.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', suffix='.tmp',
-                               dir=directory)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # directories cannot be opened for fsync on every platform
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class EngineCache:
@@ -244,8 +214,11 @@ class EngineCache:
                       build: Callable[[], Tuple[bytes, Dict[str, object]]]) -> CacheEntry:
         """Return the cached entry for `key`, else build from `onnx_path` and store it.
 
-        `build` returns (plan, metadata details).  Raises `BackendError` when there is
-        neither a usable entry nor an ONNX model to build one from.
+        `build` returns (plan, metadata details).  Builds of one key are serialised across
+        processes by a lock file beside the plan: a second node started meanwhile waits and
+        then loads what the first built.  A cache directory that cannot be written is said
+        once, and the plan is built and served without being stored.  Raises `BackendError`
+        when there is neither a usable entry nor an ONNX model to build one from.
         """
         found = self.lookup(key)
         if found.entry is not None:
@@ -256,9 +229,93 @@ class EngineCache:
                 'cannot load or build a TensorRT engine: %s, and the ONNX model %r to build '
                 'one from does not exist; pass an existing .onnx model or a prebuilt engine '
                 'for this GPU and TensorRT version' % (found.reason, onnx_path))
-        self._log.warning('TensorRT: building an engine from %s because %s; this takes '
-                          'minutes on a Jetson', onnx_path, found.reason)
-        plan, details = build()
-        entry = self.store(key, plan, details)
+        with contextlib.ExitStack() as held:
+            try:
+                os.makedirs(self.directory, exist_ok=True)
+                held.enter_context(exclusive_lock(self.paths(key)[0] + '.lock'))
+            except OSError as exc:
+                self._log.warning('TensorRT: engine cache %s is not writable (%s); building '
+                                  '%s without caching it, so the next start builds again: '
+                                  'set engine_cache_dir to a writable folder',
+                                  self.directory, exc, onnx_path)
+                plan, details = self._build(onnx_path, found.reason, build)
+                return CacheEntry('', plan, dict(details))
+            # Another process may have built it while this one waited for the lock.
+            again = self.lookup(key)
+            if again.entry is not None:
+                self._log.info('TensorRT: using %s, built by another process meanwhile',
+                               again.reason)
+                return again.entry
+            plan, details = self._build(onnx_path, found.reason, build)
+            try:
+                entry = self.store(key, plan, details)
+            except OSError as exc:
+                self._log.warning('TensorRT: could not store the engine in %s (%s); serving '
+                                  'it uncached, so the next start builds again',
+                                  self.directory, exc)
+                return CacheEntry('', plan, dict(details))
         self._log.info('TensorRT: cached engine written to %s', entry.plan_path)
         return entry
+
+    def _build(self, onnx_path: str, reason: str,
+               build: Callable[[], Tuple[bytes, Dict[str, object]]]
+               ) -> Tuple[bytes, Dict[str, object]]:
+        self._log.warning('TensorRT: building an engine from %s because %s; this takes '
+                          'minutes on a Jetson', onnx_path, reason)
+        return build()
+
+
+@dataclass(frozen=True)
+class ResolvedEngine:
+    """A plan ready to deserialise, the file it came from and the precision it was built at."""
+
+    plan: bytes
+    source: str
+    precision: str
+
+
+def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_capability: str,
+                   precision: str = 'fp16', max_batch: int = 1,
+                   cache_dir: Optional[str] = None,
+                   log: Optional[logging.Logger] = None) -> ResolvedEngine:
+    """Get the plan for `model_path`, building it (once, across processes) when missing.
+
+    A prebuilt engine file is read as it is; an ONNX model's plan is the `EngineCache` entry
+    in `cache_dir`, keyed by the model's sha256, the TensorRT version, the GPU (`gpu_name`,
+    `compute_capability` such as '8.7'), `precision` and the batch profile 1..`max_batch`.
+    Builds share one timing cache per TensorRT version and GPU in the cache directory.
+    """
+    log = log or logging.getLogger('trt_perception.tensorrt')
+    if is_engine_path(model_path):
+        if not os.path.isfile(model_path):
+            raise BackendError('TensorRT engine %r does not exist; build one with '
+                               '`build_engine --onnx MODEL.onnx --engine %s`'
+                               % (model_path, model_path))
+        with open(model_path, 'rb') as f:
+            return ResolvedEngine(f.read(), model_path, 'as built')
+    if not os.path.isfile(model_path):
+        raise BackendError('cannot load or build a TensorRT engine: ONNX model %r does not '
+                           'exist (its sha256 keys the engine cache); pass an existing .onnx '
+                           'model or a prebuilt .engine/.plan' % model_path)
+    key = EngineKey(
+        model_stem=os.path.splitext(os.path.basename(model_path))[0],
+        model_sha256=file_sha256(model_path), trt_version=api.label, gpu_name=gpu_name,
+        compute_capability=compute_capability, precision=precision,
+        min_batch=1, opt_batch=max_batch, max_batch=max_batch)
+    cache = EngineCache(cache_dir, log)
+    timing_cache = os.path.join(cache.directory, 'timing-trt%s-%s-sm%s.cache' % (
+        api.label, slug(gpu_name), compute_capability.replace('.', '')))
+
+    def build() -> Tuple[bytes, Dict[str, object]]:
+        try:
+            builder = EngineBuilder(api, log)
+        except TensorRTUnavailable as exc:
+            raise BackendError(str(exc)) from exc
+        result = builder.build(model_path, BuildOptions(
+            precision=precision, min_batch=1, opt_batch=max_batch, max_batch=max_batch,
+            timing_cache=timing_cache))
+        return result.plan, result.details()
+
+    entry = cache.load_or_build(key, model_path, build)
+    return ResolvedEngine(entry.plan, entry.plan_path or model_path,
+                          str(entry.metadata.get('built_precision', precision)))

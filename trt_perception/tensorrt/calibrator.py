@@ -20,7 +20,7 @@ import numpy as np
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, list_images
 from trt_perception.core.image import RawImage
 from trt_perception.core.preprocess import CpuPreprocessor
-from trt_perception.tensorrt.cache import write_atomic
+from trt_perception.tensorrt.files import write_atomic
 
 def find_images(directory: str) -> List[str]:
     """Image files directly in `directory`, sorted by name; raises ValueError for none."""
@@ -92,7 +92,7 @@ class CalibrationBatches:
         if self._next >= self.num_batches:
             return None
         for slot, path in enumerate(self.image_paths[start:start + self.batch_size]):
-            self.preprocessor.run(load_image(path), self._batch, slot)
+            self.preprocessor.run_host(load_image(path), self._batch, slot)
         self._next += 1
         return self._batch
 
@@ -140,7 +140,7 @@ def make_entropy_calibrator(api, batches: CalibrationBatches):
         raise ValueError('%s %s has no INT8 calibrator (TensorRT-RTX is strongly typed: '
                          'quantise the ONNX model with Q/DQ nodes instead)'
                          % (api.flavour, api.version))
-    import pycuda.driver as cuda
+    from trt_perception.gpu.context import cuda
 
     class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
         """Copies each preprocessed batch to the GPU for TensorRT's calibration pass."""

@@ -1,0 +1,88 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Assembling pipelines from a PipelineConfig: backend and preprocessor choice, fallbacks."""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from test_pipeline import EXPECTED, bgr, best, iou
+from trt_perception.assembly import PipelineConfig, create_pipeline
+from trt_perception.core.backend import BackendError
+from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
+from trt_perception.core.image import RawImage
+from trt_perception.core.models import find_model
+from trt_perception.tensorrt import tensorrt_unavailable_reason
+
+
+def test_the_default_config_runs_the_bundled_detector_on_the_cpu():
+    with create_pipeline(PipelineConfig(backend='onnxruntime')) as pipe:
+        info = pipe.describe()
+        result = pipe.detect([RawImage.from_array(bgr('astronaut'), 'bgr8')])
+    assert info['backend'] == 'onnxruntime' and info['preprocess'] == 'host'
+    assert info['zero_copy_input'] == 'false'
+    label, box = EXPECTED['astronaut']
+    assert iou(best(result.detections[0], label).box, box) > 0.6
+
+
+def test_auto_falls_back_to_onnxruntime_and_says_why():
+    reason = tensorrt_unavailable_reason()
+    if reason is None:
+        pytest.skip('TensorRT, pycuda and a GPU are all usable here: no fallback to observe')
+    with create_pipeline(PipelineConfig(backend='auto')) as pipe:
+        info = pipe.describe()
+    assert info['backend'] == 'onnxruntime'
+    assert info['fallback'] == 'ONNX Runtime: ' + reason
+    assert info['preprocess'] == 'host'
+
+
+def test_forced_tensorrt_without_tensorrt_fails_clearly():
+    reason = tensorrt_unavailable_reason()
+    if reason is None:
+        pytest.skip('TensorRT, pycuda and a GPU are all usable here')
+    with pytest.raises(BackendError) as info:
+        create_pipeline(PipelineConfig(backend='tensorrt'))
+    assert reason in str(info.value) and 'onnxruntime' in str(info.value)
+
+
+def test_bad_config_values_are_named():
+    with pytest.raises(ValueError, match='backend'):
+        PipelineConfig(backend='tensorflow')
+    with pytest.raises(ValueError, match='max_batch'):
+        PipelineConfig(max_batch=0)
+
+
+def test_yolov8_random_architecture_runs_for_benchmarks():
+    try:
+        card = find_model('yolov8n-random')
+    except FileNotFoundError:
+        pytest.skip('yolov8n-random is built only when torch is installed (scripts/setup.sh)')
+    config = PipelineConfig(model=card.path, backend='onnxruntime',
+                            params=DetectionParams(conf_threshold=0.01))
+    with create_pipeline(config) as pipe:
+        assert isinstance(pipe.decoder, YoloV8Decoder)
+        assert pipe.backend.outputs[0].shape[1:] == (84, 8400)
+        result = pipe.detect([RawImage.from_array(bgr('astronaut'), 'bgr8')])
+    assert len(result.detections) == 1
+
+
+@pytest.mark.gpu
+def test_gpu_preprocessing_gives_the_cpu_pipelines_detections():
+    import cuda_device  # noqa: F401 (skips without pycuda or a CUDA device)
+    try:
+        card = find_model('ssdlite_mobilenet_v2_person')
+    except FileNotFoundError:
+        pytest.skip('ssdlite_mobilenet_v2_person is not prepared here (scripts/setup.sh)')
+    frames = [RawImage.from_array(bgr('astronaut'), 'bgr8'),
+              RawImage.from_array(data.camera(), 'mono8')]
+    results = {}
+    for preprocess in ('cpu', 'gpu'):
+        config = PipelineConfig(model=card.path, backend='onnxruntime', preprocess=preprocess,
+                                max_batch=2)
+        with create_pipeline(config) as pipe:
+            assert pipe.describe()['preprocess'] == ('host' if preprocess == 'cpu' else 'device')
+            results[preprocess] = pipe.detect(frames).detections
+    for cpu, gpu in zip(results['cpu'], results['gpu']):
+        assert [d.label for d in gpu] == [d.label for d in cpu] and cpu
+        np.testing.assert_allclose([d.score for d in gpu], [d.score for d in cpu], atol=0.02)
+        np.testing.assert_allclose([d.box for d in gpu], [d.box for d in cpu], atol=2.0)
