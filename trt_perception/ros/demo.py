@@ -26,7 +26,7 @@ from typing import Deque, Dict, List, Optional, Sequence, Tuple
 import cv2
 
 import trt_perception
-from trt_perception.core.pipeline import BACKENDS
+from trt_perception.assembly import BACKENDS
 
 PHOTOS = ('astronaut', 'camera', 'chelsea', 'coffee', 'stereo_motorcycle')
 """scikit-image sample photos used: people (one in grey), a cat, a cup, a motorcycle."""
