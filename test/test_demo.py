@@ -7,9 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from ros_imports import ros_imports
 
-pytest.importorskip('rclpy')
-pytest.importorskip('vision_msgs.msg')
+with ros_imports():
+    import rclpy  # noqa: F401 (the demo's processes need it)
+    import vision_msgs.msg  # noqa: F401
 pytest.importorskip('skimage.data')
 
 from trt_perception.core.models import find_model  # noqa: E402

@@ -18,20 +18,21 @@ import uuid
 import cv2
 import numpy as np
 import pytest
+from ros_imports import ros_imports
 
-rclpy = pytest.importorskip('rclpy')
-pytest.importorskip('vision_msgs.msg')
+with ros_imports():
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    from rcl_interfaces.msg import Parameter as ParameterMsg
+    from rcl_interfaces.msg import ParameterType, ParameterValue
+    from rcl_interfaces.srv import SetParameters
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import CompressedImage, Image
+    from std_msgs.msg import Float64MultiArray
+    import vision_msgs.msg  # noqa: F401 (the node publishes vision_msgs)
 skimage_data = pytest.importorskip('skimage.data')
-
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
-from rcl_interfaces.msg import Parameter as ParameterMsg  # noqa: E402
-from rcl_interfaces.msg import ParameterType, ParameterValue  # noqa: E402
-from rcl_interfaces.srv import SetParameters  # noqa: E402
-from rclpy.context import Context  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
-from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
-from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.models import find_model  # noqa: E402

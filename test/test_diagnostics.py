@@ -5,8 +5,11 @@
 import math
 
 import pytest
+from ros_imports import ros_imports
 
-pytest.importorskip('diagnostic_msgs.msg')
+with ros_imports():
+    import diagnostic_msgs.msg  # noqa: F401 (trt_perception.ros.diagnostics needs it)
+
 
 from trt_perception.core.stats import STAGES, CameraSnapshot, EngineSnapshot, Summary  # noqa
 from trt_perception.ros import diagnostics  # noqa: E402

@@ -7,11 +7,13 @@ import struct
 import cv2
 import numpy as np
 import pytest
+from ros_imports import ros_imports
 
-sensor_msgs = pytest.importorskip('sensor_msgs.msg')
+with ros_imports():
+    import sensor_msgs.msg as sensor_msgs
 
-from trt_perception.core.image import ENCODINGS, ImageFormatError  # noqa: E402
-from trt_perception.ros.image_conversion import (  # noqa: E402
+from trt_perception.core.image import ENCODINGS, ImageFormatError
+from trt_perception.ros.image_conversion import (
     array_to_compressed, array_to_image, compressed_size, compressed_to_raw, image_to_raw)
 
 

@@ -10,17 +10,17 @@ import time
 import uuid
 
 import numpy as np
-import pytest
+from ros_imports import ros_imports
 
-rclpy = pytest.importorskip('rclpy')
+with ros_imports():
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import CompressedImage, Image
 
-from rclpy.context import Context  # noqa: E402
-from rclpy.executors import MultiThreadedExecutor  # noqa: E402
-from rclpy.parameter import Parameter  # noqa: E402
-from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
-
-from trt_perception.ros.image_source import ImageSource  # noqa: E402
-from trt_perception.ros.qos import image_qos  # noqa: E402
+from trt_perception.ros.image_source import ImageSource
+from trt_perception.ros.qos import image_qos
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -12,9 +12,11 @@ import glob
 import os
 
 import pytest
+from ros_imports import ros_imports
 
 yaml = pytest.importorskip('yaml')
-pytest.importorskip('rcl_interfaces.msg')
+with ros_imports():
+    import rcl_interfaces.msg  # noqa: F401 (trt_perception.ros.parameters needs it)
 
 from trt_perception.ros.detector_node import output_prefix  # noqa: E402
 from trt_perception.ros.parameters import DETECTOR_PARAMETERS  # noqa: E402

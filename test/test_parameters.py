@@ -5,12 +5,13 @@
 import os
 
 import pytest
+from ros_imports import ros_imports
 
-pytest.importorskip('rcl_interfaces.msg')
+with ros_imports():
+    from rcl_interfaces.msg import ParameterType
 
-from rcl_interfaces.msg import ParameterType  # noqa: E402
-
-from trt_perception.ros.parameters import (DETECTOR_PARAMETERS, NODES,  # noqa: E402
+from trt_perception.ros.parameters import (DETECTOR_PARAMETERS, NODES,
+                                           RUNTIME_PARAMETERS, DetectorParameters, attribute,
                                            parse_classes, render_markdown)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,3 +63,25 @@ def test_parse_classes_takes_names_and_ids():
         parse_classes('person,dog', LABELS)
     with pytest.raises(ValueError):
         parse_classes('-1', LABELS)
+
+
+def test_the_typed_parameters_have_one_field_per_table_entry():
+    from dataclasses import fields
+    assert [f.name for f in fields(DetectorParameters)] == \
+        [attribute(spec.name) for spec in DETECTOR_PARAMETERS]
+    defaults = DetectorParameters.from_values({s.name: s.default for s in DETECTOR_PARAMETERS})
+    assert defaults.diagnostics_window == 5.0 and defaults.image_topics == ['image']
+
+
+def test_run_time_changes_are_checked_against_the_table():
+    defaults = DetectorParameters.from_values({s.name: s.default for s in DETECTOR_PARAMETERS})
+    changed = defaults.changed({'conf_threshold': 0.6, 'classes': 'car'})
+    assert (changed.conf_threshold, changed.classes) == (0.6, 'car')
+    params = changed.detection_params(LABELS)
+    assert (params.conf_threshold, params.classes, params.agnostic) == (0.6, {2}, False)
+    with pytest.raises(ValueError, match='conf_threshold=2.0 is out of range'):
+        defaults.changed({'conf_threshold': 2.0})
+    with pytest.raises(ValueError, match='backend is read-only'):
+        defaults.changed({'backend': 'tensorrt'})
+    assert RUNTIME_PARAMETERS == {'conf_threshold', 'iou_threshold', 'max_detections',
+                                  'classes', 'agnostic_nms'}

@@ -11,12 +11,14 @@ import types
 
 import numpy as np
 import pytest
+from ros_imports import ros_imports
 
-vision_msgs = pytest.importorskip('vision_msgs.msg')
-std_msgs = pytest.importorskip('std_msgs.msg')
+with ros_imports():
+    import std_msgs.msg as std_msgs
+    import vision_msgs.msg  # noqa: F401 (VisionMsgsLayout reads the real 4.x layout)
 
-from trt_perception.core.detection import Detection  # noqa: E402
-from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout  # noqa: E402
+from trt_perception.core.detection import Detection
+from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 
 
 def _detections(rng, count):
