@@ -11,23 +11,24 @@ import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
+from trt_perception.assembly import PipelineConfig, create_pipeline
 from trt_perception.core.annotate import Annotator, to_bgr
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
-from trt_perception.assembly import PipelineConfig, create_pipeline
 from trt_perception.core.pipeline import StageTimes
 from trt_perception.core.stats import STAGES, CameraStats, EngineStats
 from trt_perception.ros import diagnostics
@@ -36,18 +37,13 @@ from trt_perception.ros.image_conversion import (array_to_image, compressed_to_r
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import LogThrottle
 from trt_perception.ros.node_runner import run_node
-from trt_perception.ros.parameters import DETECTOR_PARAMETERS, declare, parse_classes
+from trt_perception.ros.parameters import (DETECTOR_PARAMETERS, RUNTIME_PARAMETERS,
+                                           DetectorParameters, declare)
 from trt_perception.ros.qos import image_qos
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 
 TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
 """Order of the values in each <camera>/detections/timing Float64MultiArray."""
-
-_RUNTIME_FIELDS = {'conf_threshold': 'conf_threshold', 'iou_threshold': 'iou_threshold',
-                   'max_detections': 'max_detections', 'classes': 'classes',
-                   'agnostic_nms': 'agnostic'}
-"""Run-time parameters and the DetectionParams field each sets."""
-
 
 def output_prefix(image_topic: str) -> str:
     """Where a camera's outputs go: the image topic's parent namespace + 'detections'."""
@@ -102,9 +98,8 @@ class DetectorNode(Node):
         # construction failed half way, and destroy_node releases whatever was acquired.
         self._resources = contextlib.ExitStack()
         super().__init__('detector_node', **kwargs)
-        self._specs = {spec.name: spec for spec in DETECTOR_PARAMETERS}
-        p = declare(self, DETECTOR_PARAMETERS)
-        topics = list(p['image_topics'])
+        p = self._settings = DetectorParameters.from_values(declare(self, DETECTOR_PARAMETERS))
+        topics = list(p.image_topics)
         self._check_topics(topics)
         self._log_handler = RclpyLogHandler(self.get_logger())
         self._core_log = logging.getLogger('trt_perception.%s' % self.get_name())
@@ -114,20 +109,20 @@ class DetectorNode(Node):
         self._pipeline = create_pipeline(self._pipeline_config(p), log=self._core_log)
         self._resources.callback(self._pipeline.close)
         self._labels = list(self._pipeline.decoder.labels)
-        self._pipeline.update_params(classes=parse_classes(p['classes'], self._labels))
+        self._pipeline.update_params(**asdict(p.detection_params(self._labels)))
         self._layout = VisionMsgsLayout()
-        self._max_pixels = p['max_image_pixels']
+        self._max_pixels = p.max_image_pixels
         self._limits = diagnostics.HealthThresholds(
-            p['diagnostics.expected_fps'], p['diagnostics.fps_tolerance'],
-            p['diagnostics.max_latency_ms'], p['diagnostics.stale_timeout'])
-        self._hardware_id = p['hardware_id'] or self.get_fully_qualified_name()
+            p.diagnostics_expected_fps, p.diagnostics_fps_tolerance,
+            p.diagnostics_max_latency_ms, p.diagnostics_stale_timeout)
+        self._hardware_id = p.hardware_id or self.get_fully_qualified_name()
         self._throttle = LogThrottle(5.0)
         self._annotator = Annotator()
-        self._engine_stats = EngineStats(p['diagnostics.window'])
+        self._engine_stats = EngineStats(p.diagnostics_window)
         self._mailbox: LatestFrameMailbox = LatestFrameMailbox()
-        qos = image_qos(p['qos_reliability'], p['qos_depth'])
-        self._cameras = [CameraStream(self, topic, p['input_transport'], qos, self._mailbox,
-                                      self._layout, p['diagnostics.window'])
+        qos = image_qos(p.qos_reliability, p.qos_depth)
+        self._cameras = [CameraStream(self, topic, p.input_transport, qos, self._mailbox,
+                                      self._layout, p.diagnostics_window)
                          for topic in topics]
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(1.0, self._publish_diagnostics)
@@ -154,36 +149,30 @@ class DetectorNode(Node):
                     % (other, topic, output_prefix(topic)))
 
     @staticmethod
-    def _pipeline_config(p: Dict[str, object]) -> PipelineConfig:
-        params = DetectionParams(conf_threshold=p['conf_threshold'],
-                                 iou_threshold=p['iou_threshold'],
-                                 max_detections=p['max_detections'],
-                                 agnostic=p['agnostic_nms'])
+    def _pipeline_config(p: DetectorParameters) -> PipelineConfig:
+        # Thresholds and classes are set once the model, and so its labels, are loaded.
         return PipelineConfig(
-            model=p['model'], backend=p['backend'], preprocess=p['preprocess'],
-            decoder=p['decoder'], labels=p['labels'], device_id=p['device_id'],
-            precision=p['precision'], engine_cache_dir=p['engine_cache_dir'],
-            max_batch=p['max_batch'], params=params)
+            model=p.model, backend=p.backend, preprocess=p.preprocess, decoder=p.decoder,
+            labels=p.labels, device_id=p.device_id, precision=p.precision,
+            engine_cache_dir=p.engine_cache_dir, max_batch=p.max_batch)
 
     @property
     def pipeline_params(self) -> DetectionParams:
         """Thresholds and class filter in use now."""
         return self._pipeline.params
 
-    def _on_set_parameters(self, parameters) -> SetParametersResult:
-        changes = {}
+    def _on_set_parameters(self, parameters: Sequence[Parameter]) -> SetParametersResult:
+        # rclpy itself refuses read-only parameters before this callback runs.
+        changes = {parameter.name: parameter.value for parameter in parameters
+                   if parameter.name in RUNTIME_PARAMETERS}
+        if not changes:
+            return SetParametersResult(successful=True)
         try:
-            for parameter in parameters:
-                if parameter.name not in _RUNTIME_FIELDS:
-                    continue
-                value = self._specs[parameter.name].check(parameter.value)
-                if parameter.name == 'classes':
-                    value = parse_classes(value, self._labels)
-                changes[_RUNTIME_FIELDS[parameter.name]] = value
-            if changes:
-                self._pipeline.update_params(**changes)
+            updated = self._settings.changed(changes)
+            self._pipeline.update_params(**asdict(updated.detection_params(self._labels)))
         except ValueError as error:
             return SetParametersResult(successful=False, reason=str(error))
+        self._settings = updated
         return SetParametersResult(successful=True)
 
     def _run_worker(self) -> None:

@@ -10,13 +10,13 @@ fails when the file is out of date).
 import json
 import numbers
 import sys
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
 
-from trt_perception.core.decoders import DECODERS
+from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.assembly import BACKENDS, PREPROCESSORS
 from trt_perception.core.backend import PRECISIONS
 from trt_perception.ros.qos import RELIABILITIES
@@ -209,6 +209,72 @@ NODES: Dict[str, List[ParameterSpec]] = {
     'image_source': IMAGE_SOURCE_PARAMETERS,
     'detection_listener': DETECTION_LISTENER_PARAMETERS,
 }
+
+
+def attribute(name: str) -> str:
+    """Return the Python name of parameter `name` ('diagnostics.window': 'diagnostics_window')."""
+    return name.replace('.', '_')
+
+
+@dataclass(frozen=True)
+class DetectorParameters:
+    """detector_node's parameters, typed; one field per `DETECTOR_PARAMETERS` entry."""
+
+    image_topics: List[str]
+    input_transport: str
+    qos_reliability: str
+    qos_depth: int
+    model: str
+    backend: str
+    preprocess: str
+    decoder: str
+    labels: str
+    device_id: int
+    precision: str
+    engine_cache_dir: str
+    max_batch: int
+    conf_threshold: float
+    iou_threshold: float
+    max_detections: int
+    classes: str
+    agnostic_nms: bool
+    max_image_pixels: int
+    hardware_id: str
+    diagnostics_window: float
+    diagnostics_expected_fps: float
+    diagnostics_fps_tolerance: float
+    diagnostics_max_latency_ms: float
+    diagnostics_stale_timeout: float
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> 'DetectorParameters':
+        """Build from checked values keyed by parameter name (as `declare` returns them)."""
+        return cls(**{attribute(name): value for name, value in values.items()})
+
+    def changed(self, values: Mapping[str, Any]) -> 'DetectorParameters':
+        """Return a copy with the run-time parameters in `values` (by name) changed.
+
+        Raises ValueError naming a read-only parameter or a value out of its range.
+        """
+        specs = {spec.name: spec for spec in DETECTOR_PARAMETERS}
+        changes = {}
+        for name, value in values.items():
+            if specs[name].read_only:
+                raise ValueError('%s is read-only: set it at start-up' % name)
+            changes[attribute(name)] = specs[name].check(value)
+        return replace(self, **changes)
+
+    def detection_params(self, labels: Sequence[str]) -> DetectionParams:
+        """Thresholds and class filter for the pipeline; raises ValueError for bad classes."""
+        return DetectionParams(conf_threshold=self.conf_threshold,
+                               iou_threshold=self.iou_threshold,
+                               max_detections=self.max_detections,
+                               classes=parse_classes(self.classes, labels),
+                               agnostic=self.agnostic_nms)
+
+
+RUNTIME_PARAMETERS = frozenset(spec.name for spec in DETECTOR_PARAMETERS if not spec.read_only)
+"""detector_node parameters that `ros2 param set` may change while it runs."""
 
 
 def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
