@@ -6,10 +6,10 @@ import dataclasses
 import math
 import os
 
-import cv2
 import numpy as np
 import pytest
 
+from opencv_nms import nms_boxes_batched
 from trt_perception.core.backend import TensorSpec
 from trt_perception.core.decoders import (DetectionParams, EfficientNmsDecoder, YoloV5Decoder,
                                           YoloV8Decoder, make_decoder)
@@ -82,7 +82,8 @@ def _noise_boxes(rng, count):
 
 
 def _dense_rows(rng, letterbox, scene, anchors, width):
-    """Build rows [anchors, width] of noise, and anchors for the boxes and their echoes.
+    """
+    Build rows [anchors, width] of noise, and anchors for the boxes and their echoes.
 
     Each box gets a weaker shifted copy (same class, IoU well above 0.45) that NMS must remove.
     """
@@ -293,8 +294,7 @@ def _reference_v8(prediction, letterbox, params, max_candidates):
     # OpenCV's batched NMS offsets classes by the largest coordinate, which needs positive
     # coordinates; a shift changes no IoU.
     rects = np.stack([cx - w / 2 + 5000.0, cy - h / 2 + 5000.0, w, h], axis=1)
-    kept = np.asarray(cv2.dnn.NMSBoxesBatched(rects, best[anchors], classes, 0.0,
-                                              params.iou_threshold), dtype=np.intp).reshape(-1)
+    kept = nms_boxes_batched(rects, best[anchors], classes, params.iou_threshold)
     kept = kept[:params.max_detections]
     x1 = (cx[kept] - w[kept] / 2 - letterbox.pad_left) * letterbox.src_width
     y1 = (cy[kept] - h[kept] / 2 - letterbox.pad_top) * letterbox.src_height

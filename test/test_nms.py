@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """NMS against OpenCV's independent implementation (cv2.dnn.NMSBoxes / NMSBoxesBatched)."""
 
-import cv2
 import numpy as np
 import pytest
 
+from opencv_nms import nms_boxes, nms_boxes_batched
 from trt_perception.core.nms import batched_nms, nms
 
 
@@ -14,13 +14,19 @@ def _seeded():
     return seed, np.random.default_rng(seed)
 
 
-def _random_set(rng, count, origin=0.0):
-    """Boxes clustered around a few centres so IoUs cover the whole range; scores with ties."""
+def _random_set(rng, count, origin=0.0, integer=False):
+    """
+    Boxes clustered around a few centres so IoUs cover the whole range; scores with ties.
+
+    `integer` rounds the coordinates to whole pixels, which every OpenCV compares exactly.
+    """
     centres = rng.uniform(origin, origin + 400.0, size=(rng.integers(1, 6), 2))
     pick = centres[rng.integers(0, len(centres), size=count)]
     centre = pick + rng.normal(0.0, 12.0, size=(count, 2))
     size = rng.uniform(2.0, 80.0, size=(count, 2))
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
+    if integer:
+        boxes = np.round(boxes)
     # Scores on a coarse grid give many exact ties, the case where orderings can differ.
     scores = (rng.integers(1, 21, size=count) / 20.0).astype(np.float32)
     return boxes, scores
@@ -31,10 +37,7 @@ def _xywh(boxes):
 
 
 def _cv2_nms(boxes, scores, iou_threshold):
-    # score_threshold 0 keeps every candidate: OpenCV keeps scores strictly above it, and ours
-    # are all positive.  eta 1 turns off its adaptive threshold.
-    kept = cv2.dnn.NMSBoxes(_xywh(boxes), scores, 0.0, iou_threshold, eta=1.0)
-    return np.asarray(kept, dtype=np.intp).reshape(-1)
+    return nms_boxes(_xywh(boxes), scores, iou_threshold)
 
 
 def _cv2_per_class(boxes, scores, class_ids, iou_threshold):
@@ -46,11 +49,12 @@ def _cv2_per_class(boxes, scores, class_ids, iou_threshold):
     return kept[np.lexsort((kept, -scores[kept]))]
 
 
-def test_matches_opencv_on_random_sets():
+@pytest.mark.parametrize('integer', [False, True], ids=['fractional', 'integer'])
+def test_matches_opencv_on_random_sets(integer):
     seed, rng = _seeded()
     total_kept = 0
     for trial in range(300):
-        boxes, scores = _random_set(rng, int(rng.integers(1, 300)))
+        boxes, scores = _random_set(rng, int(rng.integers(1, 300)), integer=integer)
         threshold = float(rng.uniform(0.05, 0.95))
         ours = nms(boxes, scores, threshold)
         np.testing.assert_array_equal(
@@ -103,10 +107,9 @@ def test_batched_matches_opencv_batched():
         boxes, scores = _random_set(rng, count, origin=100.0)
         class_ids = rng.integers(0, 6, size=count).astype(np.int32)
         threshold = float(rng.uniform(0.05, 0.95))
-        expected = cv2.dnn.NMSBoxesBatched(_xywh(boxes), scores, class_ids, 0.0, threshold)
         np.testing.assert_array_equal(
             batched_nms(boxes, scores, class_ids, threshold),
-            np.asarray(expected, dtype=np.intp).reshape(-1),
+            nms_boxes_batched(_xywh(boxes), scores, class_ids, threshold),
             err_msg='seed %d trial %d' % (seed, trial))
 
 
