@@ -87,6 +87,10 @@ class FakeILogger:
         """Receive a message (the runner's subclass forwards it to logging)."""
 
 
+class FakeLogger(FakeILogger):
+    """TensorRT's default logger, through which every version exposes `Severity`."""
+
+
 def nptype(dtype: FakeDataType):
     """Numpy type of a fake DataType."""
     return {FakeDataType.FLOAT: np.float32, FakeDataType.INT32: np.int32}[dtype]
@@ -301,6 +305,7 @@ def make_fake_tensorrt(io_api: str = 'named') -> types.ModuleType:
     module.__version__ = '10.16.1.11' if io_api == 'named' else '8.2.1.8'
     module.Runtime = type('FakeRuntime', (FakeRuntime,), {'_module': module})
     module.ILogger = FakeILogger
+    module.Logger = FakeLogger
     module.DataType = FakeDataType
     module.nptype = nptype
     if io_api == 'named':

@@ -28,11 +28,13 @@ MODULE_ENV = 'TRT_PERCEPTION_TENSORRT_MODULE'
 
 Surface = Dict[str, Tuple[str, ...]]
 
+# The severities are read from Logger: TensorRT 8.0 (JetPack 4.6) defines the enum there only;
+# from 8.2 on it lives in ILogger and Logger inherits it.
 RUNTIME_SURFACE: Surface = {
-    '': ('__version__', 'Runtime', 'ILogger', 'DataType', 'nptype'),
+    '': ('__version__', 'Runtime', 'ILogger', 'Logger', 'DataType', 'nptype'),
     'Runtime': ('deserialize_cuda_engine',),
     'ILogger': ('log',),
-    'ILogger.Severity': ('VERBOSE', 'INFO', 'WARNING', 'ERROR', 'INTERNAL_ERROR'),
+    'Logger.Severity': ('VERBOSE', 'INFO', 'WARNING', 'ERROR', 'INTERNAL_ERROR'),
     'ICudaEngine': ('create_execution_context',),
 }
 """What every runner path uses, whatever the version."""
@@ -239,7 +241,7 @@ class TensorRTApi:
 
 
 def _logger_class(trt):
-    severity = trt.ILogger.Severity
+    severity = trt.Logger.Severity
     levels = {
         severity.VERBOSE: logging.DEBUG,
         severity.INFO: logging.DEBUG,
