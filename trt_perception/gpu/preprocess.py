@@ -25,6 +25,7 @@ from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.preprocess import DevicePreprocessor, PreprocessSpec
 from trt_perception.gpu.context import CudaContext
+from trt_perception.gpu.nvcc import find_nvcc
 
 _SOURCE = Path(__file__).with_name('letterbox.cu')
 _LAYOUTS = tuple(sorted({encoding.layout for encoding in ENCODINGS.values()}))
@@ -61,14 +62,16 @@ def compiled_letterbox(arch: str, pixels_per_thread: int) -> bytes:
     with _cubins_lock:
         cubin = _cubins.get(key)
         if cubin is None:
+            nvcc = find_nvcc()
             try:
-                cubin = compiler.compile(_SOURCE.read_text(), options=list(options), arch=arch,
-                                         no_extern_c=True)
+                cubin = compiler.compile(_SOURCE.read_text(), nvcc=nvcc, options=list(options),
+                                         arch=arch, no_extern_c=True)
             except (OSError, cuda.CompileError) as exc:
                 raise RuntimeError(
-                    'compiling %s for %s failed: %s; pycuda runs nvcc, so put the CUDA '
-                    'toolkit on PATH (Jetson: export PATH=/usr/local/cuda/bin:$PATH)'
-                    % (_SOURCE.name, arch, exc)) from exc
+                    'compiling %s for %s with %s failed: %s; use the CUDA toolkit that came '
+                    "with the driver (JetPack's, in /usr/local/cuda): CUDA 13 and later no "
+                    "longer compile for Jetson TX2 (sm_62), Nano (sm_53) or Xavier (sm_72)"
+                    % (_SOURCE.name, arch, nvcc, exc)) from exc
             _cubins[key] = cubin
     return cubin
 
