@@ -19,6 +19,7 @@ STATE="$VENV/.trt_perception"
 REQUIREMENTS="$REPO/requirements/dev.txt"
 MODEL_REQUIREMENTS="$REPO/requirements/models.txt"
 TENSORRT_REQUIREMENTS="$REPO/requirements/tensorrt-ci.txt"
+CUDA_COMPILER_REQUIREMENTS="$REPO/requirements/cuda11-compiler.txt"
 PY38_VENV="$REPO/.venv-py38"
 PY38_REQUIREMENTS="$REPO/requirements/py38-core.txt"
 INTERFACES="$REPO/interfaces"
@@ -87,7 +88,7 @@ point PYTHON=/path/to/python$REQUIRED_PYTHON at one."
 install_requirements() {
     local key
     key="$(inputs_hash "$REQUIREMENTS" "$MODEL_REQUIREMENTS" "$TENSORRT_REQUIREMENTS" \
-        <(printf '%s' "$("$VENV/bin/python" -VV)"))"
+        "$CUDA_COMPILER_REQUIREMENTS" <(printf '%s' "$("$VENV/bin/python" -VV)"))"
     if stamp_matches requirements "$key"; then
         log "python packages: up to date (requirements/ unchanged)"
         return 0
@@ -103,6 +104,10 @@ install_requirements() {
         "bindings and TensorRT-RTX's CPU builder, for the TensorRT tests; no GPU needed)"
     run_logged pip-tensorrt "$VENV/bin/python" -m pip install --disable-pip-version-check \
         -r "$TENSORRT_REQUIREMENTS"
+    log "python packages: installing requirements/cuda11-compiler.txt (CUDA 11.8 NVRTC and" \
+        "ptxas, to compile the GPU kernel for Jetson GPUs; no GPU needed)"
+    run_logged pip-cuda-compiler "$VENV/bin/python" -m pip install --disable-pip-version-check \
+        -r "$CUDA_COMPILER_REQUIREMENTS"
     write_stamp requirements "$key"
 }
 
