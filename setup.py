@@ -31,7 +31,8 @@ setup(
         ('share/' + PACKAGE + '/launch', _files('launch/*.py')),
         ('share/' + PACKAGE + '/config', _files('config/*')),
     ],
-    install_requires=['setuptools'],
+    # The dataclasses module arrived in Python 3.7; JetPack 4.6 (TX2, Nano) has 3.6.
+    install_requires=['setuptools', 'dataclasses; python_version < "3.7"'],
     zip_safe=False,
     maintainer='trt_perception Authors',
     maintainer_email='maintainers@trt-perception.dev',

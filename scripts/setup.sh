@@ -10,7 +10,8 @@
 # On a real ROS install (Jetson with Humble, say) none of this is needed: see README.md.
 #
 # Environment: PYTHON=/path/to/python3.11 picks the interpreter (default: python3.11, else
-# python3 if that is 3.11).
+# python3 if that is 3.11); PYTHON36, PYTHON38 and PYTHON310 name the interpreters of the
+# Python-version test venvs (default: pythonX.Y on PATH, else pyenv's).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +21,9 @@ REQUIREMENTS="$REPO/requirements/dev.txt"
 MODEL_REQUIREMENTS="$REPO/requirements/models.txt"
 TENSORRT_REQUIREMENTS="$REPO/requirements/tensorrt-ci.txt"
 CUDA_COMPILER_REQUIREMENTS="$REPO/requirements/cuda11-compiler.txt"
-PY38_VENV="$REPO/.venv-py38"
-PY38_REQUIREMENTS="$REPO/requirements/py38-core.txt"
+# Python versions of the Jetson lines (JetPack 4.6: 3.6, JetPack 5: 3.8, JetPack 6: 3.10): each
+# gets .venv-pyXY/ from requirements/pyXY-core.txt where an interpreter for it exists.
+CORE_PYTHONS="3.6 3.8 3.10"
 INTERFACES="$REPO/interfaces"
 REQUIRED_PYTHON="3.11"
 
@@ -57,12 +59,15 @@ find_python() {
     return 1
 }
 
-find_python38() {
-    local candidate
-    for candidate in ${PYTHON38:-} python3.8 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8*/bin/python3.8
+# Prints the path of a Python $1 (such as 3.6): $PYTHON36 (say), pythonX.Y on PATH, or pyenv's.
+find_python_version() {
+    local version="$1" candidate override
+    override="PYTHON${version//./}"
+    for candidate in ${!override:-} "python$version" \
+        "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python"$version"
     do
-        if command -v "$candidate" >/dev/null 2>&1 \
-            && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 8)' 2>/dev/null
+        if command -v "$candidate" >/dev/null 2>&1 && [ "$("$candidate" -c \
+            'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" = "$version" ]
         then
             command -v "$candidate"
             return 0
@@ -212,28 +217,41 @@ prepare_models() {
     fi
 }
 
-# The ROS-free core promises Python 3.8 (ROS 2 Foxy containers on JetPack 4.6). Where an
-# interpreter for it exists, a second, small venv lets test/test_python38.py run the core's
-# tests under it; elsewhere that test skips and says why.
-build_py38_core_env() {
-    local python key
-    if ! python="$(find_python38)"; then
-        log "python 3.8: no interpreter found (PYTHON38=/path/to/python3.8 names one);" \
-            "test/test_python38.py will skip"
+# The package runs on Python 3.6 and up (a TX2 ends at JetPack 4.6 with Python 3.6). For each
+# Jetson line's Python, a small venv with that line's numpy/OpenCV/ONNX Runtime lets
+# test/test_python_versions.py run the tests that need no ROS and no GPU under it. Each venv
+# brings its own pip (pinned in its requirements file), since today's pip no longer runs on
+# 3.6; without an interpreter, or where it has no venv module, that version is left out and
+# the test skips it (fails, in CI).
+build_core_env() {
+    local version="$1" tag python key dir requirements
+    tag="py${version//./}"
+    dir="$REPO/.venv-$tag"
+    requirements="$REPO/requirements/$tag-core.txt"
+    if ! python="$(find_python_version "$version")"; then
+        log "python $version: no interpreter found (PYTHON${version//./}=/path/to/python$version" \
+            "names one); test/test_python_versions.py will skip it"
         return 0
     fi
-    key="$(inputs_hash "$PY38_REQUIREMENTS" <(printf '%s' "$python"))"
-    if stamp_matches py38 "$key" && [ -x "$PY38_VENV/bin/python" ]; then
-        log "python 3.8: .venv-py38 up to date"
+    key="$(inputs_hash "$requirements" <(printf '%s %s' "$python" "$("$python" -VV)"))"
+    if stamp_matches "$tag" "$key" && [ -x "$dir/bin/python" ]; then
+        log "python $version: .venv-$tag up to date"
         return 0
     fi
-    log "python 3.8: building .venv-py38 with $python for the core's Python 3.8 tests"
-    rm -rf "$PY38_VENV"
-    # Some 3.8 builds lack ensurepip: the main venv's pip installs into it instead.
-    run_logged py38-venv "$python" -m venv --without-pip "$PY38_VENV"
-    run_logged py38-pip "$VENV/bin/python" -m pip --python "$PY38_VENV/bin/python" install \
-        --disable-pip-version-check -r "$PY38_REQUIREMENTS"
-    write_stamp py38 "$key"
+    log "python $version: building .venv-$tag with $python (requirements/$tag-core.txt)"
+    rm -rf "$dir"
+    if ! "$python" -m venv "$dir" >"$STATE/$tag-venv.log" 2>&1; then
+        rm -rf "$dir"
+        log "python $version: '$python -m venv' failed (Debian/Ubuntu: apt-get install" \
+            "python$version-venv; see $STATE/$tag-venv.log); test/test_python_versions.py" \
+            "will skip it"
+        return 0
+    fi
+    run_logged "$tag-pip" "$dir/bin/python" -m pip install --disable-pip-version-check \
+        "$(grep -m1 -E '^pip==' "$requirements")"
+    run_logged "$tag-requirements" "$dir/bin/python" -m pip install \
+        --disable-pip-version-check -r "$requirements"
+    write_stamp "$tag" "$key"
 }
 
 main() {
@@ -250,7 +268,10 @@ main() {
     build_vision_msgs
     install_package
     prepare_models
-    build_py38_core_env
+    local version
+    for version in $CORE_PYTHONS; do
+        build_core_env "$version"
+    done
     log "done in $((SECONDS - started)) s: activate with 'source .venv/bin/activate'," \
         "or run ./scripts/test.sh"
 }
