@@ -62,8 +62,14 @@ NEWER_FUNCTIONS = {
     ('typing', 'Protocol'): '3.8', ('typing', 'Literal'): '3.8', ('typing', 'Final'): '3.8',
     ('typing', 'TypedDict'): '3.8', ('typing', 'get_origin'): '3.8',
     ('typing', 'get_args'): '3.8', ('argparse', 'BooleanOptionalAction'): '3.9',
-    ('itertools', 'pairwise'): '3.10',
+    ('itertools', 'pairwise'): '3.10', ('re', 'Pattern'): '3.7', ('re', 'Match'): '3.7',
+    ('contextlib', 'AsyncExitStack'): '3.7', ('time', 'thread_time'): '3.7',
+    ('asyncio', 'get_running_loop'): '3.7', ('typing', 'OrderedDict'): '3.7',
+    ('typing', 'ForwardRef'): '3.7',
 }
+# Python 3.6 evaluates annotations when a function or class is defined (nothing postpones
+# them), so these fail at import, not only in a type checker.
+BUILTIN_GENERICS = {'list', 'dict', 'tuple', 'set', 'frozenset', 'type'}
 NEWER_METHODS = {
     'isascii': 'str.isascii (3.7)', 'fromisoformat': 'datetime.fromisoformat (3.7)',
     'removeprefix': 'str.removeprefix (3.9)', 'removesuffix': 'str.removesuffix (3.9)',
@@ -213,9 +219,33 @@ def test_every_module_compiles_under_python_36():
     assert result.returncode == 0 and not result.stdout, result.stdout
 
 
+def _annotations(tree):
+    """Yield every annotation expression in `tree` (arguments, returns, annotated names)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            for argument in arguments.args + arguments.kwonlyargs + [arguments.vararg,
+                                                                     arguments.kwarg]:
+                if argument is not None and argument.annotation is not None:
+                    yield argument.annotation
+            if node.returns is not None:
+                yield node.returns
+        elif isinstance(node, ast.AnnAssign):
+            yield node.annotation
+
+
 def _newer_than_36(tree):
     """(line, what) for each use in `tree` of a standard-library name newer than Python 3.6."""
     found = []
+    for annotation in _annotations(tree):
+        for node in ast.walk(annotation):
+            if isinstance(node, ast.Subscript) and getattr(node.value, 'id', None) \
+                    in BUILTIN_GENERICS:
+                found.append((node.lineno, '%s[...] in an annotation (3.9; use typing.%s)'
+                              % (node.value.id, node.value.id.capitalize())))
+            elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+                found.append((node.lineno, 'X | Y in an annotation (3.10; use typing.Union '
+                                           'or Optional)'))
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             module = getattr(node.value, 'id', None)
@@ -269,10 +299,15 @@ def test_the_newer_name_search_finds_what_it_should():
               'with contextlib.nullcontext():\n'
               '    open("f", "r")\n'
               'path.unlink(missing_ok=True)\n'
-              'print("x", file=sys.stderr)\n')
+              'print("x", file=sys.stderr)\n'
+              'def f(x: list, y: "list[int]") -> Optional[Dict[str, int]]:\n'
+              '    z: dict[str, int] = {}\n'
+              'def g(x: int | None) -> tuple[int, int]:\n'
+              '    pass\n')
     found = [what.split(' ')[0] for _, what in _newer_than_36(ast.parse(source))]
     assert found == ['importlib.metadata', 'typing.Protocol', 'subprocess',
-                     'subprocess', 'contextlib.nullcontext', 'Path.unlink(missing_ok=)']
+                     'subprocess', 'contextlib.nullcontext', 'Path.unlink(missing_ok=)',
+                     'dict[...]', 'X', 'tuple[...]']
 
 
 def test_dataclasses_backport_is_declared_for_python_36():
