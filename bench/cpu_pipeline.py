@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""CPU benchmark: our preprocessing, NMS and full pipeline against peers, in one run.
+"""
+CPU benchmark: our preprocessing, NMS and full pipeline against peers, in one run.
 
     .venv/bin/python bench/cpu_pipeline.py [--model models/X.onnx] [--repeat 50]
 
@@ -21,12 +22,12 @@ import cv2
 import numpy as np
 
 from peers import opencv_letterbox_blob
+from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.image import RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.models import find_model
 from trt_perception.core.nms import batched_nms
-from trt_perception.assembly import PipelineConfig, create_pipeline
 from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
 
 
@@ -56,7 +57,8 @@ def sample_frames() -> List[Tuple[str, np.ndarray]]:
 
 
 def detector_like_boxes(rng, n: int, objects: int, classes: int):
-    """N candidate boxes as a detector emits them: jittered copies around `objects` objects.
+    """
+    N candidate boxes as a detector emits them: jittered copies around `objects` objects.
 
     Each object has one class, so class-aware NMS keeps about one box per object, as it does
     on real model output.
@@ -103,7 +105,7 @@ def machine() -> str:
 
 def main(argv=None) -> int:
     """Run every comparison and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
     parser.add_argument('--model', default='', help='ONNX model (default: bundled detector)')
     parser.add_argument('--yolo-model', default='yolov8n-random',
                         help='YOLOv8 ONNX model run by both us and ultralytics')

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""GPU preprocessing benchmark: the fused CUDA path against its floor and its peers.
+"""
+GPU preprocessing benchmark: the fused CUDA path against its floor and its peers.
 
     python3 bench/gpu_preprocess.py [--repeat 200] [--markdown FILE] [--json FILE]
 
@@ -30,16 +31,16 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+from peers import opencv_letterbox_blob
 import pycuda
 import pycuda.driver as cuda
 
-from peers import opencv_letterbox_blob
 from trt_perception.core.image import RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
 from trt_perception.gpu.context import CudaContext
-from trt_perception.gpu.preprocess import (DEFAULT_COPY_CHUNK_BYTES, DEFAULT_COPY_THREADS,
-                                           CudaPreprocessor, LetterboxKernel)
+from trt_perception.gpu.preprocess import (CudaPreprocessor, DEFAULT_COPY_CHUNK_BYTES,
+                                           DEFAULT_COPY_THREADS, LetterboxKernel)
 
 SIZES = [(640, 480), (1280, 720), (1920, 1080), (3840, 2160)]
 INPUT = 640
@@ -221,8 +222,8 @@ def bench_size(context: CudaContext, torch_peer: Optional[TorchPeer], width: int
     pre.download(check)
     pre.close()
 
-    variants = [('threads_%d' % t, dict(copy_threads=t)) for t in THREADS]
-    variants += [('chunk_%d' % c, dict(copy_chunk_bytes=c)) for c in CHUNKS]
+    variants = [('threads_%d' % t, {'copy_threads': t}) for t in THREADS]
+    variants += [('chunk_%d' % c, {'copy_chunk_bytes': c}) for c in CHUNKS]
     for name, options in variants:
         with CudaPreprocessor(spec, context, **options) as variant:
             timer.stream = variant.stream
@@ -300,7 +301,7 @@ def tables(results: Dict[Tuple[int, int], Dict[str, float]], facts: Dict[str, st
     lines += ['', 'Where the time goes (ms): the host copy into page-locked memory, the '
               'host-to-device copy from page-locked and from pageable memory, the kernel '
               'alone with 1, 2 and 4 output pixels per thread (GPU time behind queued '
-              'work), torch\'s kernels alone, ours with frames queued back to back (wall '
+              "work), torch's kernels alone, ours with frames queued back to back (wall "
               'clock per frame).', '',
               '| frame | host copy, 1 thread | H2D pinned | H2D pageable | kernel px1 | px2 | '
               'px4 | torch kernels | ours queued |',
@@ -334,7 +335,7 @@ def tables(results: Dict[Tuple[int, int], Dict[str, float]], facts: Dict[str, st
 
 def main() -> None:
     """Run every measurement and print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--repeat', type=int, default=200)
     parser.add_argument('--markdown', help='write the docs/benchmarks.md section here')
     parser.add_argument('--json', help='write the raw medians here')

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Launch detector_node (and optionally rviz2 showing its debug image).
+"""
+Launch detector_node (and optionally rviz2 showing its debug image).
 
     ros2 launch trt_perception detector.launch.py image:=/camera/image_raw namespace:=front \
         backend:=auto model:=/path/to/model.onnx rviz:=true

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Write the demo and benchmark detectors to models/ from pip-installed packages.
+"""
+Write the demo and benchmark detectors to models/ from pip-installed packages.
 
 ``scripts/setup.sh`` runs this with the project venv's python.  Nothing is downloaded here:
 every weight comes from a package that pip installed, because the machines this project
@@ -78,7 +79,7 @@ PREPARATIONS: Tuple[Preparation, ...] = (
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Prepare every model, or the ones named; exit non-zero when one fails."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('names', nargs='*', help='models to prepare (default: all of %s)'
                         % ', '.join(p.name for p in PREPARATIONS))
     parser.add_argument('--models-dir', type=Path, default=REPO_ROOT / 'models',

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A test double of TensorRT's runtime that computes a known function on the GPU.
+"""
+A test double of TensorRT's runtime that computes a known function on the GPU.
 
 TensorRT cannot execute on the machines these tests run on, so `FakeEngine` /
 `FakeExecutionContext` (named-tensor API, TensorRT >= 8.5) and `FakeBindingsEngine` /
@@ -23,7 +24,7 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
-_KERNEL = r'''
+_KERNEL = r"""
 extern "C" __global__ void fake_engine(const float* input, float* sums, float* corners,
                                        int batch, int height, int width)
 {
@@ -43,7 +44,7 @@ extern "C" __global__ void fake_engine(const float* input, float* sums, float* c
         }
     }
 }
-'''
+"""
 
 
 def reference(batch: np.ndarray) -> Dict[str, np.ndarray]:
@@ -127,7 +128,7 @@ class _Computation:
         """Launch the kernel on the stream whose handle the runner passed."""
         stream = self.module.streams.get(stream_handle)
         if stream is None:
-            raise AssertionError('enqueue on stream handle %r, which is not the runner\'s '
+            raise AssertionError("enqueue on stream handle %r, which is not the runner's "
                                  'registered stream' % stream_handle)
         for observer in self.module.enqueue_observers:
             observer()
@@ -147,7 +148,7 @@ class FakeEngine:
 
     @property
     def num_io_tensors(self) -> int:
-        """Number of I/O tensors."""
+        """Count of I/O tensors."""
         return 3
 
     def get_tensor_name(self, index: int) -> str:
@@ -219,7 +220,7 @@ class FakeBindingsEngine:
 
     @property
     def num_bindings(self) -> int:
-        """Number of bindings."""
+        """Count of bindings."""
         return 3
 
     def get_binding_name(self, index: int) -> str:
@@ -296,7 +297,8 @@ class FakeRuntime:
 
 
 def make_fake_tensorrt(io_api: str = 'named') -> types.ModuleType:
-    """Make a module object shaped like ``tensorrt`` 10.x ('named') or 8.2 ('bindings').
+    """
+    Make a module object shaped like ``tensorrt`` 10.x ('named') or 8.2 ('bindings').
 
     `streams` maps stream handles to pycuda Streams (register the runner's stream);
     `enqueue_observers` are called at every enqueue.

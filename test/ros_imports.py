@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""ROS 2 imports in tests: skipped on a machine without ROS, a failure in CI.
+"""
+ROS 2 imports in tests: skipped on a machine without ROS, a failure in CI.
 
 A test module imports the ROS packages it needs inside the guard, then the rest as usual::
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The package's floors: what each one may import, read from the source with `ast`.
+"""
+The package's floors: what each one may import, read from the source with `ast`.
 
 core (preprocessing, backends, decoding) is the ground floor and imports nothing of the
 package above it; gpu builds on core, tensorrt on both; assembly on all three; the offline
@@ -94,11 +95,11 @@ def test_no_import_runs_up_a_floor():
 
 def test_the_walker_sees_lazy_and_relative_imports(tmp_path):
     path = tmp_path / 'x.py'
-    path.write_text(textwrap.dedent('''
+    path.write_text(textwrap.dedent("""
         from . import letterbox
         def late():
             from trt_perception.gpu.context import CudaContext
-    '''))
+    """))
     found = imports_of('trt_perception.core.x', str(path))
     assert 'trt_perception.core.letterbox' in found
     assert 'trt_perception.gpu.context.CudaContext' in found

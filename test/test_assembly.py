@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from test_pipeline import EXPECTED, bgr, best, iou
-from trt_perception.assembly import PipelineConfig, create_pipeline
+from test_pipeline import best, bgr, EXPECTED, iou
+from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.backend import BackendError
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage

@@ -7,12 +7,12 @@ import math
 import os
 
 import numpy as np
+from opencv_nms import nms_boxes_batched
 import pytest
 
-from opencv_nms import nms_boxes_batched
 from trt_perception.core.backend import TensorSpec
-from trt_perception.core.decoders import (DetectionParams, EfficientNmsDecoder, YoloV5Decoder,
-                                          YoloV8Decoder, make_decoder)
+from trt_perception.core.decoders import (DetectionParams, EfficientNmsDecoder, make_decoder,
+                                          YoloV5Decoder, YoloV8Decoder)
 from trt_perception.core.detection import load_labels
 from trt_perception.core.letterbox import Letterbox
 

@@ -15,7 +15,7 @@ with ros_imports():
 pytest.importorskip('skimage.data')
 
 from trt_perception.core.models import find_model  # noqa: E402
-from trt_perception.ros.demo import PHOTOS, demo_environment  # noqa: E402
+from trt_perception.ros.demo import demo_environment, PHOTOS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = {'astronaut.png': 'person', 'camera.png': 'person', 'chelsea.png': 'cat',

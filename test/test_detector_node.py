@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Integration tests of DetectorNode through real rclpy and DDS, with the bundled model.
+"""
+Integration tests of DetectorNode through real rclpy and DDS, with the bundled model.
 
 Nodes run in-process on their own rclpy Context with a MultiThreadedExecutor spinning on a
 thread; each test uses its own namespace.  The executable-level tests start the node as a
@@ -34,10 +35,10 @@ with ros_imports():
     import vision_msgs.msg  # noqa: F401 (the node publishes vision_msgs)
 skimage_data = pytest.importorskip('skimage.data')
 
+from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.models import find_model  # noqa: E402
-from trt_perception.assembly import PipelineConfig, create_pipeline  # noqa: E402
-from trt_perception.ros.detector_node import TIMING_FIELDS, DetectorNode  # noqa: E402
+from trt_perception.ros.detector_node import DetectorNode, TIMING_FIELDS  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_compressed  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout  # noqa: E402

@@ -13,16 +13,16 @@ with ros_imports():
 
 from trt_perception.core.stats import STAGES, CameraSnapshot, EngineSnapshot, Summary  # noqa
 from trt_perception.ros import diagnostics  # noqa: E402
-from trt_perception.ros.diagnostics import ERROR, OK, WARN, HealthThresholds  # noqa: E402
+from trt_perception.ros.diagnostics import ERROR, HealthThresholds, OK, WARN  # noqa: E402
 
 
 def _snap(**changes):
-    fields = dict(received=100, published=90, dropped=10, input_fps=30.0, output_fps=29.0,
-                  rejected={}, recent_rejections=0, resolution=(640, 480),
-                  resolution_changes=0,
-                  stages={stage: Summary(90, 5.0, 9.0, 12.0) for stage in STAGES},
-                  age=Summary(90, 20.0, 30.0, 40.0), seconds_since_frame=0.03,
-                  seconds_running=60.0)
+    fields = {'received': 100, 'published': 90, 'dropped': 10, 'input_fps': 30.0,
+              'output_fps': 29.0, 'rejected': {}, 'recent_rejections': 0,
+              'resolution': (640, 480), 'resolution_changes': 0,
+              'stages': {stage: Summary(90, 5.0, 9.0, 12.0) for stage in STAGES},
+              'age': Summary(90, 20.0, 30.0, 40.0), 'seconds_since_frame': 0.03,
+              'seconds_running': 60.0}
     fields.update(changes)
     return CameraSnapshot(**fields)
 
@@ -33,13 +33,13 @@ LIMITS = HealthThresholds(expected_fps=30.0, fps_tolerance=0.1, max_latency_ms=5
 
 @pytest.mark.parametrize('changes, level, words', [
     ({}, OK, 'detecting at 29.0 fps'),
-    (dict(output_fps=20.0), WARN, 'below 27.0'),
-    (dict(stages={s: Summary(9, 40.0, 60.0, 90.0) for s in STAGES}), WARN, 'p95 latency 60.0'),
-    (dict(rejected={'data_too_short': 3}, recent_rejections=3), WARN, 'data_too_short'),
-    (dict(seconds_since_frame=2.5), ERROR, 'no frame for 2.5 s'),
-    (dict(seconds_since_frame=None, seconds_running=3.0, resolution=None), ERROR,
+    ({'output_fps': 20.0}, WARN, 'below 27.0'),
+    ({'stages': {s: Summary(9, 40.0, 60.0, 90.0) for s in STAGES}}, WARN, 'p95 latency 60.0'),
+    ({'rejected': {'data_too_short': 3}, 'recent_rejections': 3}, WARN, 'data_too_short'),
+    ({'seconds_since_frame': 2.5}, ERROR, 'no frame for 2.5 s'),
+    ({'seconds_since_frame': None, 'seconds_running': 3.0, 'resolution': None}, ERROR,
      'no frame received'),
-    (dict(seconds_since_frame=None, seconds_running=1.0, resolution=None, output_fps=0.0),
+    ({'seconds_since_frame': None, 'seconds_running': 1.0, 'resolution': None, 'output_fps': 0.0},
      WARN, 'below'),
 ])
 def test_camera_levels(changes, level, words):
@@ -72,8 +72,8 @@ def test_engine_status_reports_fallback_and_errors():
     level, message = diagnostics.engine_health(healthy, info)
     assert level == OK and 'fallback: ONNX Runtime: no GPU' in message
     failing = EngineSnapshot(10, 5.0, 2, 1, 'RuntimeError: boom')
-    assert diagnostics.engine_health(failing, info) == (ERROR, 'batches failing: '
-                                                                'RuntimeError: boom')
+    assert diagnostics.engine_health(failing, info) == (
+        ERROR, 'batches failing: RuntimeError: boom')
     values = dict(diagnostics.engine_values(failing, info))
     assert values['inference_errors'] == '2' and values['fallback'] == info['fallback']
     status = diagnostics.status('node: engine', 'hw', (ERROR, 'x'), sorted(values.items()))

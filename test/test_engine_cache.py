@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""EngineCache: names, metadata, atomic writes, and when a plan is loaded, rebuilt or refused.
+"""
+EngineCache: names, metadata, atomic writes, and when a plan is loaded, rebuilt or refused.
 
 Crash safety is tested by killing a writer process (SIGKILL) at the dangerous points and at
 random moments: afterwards a lookup returns either nothing or exactly the plan that was
@@ -21,17 +22,17 @@ import pytest
 
 from trt_perception.core.backend import BackendError
 from trt_perception.core.models import file_sha256
-from trt_perception.tensorrt.cache import (
-    EngineCache, EngineKey, default_cache_dir, slug, write_atomic)
+from trt_perception.tensorrt.cache import (default_cache_dir, EngineCache, EngineKey, slug,
+                                           write_atomic)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHA = hashlib.sha256(b'model').hexdigest()
 
 
 def make_key(**changes) -> EngineKey:
-    values = dict(model_stem='yolov8n', model_sha256=SHA, trt_version='10.3.0',
-                  gpu_name='Orin', compute_capability='8.7', precision='fp16',
-                  min_batch=1, opt_batch=2, max_batch=2)
+    values = {'model_stem': 'yolov8n', 'model_sha256': SHA, 'trt_version': '10.3.0',
+              'gpu_name': 'Orin', 'compute_capability': '8.7', 'precision': 'fp16',
+              'min_batch': 1, 'opt_batch': 2, 'max_batch': 2}
     values.update(changes)
     return EngineKey(**values)
 
@@ -167,7 +168,7 @@ def test_changed_model_hash_rebuilds_and_says_why(tmp_path, plan, caplog):
 def test_no_entry_and_no_onnx_is_a_clear_refusal(tmp_path):
     cache = EngineCache(str(tmp_path))
     with pytest.raises(BackendError, match="ONNX model '.*missing.onnx' to build one from "
-                                           "does not exist"):
+                                           'does not exist'):
         cache.load_or_build(make_key(), str(tmp_path / 'missing.onnx'),
                             lambda: pytest.fail('must not build'))
 
@@ -181,7 +182,7 @@ def test_write_atomic_leaves_nothing_behind_on_failure(tmp_path):
     assert os.listdir(str(tmp_path)) == ['file.bin']
 
 
-_WRITER = r'''
+_WRITER = r"""
 import os, signal, sys
 sys.path.insert(0, %(root)r)
 from trt_perception.tensorrt import cache as cache_module
@@ -204,7 +205,7 @@ while True:
     EngineCache(directory).store(key, payload)
     if mode != 'loop':
         break
-'''
+"""
 
 
 def run_writer(mode, directory, size, fill):

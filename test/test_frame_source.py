@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from trt_perception.core.frame_source import (IMAGE_EXTENSIONS, ImageFolderReader, VideoReader,
-                                              list_images, open_source)
+from trt_perception.core.frame_source import (IMAGE_EXTENSIONS, ImageFolderReader, list_images,
+                                              open_source, VideoReader)
 
 
 def test_folder_reader_reads_images_in_name_order_and_rewinds(photos):

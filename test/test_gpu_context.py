@@ -4,10 +4,10 @@
 
 import threading
 
+from cuda_device import cuda, DEVICES  # first: skips this module without pycuda or a CUDA device
 import numpy as np
 import pytest
 
-from cuda_device import DEVICES, cuda  # first: skips this module without pycuda or a CUDA device
 from trt_perception.gpu.context import CudaContext, describe_devices
 
 pytestmark = pytest.mark.gpu

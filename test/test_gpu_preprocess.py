@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""CudaPreprocessor against CpuPreprocessor (OpenCV) on the GPU.
+"""
+CudaPreprocessor against CpuPreprocessor (OpenCV) on the GPU.
 
 Every encoding, odd and padded frame sizes, upscaling and downscaling, several batch slots,
 both output types, the copy and the mapped (zero-copy) staging, other threads and real
@@ -14,10 +15,10 @@ the default scale, times 1/std) plus the output type's rounding.
 
 import threading
 
+from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
 import numpy as np
 import pytest
 
-from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
 from trt_perception.gpu.context import CudaContext
@@ -30,13 +31,14 @@ LAYOUT_ENCODINGS = ['bgr8', 'rgb8', 'bgra8', 'rgba8', 'mono8', 'yuv422', 'yuv422
 
 # Input widths that are multiples of 4, of 2 only, and odd exercise every vector width.
 SPECS = {
-    'rgb-float32-640': dict(width=640, height=640),
-    'bgr-float16-imagenet': dict(width=320, height=256, channel_order='bgr', dtype='float16',
-                                 mean=(0.406, 0.456, 0.485), std=(0.225, 0.224, 0.229)),
-    'rgb-float16-pad0-even': dict(width=322, height=190, dtype='float16', pad_value=0),
-    'bgr-float32-raw-odd': dict(width=321, height=207, channel_order='bgr', scale=1.0,
-                                mean=(104.0, 117.0, 123.0), std=(1.0, 2.0, 0.5),
-                                pad_value=127.5),
+    'rgb-float32-640': {'width': 640, 'height': 640},
+    'bgr-float16-imagenet': {'width': 320, 'height': 256, 'channel_order': 'bgr',
+                             'dtype': 'float16', 'mean': (0.406, 0.456, 0.485),
+                             'std': (0.225, 0.224, 0.229)},
+    'rgb-float16-pad0-even': {'width': 322, 'height': 190, 'dtype': 'float16', 'pad_value': 0},
+    'bgr-float32-raw-odd': {'width': 321, 'height': 207, 'channel_order': 'bgr', 'scale': 1.0,
+                            'mean': (104.0, 117.0, 123.0), 'std': (1.0, 2.0, 0.5),
+                            'pad_value': 127.5},
 }
 
 POISON = float('nan')
@@ -70,7 +72,7 @@ def random_size(rng, encoding: str, spec: PreprocessSpec):
 
 
 def cpu_reference(spec: PreprocessSpec, images) -> np.ndarray:
-    """CpuPreprocessor output for `images`, one per slot."""
+    """Return what CpuPreprocessor writes for `images`, one per slot."""
     with CpuPreprocessor(spec) as pre:
         batch = pre.allocate_batch(len(images))
         for slot, image in enumerate(images):
@@ -187,7 +189,8 @@ def test_mapped_memory_equals_copy(context, rng):
 
 @pytest.mark.parametrize('chunk,threads', [(0, 1), (4096, 1), (1 << 20, 4), (0, 3)])
 def test_back_to_back_frames_of_changing_size(context, rng, chunk, threads):
-    """Many frames queued without waiting, growing and shrinking the staging buffers.
+    """
+    Many frames queued without waiting, growing and shrinking the staging buffers.
 
     The caller overwrites each message buffer as soon as `run` returns, as a middleware
     reusing its receive buffer would: `run` must have taken its copy by then.

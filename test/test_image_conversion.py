@@ -53,13 +53,13 @@ def _bad(msg, **fields):
 
 
 @pytest.mark.parametrize('reason, change', [
-    ('unknown_encoding', dict(encoding='bayer_rggb8')),
-    ('unknown_encoding', dict(encoding='')),
-    ('empty', dict(width=0, step=0, data=b'')),
-    ('empty', dict(height=0, data=b'')),
-    ('step_too_small', dict(step=3 * 16 - 1)),
-    ('data_too_short', dict(data=bytes(3 * 16 * 8 - 1))),
-    ('data_too_long', dict(data=bytes(3 * 16 * 8 + 1))),
+    ('unknown_encoding', {'encoding': 'bayer_rggb8'}),
+    ('unknown_encoding', {'encoding': ''}),
+    ('empty', {'width': 0, 'step': 0, 'data': b''}),
+    ('empty', {'height': 0, 'data': b''}),
+    ('step_too_small', {'step': 3 * 16 - 1}),
+    ('data_too_short', {'data': bytes(3 * 16 * 8 - 1)}),
+    ('data_too_long', {'data': bytes(3 * 16 * 8 + 1)}),
 ])
 def test_bad_images_raise_with_a_reason(rng, reason, change):
     msg = _bad(_message(rng, 'bgr8', 16, 8, 0), **change)
@@ -82,8 +82,8 @@ def test_max_pixels_refuses_absurd_sizes_before_touching_data(rng):
 @pytest.mark.parametrize('encoding, channels', [('bgr8', 3), ('rgb8', 3), ('mono8', None),
                                                 ('bgra8', 4)])
 def test_array_to_image_round_trips(rng, encoding, channels):
-    shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30))) + ((channels,) if channels
-                                                                       else ())
+    shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+    shape += (channels,) if channels else ()
     array = rng.integers(0, 256, shape, dtype=np.uint8)
     header = sensor_msgs.Image().header
     header.frame_id = 'cam'

@@ -19,7 +19,7 @@ CONSOLE_SCRIPTS = ('detector_node', 'image_source', 'detect', 'detection_listene
                    'build_engine')
 
 # Resolved in a fresh interpreter: ament_index reads AMENT_PREFIX_PATH when called.
-_AMENT_QUERY = '''
+_AMENT_QUERY = """
 import json, os
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from ament_index_python.resources import get_resource
@@ -27,7 +27,7 @@ content, prefix = get_resource('packages', 'trt_perception')
 print(json.dumps({'prefix': get_package_prefix('trt_perception'),
                   'share': get_package_share_directory('trt_perception'),
                   'marker_prefix': prefix}))
-'''
+"""
 
 
 @pytest.fixture(scope='module')

@@ -10,6 +10,7 @@ from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
 
 
 class FakeClock:
+
     def __init__(self):
         self.now = 0.0
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Static checks of launch/detector.launch.py, config/detector.yaml and config/detector.rviz.
+"""
+Static checks of launch/detector.launch.py, config/detector.yaml and config/detector.rviz.
 
 launch and launch_ros cannot be installed here, so the launch file is parsed, not run: every
 parameter it sets must be one the node declares, every argument it reads must be declared,
@@ -67,7 +68,8 @@ def test_node_parameters_are_declared_by_the_node(tree):
             # with the parameter's own type.
             assert value.func.id == 'ParameterValue'
             value_type = _keyword(value, 'value_type').id
-            assert value_type == type(SPECS[ast.literal_eval(key)].default).__name__
+            default = SPECS[ast.literal_eval(key)].default
+            assert value_type == type(default).__name__
     remappings = _keyword(detector[0], 'remappings').elts
     remapped = {ast.literal_eval(pair.elts[0]) for pair in remappings}
     assert remapped == {'image', 'image/compressed'}

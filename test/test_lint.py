@@ -1,6 +1,13 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Lint: ruff with ruff.toml, the licence header, and Python 3.8 syntax on every source file."""
+"""
+Lint every source file: ruff, the ament linters, the licence header, Python 3.8 syntax.
+
+ament_flake8 and ament_pep257 run with their own configurations, the way a ROS package's
+test_flake8.py and test_pep257.py run them, so that what ROS tooling flags, these tests flag
+first.  ruff (ruff.toml) is the quick check while editing; ``ruff check --fix`` repairs
+docstring layout and blank lines.
+"""
 
 import ast
 import glob
@@ -8,6 +15,8 @@ import os
 import shutil
 import subprocess
 import sys
+
+from ros_imports import ros_imports
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE_DIRS = ('trt_perception', 'test', 'launch', 'scripts', 'bench')
@@ -26,15 +35,37 @@ def _relative(paths):
     return [os.path.relpath(path, REPO_ROOT) for path in paths]
 
 
+def _linted_paths():
+    return [path for path in ('setup.py',) + SOURCE_DIRS
+            if os.path.exists(os.path.join(REPO_ROOT, path))]
+
+
 def test_ruff():
-    existing = [path for path in ('setup.py',) + SOURCE_DIRS
-                if os.path.exists(os.path.join(REPO_ROOT, path))]
     result = subprocess.run(
         [sys.executable, '-m', 'ruff', 'check', '--no-cache', '--config',
-         os.path.join(REPO_ROOT, 'ruff.toml')] + existing,
+         os.path.join(REPO_ROOT, 'ruff.toml')] + _linted_paths(),
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         universal_newlines=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_ament_flake8(monkeypatch):
+    with ros_imports():
+        from ament_flake8.main import main_with_errors
+    monkeypatch.chdir(REPO_ROOT)
+    rc, errors = main_with_errors(argv=_linted_paths())
+    assert rc == 0, 'ament_flake8 found %d problems:\n%s' % (len(errors), '\n'.join(errors))
+
+
+def test_ament_pep257(monkeypatch, capsys):
+    with ros_imports():
+        from ament_pep257.main import main
+    monkeypatch.chdir(REPO_ROOT)
+    rc = main(argv=_linted_paths())
+    # ament_pep257 prints each problem as two lines: where, then what.
+    report = [line for line in capsys.readouterr().out.splitlines()
+              if not line.startswith('checking ')]
+    assert rc == 0, 'ament_pep257 found problems:\n' + '\n'.join(report)
 
 
 def test_licence_header():
@@ -63,7 +94,7 @@ def _python38():
 
 
 # Parses with the interpreter's own grammar and writes no bytecode (py_compile would).
-_PARSE_ALL = '''
+_PARSE_ALL = """
 import ast, sys
 failed = 0
 for path in sys.argv[1:]:
@@ -74,7 +105,7 @@ for path in sys.argv[1:]:
         failed += 1
         print('%s:%s: %s' % (path, error.lineno, error.msg))
 sys.exit(1 if failed else 0)
-'''
+"""
 
 
 def test_python38_syntax():
@@ -95,4 +126,3 @@ def test_python38_syntax():
                 errors.append('%s:%s: %s' % (path, error.lineno, error.msg))
     assert not errors, 'not Python 3.8 syntax (checked with ast feature_version, no python3.8 ' \
         'found):\n' + '\n'.join(errors)
-

@@ -6,6 +6,7 @@ from trt_perception.ros.log_throttle import LogThrottle
 
 
 class FakeClock:
+
     def __init__(self):
         self.now = 0.0
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests for trt_perception.core.models: finding bundled models and reading their cards.
+"""
+Tests for trt_perception.core.models: finding bundled models and reading their cards.
 
 The bundled models are real pretrained detectors that scripts/setup.sh prepares; these tests
 run them with ONNX Runtime on scikit-image's photos and check the raw outputs against what
@@ -19,7 +20,7 @@ import skimage.data
 
 from trt_perception.core import models
 from trt_perception.core.detection import load_labels
-from trt_perception.core.models import ModelCard, ModelCardError, find_model
+from trt_perception.core.models import find_model, ModelCard, ModelCardError
 
 SSD_MODELS = ('ssd_mobilenet_v2_coco', 'ssdlite_mobilenet_v2_person')
 

@@ -3,9 +3,9 @@
 """NMS against OpenCV's independent implementation (cv2.dnn.NMSBoxes / NMSBoxesBatched)."""
 
 import numpy as np
+from opencv_nms import nms_boxes, nms_boxes_batched
 import pytest
 
-from opencv_nms import nms_boxes, nms_boxes_batched
 from trt_perception.core.nms import batched_nms, nms
 
 

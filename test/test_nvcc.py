@@ -53,8 +53,8 @@ def test_fresh_jetpack_without_path_finds_usr_local_cuda(tmp_path, nowhere):
 
 def test_cuda_home_then_cuda_path(tmp_path, nowhere):
     path_toolkit = _toolkit(tmp_path / 'cuda-path')
-    environ = dict(nowhere, CUDA_HOME=str(tmp_path / 'missing'), CUDA_PATH=str(tmp_path
-                                                                            / 'cuda-path'))
+    environ = dict(nowhere, CUDA_HOME=str(tmp_path / 'missing'),
+                   CUDA_PATH=str(tmp_path / 'cuda-path'))
     assert nvcc.find_nvcc(environ) == path_toolkit
     home_toolkit = _toolkit(tmp_path / 'cuda-home')
     environ['CUDA_HOME'] = str(tmp_path / 'cuda-home')

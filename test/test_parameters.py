@@ -10,9 +10,9 @@ from ros_imports import ros_imports
 with ros_imports():
     from rcl_interfaces.msg import ParameterType
 
-from trt_perception.ros.parameters import (DETECTOR_PARAMETERS, NODES,
-                                           RUNTIME_PARAMETERS, DetectorParameters, attribute,
-                                           parse_classes, render_markdown)
+from trt_perception.ros.parameters import (attribute, DETECTOR_PARAMETERS, DetectorParameters,
+                                           NODES, parse_classes, render_markdown,
+                                           RUNTIME_PARAMETERS)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LABELS = ['person', 'bicycle', 'car']

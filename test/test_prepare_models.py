@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests for scripts/prepare_models.py: the TensorFlow-graph-to-ONNX translation and caching.
+"""
+Tests for scripts/prepare_models.py: the TensorFlow-graph-to-ONNX translation and caching.
 
 OpenCV's own TensorFlow importer is the independent reference: it runs small random graphs
 built here and the original COCO frozen graph (with the text graph its package ships), and

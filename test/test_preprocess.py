@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""CpuPreprocessor against an independent float64 numpy reference and the cv2.dnn peer.
+"""
+CpuPreprocessor against an independent float64 numpy reference and the cv2.dnn peer.
 
 The reference decodes the message bytes itself, samples bilinearly with half-pixel centres and
 edge clamping, pads and normalises in float64; it never calls cv2.resize or cv2.cvtColor.
@@ -36,19 +37,19 @@ BYTES_PER_PIXEL = {'bgr': 3, 'rgb': 3, 'bgra': 4, 'rgba': 4, 'y': 1, 'uyvy': 2, 
 CY, CVR, CVG, CUG, CUB, SHIFT = 1220542, 1673527, -852492, -409993, 2116026, 20
 
 SPECS = {
-    'rgb-float32': dict(channel_order='rgb'),
-    'rgb-float32-stretch': dict(channel_order='rgb', resize='stretch', mean=(0.5,) * 3,
-                                std=(0.5,) * 3),
-    'bgr-float16-imagenet': dict(channel_order='bgr', dtype='float16',
-                                 mean=(0.406, 0.456, 0.485), std=(0.225, 0.224, 0.229)),
-    'rgb-float16-pad0': dict(channel_order='rgb', dtype='float16', pad_value=0),
-    'bgr-float32-raw': dict(channel_order='bgr', scale=1.0, mean=(104.0, 117.0, 123.0),
-                            std=(1.0, 2.0, 0.5), pad_value=127.5),
+    'rgb-float32': {'channel_order': 'rgb'},
+    'rgb-float32-stretch': {'channel_order': 'rgb', 'resize': 'stretch', 'mean': (0.5,) * 3,
+                            'std': (0.5,) * 3},
+    'bgr-float16-imagenet': {'channel_order': 'bgr', 'dtype': 'float16',
+                             'mean': (0.406, 0.456, 0.485), 'std': (0.225, 0.224, 0.229)},
+    'rgb-float16-pad0': {'channel_order': 'rgb', 'dtype': 'float16', 'pad_value': 0},
+    'bgr-float32-raw': {'channel_order': 'bgr', 'scale': 1.0, 'mean': (104.0, 117.0, 123.0),
+                        'std': (1.0, 2.0, 0.5), 'pad_value': 127.5},
 }
 
 
 def yuv422_to_rgb(rows: np.ndarray, width: int, layout: str) -> np.ndarray:
-    """OpenCV's integer BT.601 conversion of packed yuv422 rows, as float64 RGB."""
+    """Convert packed yuv422 rows to float64 RGB with OpenCV's integer BT.601 formula."""
     quads = rows[:, :width * 2].astype(np.int64).reshape(rows.shape[0], width // 2, 4)
     if layout == 'uyvy':
         u, y0, v, y1 = (quads[..., k] for k in range(4))
@@ -290,19 +291,19 @@ def test_spec_affine_and_defaults(rng):
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(width=0), r'width must be a positive integer.*0'),
-    (dict(height=32.0), r'height must be a positive integer.*32\.0'),
-    (dict(channel_order='RGB'), r"channel_order must be one of rgb, bgr, got 'RGB'"),
-    (dict(pad_value=256), r'pad_value .* 0 and 255.*256'),
-    (dict(pad_value=float('nan')), r'pad_value.*nan'),
-    (dict(scale=0), r'scale must be a positive.*0'),
-    (dict(mean=(0, 0)), r'mean must be three finite numbers.*\(0, 0\)'),
-    (dict(std=(1, 0, 1)), r'std must be three positive numbers.*\(1, 0, 1\)'),
-    (dict(std='abc'), r"std must be three finite numbers.*'abc'"),
-    (dict(dtype='float64'), r"dtype must be one of float32, float16, got 'float64'"),
+    ({'width': 0}, r'width must be a positive integer.*0'),
+    ({'height': 32.0}, r'height must be a positive integer.*32\.0'),
+    ({'channel_order': 'RGB'}, r"channel_order must be one of rgb, bgr, got 'RGB'"),
+    ({'pad_value': 256}, r'pad_value .* 0 and 255.*256'),
+    ({'pad_value': float('nan')}, r'pad_value.*nan'),
+    ({'scale': 0}, r'scale must be a positive.*0'),
+    ({'mean': (0, 0)}, r'mean must be three finite numbers.*\(0, 0\)'),
+    ({'std': (1, 0, 1)}, r'std must be three positive numbers.*\(1, 0, 1\)'),
+    ({'std': 'abc'}, r"std must be three finite numbers.*'abc'"),
+    ({'dtype': 'float64'}, r"dtype must be one of float32, float16, got 'float64'"),
 ])
 def test_spec_rejects_bad_values(kwargs, message):
-    args = dict(width=64, height=64)
+    args = {'width': 64, 'height': 64}
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         PreprocessSpec(**args)

@@ -12,7 +12,7 @@ import pytest
 from ros_imports import ros_imports
 
 TEST_DIR = os.path.dirname(os.path.abspath(__file__))
-MODULE = '''
+MODULE = """
 from ros_imports import ros_imports
 
 with ros_imports():
@@ -21,11 +21,12 @@ with ros_imports():
 
 def test_never_runs():
     pass
-'''
+"""
 
 
 def _is_ros(module):
-    """Tell whether `module` belongs to a ROS 2 package that scripts/setup.sh installs.
+    """
+    Tell whether `module` belongs to a ROS 2 package that scripts/setup.sh installs.
 
     cv_bridge is left out on purpose: ROS 2's cv_bridge cannot be installed here, and the one
     test that compares with it skips without it, in CI too.

@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pytest
 
-from trt_perception.core.stats import (STAGES, CameraStats, EngineStats, RateMeter,
-                                       RollingStats, percentile)
+from trt_perception.core.stats import (CameraStats, EngineStats, percentile, RateMeter,
+                                       RollingStats, STAGES)
 
 
 class FakeClock:
+
     def __init__(self):
         self.now = 100.0
 

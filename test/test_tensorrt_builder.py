@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""EngineBuilder, the engine cache and the build_engine CLI with a real TensorRT builder.
+"""
+EngineBuilder, the engine cache and the build_engine CLI with a real TensorRT builder.
 
 TensorRT-RTX (``tensorrt_rtx``) builds plans from ONNX on a CPU-only machine, so the whole
 build path runs for real here: ONNX parsing, parser errors, the batch profile, serialisation,
@@ -19,19 +20,18 @@ import threading
 import time
 
 import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
 import pytest
 
 trt = pytest.importorskip(
     'tensorrt_rtx', reason='TensorRT-RTX is not installed (pip install -r '
     'requirements/tensorrt-ci.txt)')
-onnx = pytest.importorskip('onnx', reason='onnx builds the test models')
-
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402 (after the skip)
 
 from trt_perception.core.backend import BackendError  # noqa: E402
-from trt_perception.tensorrt.api import TensorRTApi  # noqa: E402
-from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder, _Heartbeat  # noqa: E402
 from trt_perception.core.models import file_sha256  # noqa: E402
+from trt_perception.tensorrt.api import TensorRTApi  # noqa: E402
+from trt_perception.tensorrt.builder import _Heartbeat, BuildOptions, EngineBuilder  # noqa: E402
 from trt_perception.tensorrt.cache import EngineCache, EngineKey, resolve_engine  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -148,9 +148,9 @@ def test_options_are_validated_before_building():
 
 
 def cache_key(api, model, **changes):
-    values = dict(model_stem='net', model_sha256=file_sha256(model), trt_version=api.label,
-                  gpu_name='cpu-build', compute_capability='8.6', precision='fp32',
-                  min_batch=1, opt_batch=2, max_batch=2)
+    values = {'model_stem': 'net', 'model_sha256': file_sha256(model), 'trt_version': api.label,
+              'gpu_name': 'cpu-build', 'compute_capability': '8.6', 'precision': 'fp32',
+              'min_batch': 1, 'opt_batch': 2, 'max_batch': 2}
     values.update(changes)
     return EngineKey(**values)
 
@@ -242,6 +242,7 @@ def test_concurrent_resolutions_of_one_engine_build_it_once(api, rng, tmp_path):
     records = []
 
     class Collect(logging.Handler):
+
         def emit(self, record):
             records.append(record.getMessage())
 
@@ -299,7 +300,8 @@ def test_an_engine_file_is_read_as_it_is_and_a_missing_one_is_named(api, tmp_pat
 
 
 class FakeTimingCache:
-    """A named fake of ITimingCache: tactic timings as a dict, tagged by device.
+    """
+    A named fake of ITimingCache: tactic timings as a dict, tagged by device.
 
     TensorRT-RTX documents its timing cache as a no-op, so no real builder here can merge.
     """

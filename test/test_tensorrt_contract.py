@@ -21,15 +21,15 @@ import logging
 import os
 import types
 
+import fake_tensorrt
 import numpy as np
 import pytest
 
-import fake_tensorrt
 from trt_perception.tensorrt import api as api_module
 from trt_perception.tensorrt import tensorrt_unavailable_reason
-from trt_perception.tensorrt.api import (
-    BINDINGS_SURFACE, BUILDER_SURFACE, NAMED_TENSOR_SURFACE, RUNTIME_SURFACE, TensorRTApi,
-    TensorRTUnavailable, missing_members)
+from trt_perception.tensorrt.api import (BINDINGS_SURFACE, BUILDER_SURFACE, missing_members,
+                                         NAMED_TENSOR_SURFACE, RUNTIME_SURFACE, TensorRTApi,
+                                         TensorRTUnavailable)
 
 TENSORRT_8_2_1 = {
     '': ('Builder', 'BuilderFlag', 'DataType', 'DeviceType', 'IInt8EntropyCalibrator2',

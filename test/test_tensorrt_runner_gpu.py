@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""TensorRTBackend's buffers, stream, events and batch handling on a real GPU.
+"""
+TensorRTBackend's buffers, stream, events and batch handling on a real GPU.
 
 The engine and execution context are `fake_tensorrt` doubles handed in through the
 `TensorRTApi` seam: they launch a pycuda kernel on the runner's stream that reads the bound
@@ -12,11 +13,11 @@ TensorRT itself works (it cannot run here).
 import hashlib
 import json
 
+from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
+from fake_tensorrt import fake_plan, make_fake_tensorrt, reference
 import numpy as np
 import pytest
 
-from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
-from fake_tensorrt import fake_plan, make_fake_tensorrt, reference
 from trt_perception.core.backend import BackendError
 from trt_perception.gpu.context import CudaContext
 from trt_perception.tensorrt.api import TensorRTApi
@@ -26,7 +27,7 @@ from trt_perception.tensorrt.cache import EngineCache, EngineKey, resolve_engine
 pytestmark = pytest.mark.gpu
 
 H, W = 24, 20
-SPIN_KERNEL = r'''
+SPIN_KERNEL = r"""
 extern "C" __global__ void slow_fill(float* out, const float* src, int count,
                                      long long cycles)
 {
@@ -34,7 +35,7 @@ extern "C" __global__ void slow_fill(float* out, const float* src, int count,
     while (clock64() - start < cycles) { }
     for (int i = threadIdx.x; i < count; i += blockDim.x) out[i] = src[i];
 }
-'''
+"""
 
 
 @pytest.fixture(scope='module')

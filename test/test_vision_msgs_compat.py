@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests for building and reading Detection2DArray in both vision_msgs layouts.
+"""
+Tests for building and reading Detection2DArray in both vision_msgs layouts.
 
 The 4.x layout is tested with the real vision_msgs messages; 2.x/3.x (Foxy/Galactic) cannot
 be installed here, so `FakeVisionMsgs2` mirrors their field layout (from their .msg files)
@@ -66,6 +67,7 @@ def test_empty_detections_still_carry_the_header():
 
 
 class FakePoint:
+
     def __init__(self):
         self.x = 0.0
         self.y = 0.0
@@ -95,6 +97,7 @@ class FakeObjectHypothesisWithPose:
 
 
 class FakeDetection2D:
+
     def __init__(self, header=None):
         self.header = header
         self.results = []
@@ -102,6 +105,7 @@ class FakeDetection2D:
 
 
 class FakeDetection2DArray:
+
     def __init__(self, header=None):
         self.header = header
         self.detections = []
@@ -126,6 +130,7 @@ def test_2x_layout_is_detected_and_filled(rng):
 
 def test_unknown_layout_is_refused():
     class Odd(FakeObjectHypothesisWithPose):
+
         @staticmethod
         def get_fields_and_field_types():
             return {'label': 'string'}

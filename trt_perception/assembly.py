@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Assembling a `DetectionPipeline` from a `PipelineConfig`.
+"""
+Assembling a `DetectionPipeline` from a `PipelineConfig`.
 
 Which backend, which preprocessor, which GPU context, and why.
 
@@ -10,15 +11,15 @@ offline runner call `create_pipeline`.
 """
 
 import contextlib
-import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, ContextManager, Dict, List, Optional
+import logging
+from typing import Callable, ContextManager, Dict, List, Optional, TYPE_CHECKING
 
-from trt_perception.core.backend import (PRECISIONS, BackendError, DeviceInputBackend,
-                                         InferenceBackend)
+from trt_perception.core.backend import (BackendError, DeviceInputBackend, InferenceBackend,
+                                         PRECISIONS)
 from trt_perception.core.decoders import DetectionParams, make_decoder
 from trt_perception.core.detection import load_labels
-from trt_perception.core.models import ModelCard, find_model
+from trt_perception.core.models import find_model, ModelCard
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
 from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor

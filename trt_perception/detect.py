@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Offline runner: detect objects in image files or videos without ROS.
+"""
+Offline runner: detect objects in image files or videos without ROS.
 
     python -m trt_perception.detect photo.jpg clip.mp4 --json
 
@@ -18,13 +19,12 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from trt_perception.assembly import BACKENDS, PREPROCESSORS, PipelineConfig, create_pipeline
-from trt_perception.core.decoders import DECODERS, DetectionParams
-from trt_perception.core.frame_source import IMAGE_EXTENSIONS, VideoReader, open_source
-from trt_perception.core.image import RawImage
+from trt_perception.assembly import BACKENDS, create_pipeline, PipelineConfig, PREPROCESSORS
 from trt_perception.core.backend import PRECISIONS
+from trt_perception.core.decoders import DECODERS, DetectionParams
+from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
+from trt_perception.core.image import RawImage
 from trt_perception.core.pipeline import BatchResult
-
 
 
 class UnreadableInput(Exception):
@@ -78,7 +78,7 @@ def _print_text(record: dict, out) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """Command-line interface of the offline runner."""
     parser = argparse.ArgumentParser(
-        prog='trt_perception.detect', description=__doc__.split('\n\n')[0])
+        prog='trt_perception.detect', description=__doc__.strip().split('\n\n')[0])
     parser.add_argument('inputs', nargs='+', metavar='IMAGE',
                         help='image files (%s) or videos (any other file OpenCV can open)'
                         % ', '.join(IMAGE_EXTENSIONS))

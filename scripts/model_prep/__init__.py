@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Build-time tools behind ``scripts/prepare_models.py``: weights from pip packages to ONNX.
+"""
+Build-time tools behind ``scripts/prepare_models.py``: weights from pip packages to ONNX.
 
 Not part of the installed trt_perception package: these modules run only in the development
 venv (Python 3.11, onnx, tensorboard's protobuf schema), never on a robot.

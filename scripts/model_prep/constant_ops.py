@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""TensorFlow operations evaluated with numpy when all their inputs are constants.
+"""
+TensorFlow operations evaluated with numpy when all their inputs are constants.
 
 This is how the anchor grid and the batch-norm factors of a frozen graph become numbers at
 translation time.  Each function takes the NodeDef (for its attributes) and the input arrays.

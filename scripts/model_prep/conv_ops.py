@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Convolutions, and the per-channel arithmetic after them that folds into their weights.
+"""
+Convolutions, and the per-channel arithmetic after them that folds into their weights.
 
 Each function translates one TensorFlow op: it takes the translator, the NodeDef and the
 translated inputs, and returns the node's value.  A convolution stays a `PendingConv` while

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The ONNX graph under construction and the values a translation passes around.
+"""
+The ONNX graph under construction and the values a translation passes around.
 
 A translated TensorFlow node gives a numpy array (folded at translation time), an `Activation`
 (an ONNX tensor computed at run time) or a `PendingConv` (a convolution kept open so that the
@@ -24,7 +25,8 @@ IR_VERSION = 7
 
 @dataclass
 class Activation:
-    """A tensor computed at run time: its ONNX name, TensorFlow shape and layout.
+    """
+    A tensor computed at run time: its ONNX name, TensorFlow shape and layout.
 
     `shape` is TensorFlow's (NHWC for images) with -1 for the batch.  `nchw` says the ONNX
     tensor holds that NHWC tensor transposed to NCHW, the layout ONNX convolutions use.
@@ -37,7 +39,8 @@ class Activation:
 
 @dataclass
 class PendingConv:
-    """A convolution whose following per-channel scale and shift are not yet emitted.
+    """
+    A convolution whose following per-channel scale and shift are not yet emitted.
 
     Batch norms, bias adds and ``x * gamma + beta`` chains fold into `weight` and `bias`
     while the convolution's result has no other reader.

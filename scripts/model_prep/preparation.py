@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""What every prepared model has in common: its card, the up-to-date check and the writing.
+"""
+What every prepared model has in common: its card, the up-to-date check and the writing.
 
 Each model is described by ``<models_dir>/<name>.json`` (read by `trt_perception.core.models`);
 a model whose ONNX file and sources match the hashes recorded there is left alone.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""TensorFlow Object Detection API SSD models: the frozen graph to ONNX, with a YOLOv5 head.
+"""
+TensorFlow Object Detection API SSD models: the frozen graph to ONNX, with a YOLOv5 head.
 
 `GraphTranslator` translates the feature extractor and box predictors; `SsdHead` appends the
 box decoding so that the model ends in a YOLOv5-style ``[N, anchors, 5 + classes]`` output
@@ -23,7 +24,8 @@ from .translator import GraphTranslator
 
 @dataclass(frozen=True)
 class SsdHead:
-    """Box decoding and class selection of a TensorFlow Object Detection API SSD.
+    """
+    Box decoding and class selection of a TensorFlow Object Detection API SSD.
 
     The graph's box predictors give per-anchor encodings (ty, tx, th, tw) and class logits
     with background first; TensorFlow's postprocessor decodes them with the Faster R-CNN box

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Constants, pass-throughs, ReLU6, and the shape operations between box predictors.
+"""
+Constants, pass-throughs, ReLU6, and the shape operations between box predictors.
 
 Each function translates one TensorFlow op: it takes the translator, the NodeDef and the
 translated inputs, and returns the node's value.

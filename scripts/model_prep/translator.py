@@ -18,7 +18,8 @@ RUN_TIME_OPS: Dict[str, Callable[..., Value]] = {**conv_ops.OPS, **tensor_ops.OP
 
 
 class GraphTranslator:
-    """Translates the inference part of a frozen TensorFlow graph to ONNX operators.
+    """
+    Translates the inference part of a frozen TensorFlow graph to ONNX operators.
 
     Nodes whose inputs are all constant are evaluated with numpy (how the anchor grid and the
     batch-norm factors come out); the rest become ONNX nodes in `onnx`.  Only the operations

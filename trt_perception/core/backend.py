@@ -39,7 +39,8 @@ class BackendError(RuntimeError):
 
 
 class InferenceBackend(abc.ABC):
-    """A loaded model that runs one batch at a time on host arrays.
+    """
+    A loaded model that runs one batch at a time on host arrays.
 
     Implementations own their runtime resources; use them as context managers or call
     `close()`.  The single input is NCHW; `max_batch` is the largest batch `infer` accepts.
@@ -49,13 +50,13 @@ class InferenceBackend(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def input(self) -> TensorSpec:
-        """The model's image input."""
+    def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
+        """Image input of the model."""
 
     @property
     @abc.abstractmethod
     def outputs(self) -> List[TensorSpec]:
-        """The model's outputs, in the model's order."""
+        """Output tensors of the model, in the model's order."""
 
     @property
     @abc.abstractmethod
@@ -96,7 +97,8 @@ class DeviceInputBackend(InferenceBackend):
 
     @abc.abstractmethod
     def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
-        """Run on what was written to `device_input(batch_size)`; return host outputs.
+        """
+        Run on what was written to `device_input(batch_size)`; return host outputs.
 
         Work is queued on the backend's CUDA stream (`stream`), so a preprocessor that queued
         its kernel on the same stream needs no synchronisation in between.
@@ -105,4 +107,4 @@ class DeviceInputBackend(InferenceBackend):
     @property
     @abc.abstractmethod
     def stream(self) -> Optional[object]:
-        """The CUDA stream the engine runs on (a pycuda Stream)."""
+        """CUDA stream the engine runs on (a pycuda Stream)."""

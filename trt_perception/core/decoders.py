@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Turn raw detector outputs into `Detection`s in source-image pixels.
+"""
+Turn raw detector outputs into `Detection`s in source-image pixels.
 
 Three output formats cover the detectors people deploy:
 
@@ -17,9 +18,9 @@ to the source image and clips them.
 """
 
 import abc
+from dataclasses import dataclass
 import numbers
 import re
-from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -44,7 +45,8 @@ def _check_fraction(name: str, value) -> float:
 
 @dataclass(frozen=True)
 class DetectionParams:
-    """Thresholds and filters applied when decoding; validated on construction.
+    """
+    Thresholds and filters applied when decoding; validated on construction.
 
     `classes` keeps only detections whose best class is in the set (so the result is the
     unfiltered one restricted to those classes); None or an empty collection keeps every class.
@@ -264,7 +266,8 @@ def _efficient_nms_names(outputs: Sequence[TensorSpec]) -> Optional[Dict[str, st
 
 
 class EfficientNmsDecoder(Decoder):
-    """Outputs of TensorRT's EfficientNMS_TRT plugin: boxes already suppressed, xyxy.
+    """
+    Outputs of TensorRT's EfficientNMS_TRT plugin: boxes already suppressed, xyxy.
 
     Output names are matched by what they contain (num_detections / num_dets, detection_boxes
     / det_boxes, detection_scores / det_scores, detection_classes / det_classes / labels).
@@ -362,7 +365,8 @@ def _auto_decoder(outputs: Sequence[TensorSpec], labels: Sequence[str],
 
 def make_decoder(kind: str, outputs: Sequence[TensorSpec], labels: Sequence[str],
                  normalized_boxes: bool = False) -> Decoder:
-    """Build the decoder `kind` names for these outputs; 'auto' tells it from their shapes.
+    """
+    Build the decoder `kind` names for these outputs; 'auto' tells it from their shapes.
 
     'auto' picks efficient_nms for the four EfficientNMS outputs; for a single 3-D output it
     picks yolov8 when the channels come first, and otherwise the layout whose class count

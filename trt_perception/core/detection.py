@@ -30,7 +30,8 @@ class Detection:
 
 
 def load_labels(path: str) -> List[str]:
-    """Read class names, one per line; surrounding whitespace and trailing blank lines dropped.
+    """
+    Read class names, one per line; surrounding whitespace and trailing blank lines dropped.
 
     A blank line before the last name is kept as an empty name so that the class ids of the
     names after it stay right.

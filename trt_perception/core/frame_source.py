@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Frames from files: a folder of images, one image, or a video, read in order with OpenCV.
+"""
+Frames from files: a folder of images, one image, or a video, read in order with OpenCV.
 
 Used by the image_source stand-in camera, the offline runner and INT8 calibration; no ROS.
 """
@@ -22,6 +23,7 @@ def list_images(folder: str) -> List[str]:
     """Paths of the image files (by extension) directly inside `folder`, in name order."""
     return [os.path.join(folder, name) for name in sorted(os.listdir(folder))
             if name.lower().endswith(IMAGE_EXTENSIONS)]
+
 
 class FrameReader(abc.ABC):
     """Frames of a source in order; `read` returns None after the last one."""

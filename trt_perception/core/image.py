@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Raw camera frames as they arrive in a sensor_msgs/Image, with cv_bridge's encoding rules.
+"""
+Raw camera frames as they arrive in a sensor_msgs/Image, with cv_bridge's encoding rules.
 
 A `RawImage` is a zero-copy view of the message bytes: `height` rows of `step` bytes, of which
 the first `width * bytes_per_pixel` hold pixels and the rest is row padding.  Both the CPU and
@@ -58,7 +59,8 @@ ENCODINGS: Dict[str, Encoding] = _table()
 
 
 class ImageFormatError(ValueError):
-    """A frame whose size, step, encoding or data length cannot be trusted.
+    """
+    A frame whose size, step, encoding or data length cannot be trusted.
 
     `reason` is a short stable key (used as a diagnostics counter name); the message says
     which value was wrong and what a well-formed message would look like.
@@ -108,7 +110,8 @@ class RawImage:
     @classmethod
     def from_buffer(cls, buffer, width: int, height: int, step: int, encoding: str,
                     max_pixels: Optional[int] = None) -> 'RawImage':
-        """Wrap message bytes without copying, validating them as cv_bridge would.
+        """
+        Wrap message bytes without copying, validating them as cv_bridge would.
 
         `buffer` is anything exposing the buffer protocol (bytes, bytearray, array.array,
         memoryview, a uint8 ndarray).  Raises `ImageFormatError` naming the bad field.

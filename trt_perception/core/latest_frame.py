@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A per-camera mailbox that keeps only the newest frame, so a slow consumer never lags.
+"""
+A per-camera mailbox that keeps only the newest frame, so a slow consumer never lags.
 
 Producers (subscription callbacks) `put` without ever blocking; a newer frame replaces the one
 still waiting and the replaced frame is counted as dropped.  One consumer (the inference worker)
@@ -8,9 +9,9 @@ still waiting and the replaced frame is counted as dropped.  One consumer (the i
 Memory is bounded by one frame per camera whatever the input rate.
 """
 
+from collections import OrderedDict
 import threading
 import time
-from collections import OrderedDict
 from typing import Callable, Dict, Generic, Hashable, List, Optional, Tuple, TypeVar
 
 T = TypeVar('T')
@@ -49,7 +50,8 @@ class LatestFrameMailbox(Generic[T]):
 
     def take(self, limit: int = 1,
              timeout: Optional[float] = None) -> List[Tuple[Hashable, T, float]]:
-        """Remove and return up to `limit` (camera, frame, seconds waited) tuples.
+        """
+        Remove and return up to `limit` (camera, frame, seconds waited) tuples.
 
         Waits up to `timeout` seconds (None: forever) for a first frame and returns an empty
         list when none came.  Raises `MailboxClosed` once closed and empty.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Letterbox geometry: fit a frame into the network input keeping its aspect ratio.
+"""
+Letterbox geometry: fit a frame into the network input keeping its aspect ratio.
 
 The frame is scaled by one ratio so that it fits, rounded to whole pixels, and centred with
 constant padding the way Ultralytics' ``LetterBox`` does.  The same object maps detections back
@@ -27,7 +28,8 @@ def _check_sizes(src_width: int, src_height: int, dst_width: int, dst_height: in
 
 @dataclass(frozen=True)
 class Letterbox:
-    """Where a `src_width` x `src_height` frame lands inside a `dst_width` x `dst_height` input.
+    """
+    Where a `src_width` x `src_height` frame lands inside a `dst_width` x `dst_height` input.
 
     The resized frame occupies columns ``pad_left .. pad_left + resized_width`` and rows
     ``pad_top .. pad_top + resized_height`` of the network input; `scale` is the aspect-keeping
@@ -73,12 +75,12 @@ class Letterbox:
 
     @property
     def pad_right(self) -> int:
-        """Padding columns after the resized frame."""
+        """Columns of padding after the resized frame."""
         return self.dst_width - self.resized_width - self.pad_left
 
     @property
     def pad_bottom(self) -> int:
-        """Padding rows below the resized frame."""
+        """Rows of padding below the resized frame."""
         return self.dst_height - self.resized_height - self.pad_top
 
     @property

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Where the bundled detectors live, and the cards that say how to feed and read them.
+"""
+Where the bundled detectors live, and the cards that say how to feed and read them.
 
 ``scripts/prepare_models.py`` (run by ``scripts/setup.sh``) writes each bundled model as
 ``<name>.onnx`` next to a ``<name>.json`` card: where the weights came from and their licence,
@@ -16,11 +17,11 @@ Label files named by a card are looked for beside the card, then in the same pla
 ``config`` folders (``<repository>/config``, ``<prefix>/share/trt_perception/config``).
 """
 
+from dataclasses import dataclass
 import hashlib
 import json
 import os
 import sys
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
 from trt_perception.core.decoders import DECODERS as OUTPUT_FORMATS
@@ -126,7 +127,8 @@ def _triple(card: Dict, key: str, default: float, where: str) -> Tuple[float, fl
 
 @dataclass(frozen=True)
 class ModelCard:
-    """A detector file and how to use it: input, preprocessing, output format and labels.
+    """
+    A detector file and how to use it: input, preprocessing, output format and labels.
 
     Normalisation is ``(pixel * scale - mean) / std`` per channel in `channel_order`, after
     resizing the frame to the input size (`resize`: 'letterbox' keeps the aspect ratio and
@@ -156,12 +158,13 @@ class ModelCard:
 
     @property
     def is_engine(self) -> bool:
-        """True for a serialized TensorRT engine rather than an ONNX model."""
+        """Whether this is a serialized TensorRT engine rather than an ONNX model."""
         return is_engine_path(self.path)
 
     @classmethod
     def for_file(cls, path: str) -> 'ModelCard':
-        """Card of a model file: its ``<stem>.json`` card when one lies beside it, else defaults.
+        """
+        Card of a model file: its ``<stem>.json`` card when one lies beside it, else defaults.
 
         Without a card the model is assumed to take letterboxed RGB in 0..1 and to detect the
         80 COCO classes; set the labels and decoder parameters for anything else.
@@ -211,7 +214,7 @@ class ModelCard:
             raise ModelCardError('%s: input shape must be a list of integers, got %r'
                                  % (card_path, shape))
         sources = tuple('%s %s (%s)' % (s.get('package', '?'), s.get('version', '?'),
-                                         s.get('file', '?'))
+                                        s.get('file', '?'))
                         for s in card.get('source', []))
         return cls(
             name=name, path=os.path.abspath(path), output_format=output_format,
@@ -257,4 +260,3 @@ def find_model(name_or_path: str = '') -> ModelCard:
 def default_model() -> ModelCard:
     """Card of the default bundled detector (`DEFAULT_MODEL`)."""
     return find_model(DEFAULT_MODEL)
-

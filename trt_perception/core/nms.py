@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Greedy non-maximum suppression on corner-format boxes, vectorised with numpy.
+"""
+Greedy non-maximum suppression on corner-format boxes, vectorised with numpy.
 
 Conventions (the same as OpenCV's `cv2.dnn.NMSBoxes`): candidates are visited by descending
 score, equal scores in index order; a candidate is dropped when its IoU with an already kept box
@@ -28,7 +29,8 @@ def _check(boxes_xyxy, scores):
 
 def nms(boxes_xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float,
         max_output: Optional[int] = None) -> np.ndarray:
-    """Return the indices of the boxes kept by greedy NMS, highest score first.
+    """
+    Return the indices of the boxes kept by greedy NMS, highest score first.
 
     `max_output` stops after that many boxes are kept (the first `max_output` of the full
     result); None keeps all survivors.
@@ -58,7 +60,8 @@ def nms(boxes_xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float,
 def batched_nms(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
                 iou_threshold: float, max_output: Optional[int] = None,
                 agnostic: bool = False) -> np.ndarray:
-    """Per-class NMS (boxes of different classes never suppress each other) in one pass.
+    """
+    Per-class NMS (boxes of different classes never suppress each other) in one pass.
 
     With `agnostic` every box competes with every other, whatever its class.
     """

@@ -78,23 +78,23 @@ class OnnxRuntimeBackend(InferenceBackend):
             else max(1, max_batch)
 
     @property
-    def input(self) -> TensorSpec:
-        """The model's image input."""
+    def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
+        """Image input of the model."""
         return self._input
 
     @property
     def outputs(self) -> List[TensorSpec]:
-        """The model's outputs."""
+        """Output tensors of the model."""
         return self._outputs
 
     @property
     def max_batch(self) -> int:
-        """Fixed batch of the model, or the configured cap for a dynamic one."""
+        """Batch size of the model: fixed, or the configured cap for a dynamic one."""
         return self._max_batch
 
     @property
     def providers(self) -> List[str]:
-        """Execution providers the session actually uses, best first."""
+        """ONNX Runtime providers the session actually uses, best first."""
         return list(self._session.get_providers())
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:

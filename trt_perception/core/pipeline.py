@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Preprocess, infer and decode a batch of frames, timing each stage.
+"""
+Preprocess, infer and decode a batch of frames, timing each stage.
 
 `DetectionPipeline` runs stages it is given; choosing them (which backend, which
 preprocessor, which GPU context) is assembly, done by `trt_perception.assembly`.
@@ -9,8 +10,8 @@ preprocessor, which GPU context) is assembly, done by `trt_perception.assembly`.
 import abc
 import contextlib
 import dataclasses
-import time
 from dataclasses import dataclass
+import time
 from typing import Callable, ContextManager, Dict, List, Optional, Sequence
 
 import numpy as np
@@ -138,7 +139,8 @@ def batch_path(preprocessor: Preprocessor, backend: InferenceBackend) -> BatchPa
 
 
 class DetectionPipeline:
-    """Runs frames through a preprocessor, a backend and a decoder.
+    """
+    Runs frames through a preprocessor, a backend and a decoder.
 
     The way frames reach the backend (`BatchPath`) is fixed at construction: a device
     preprocessor feeding a `DeviceInputBackend` writes straight into the engine's input;

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Turning camera frames into normalised NCHW network input, and the CPU implementation.
+"""
+Turning camera frames into normalised NCHW network input, and the CPU implementation.
 
 Every preprocessor does the same steps, so CPU and GPU results agree to rounding:
 
@@ -12,8 +13,8 @@ Every preprocessor does the same steps, so CPU and GPU results agree to rounding
 """
 
 import abc
-import math
 from dataclasses import dataclass
+import math
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -45,14 +46,15 @@ def _triple(name: str, value: Sequence[float]) -> Tuple[float, float, float]:
     except TypeError:
         items = ()
     if len(items) != 3 or not all(_is_real(v) for v in items):
-        raise ValueError('%s must be three finite numbers (one per channel, in the model\'s '
+        raise ValueError("%s must be three finite numbers (one per channel, in the model's "
                          'channel order), got %r' % (name, value))
     return tuple(float(v) for v in items)
 
 
 @dataclass(frozen=True)
 class PreprocessSpec:
-    """What the network expects: input size, channel order, padding and normalisation.
+    """
+    What the network expects: input size, channel order, padding and normalisation.
 
     Normalisation is ``y = (x * scale - mean) / std`` per channel, with `mean` and `std` in
     the model's channel order and `x` the 0..255 pixel value.
@@ -102,7 +104,7 @@ class PreprocessSpec:
 
     @property
     def numpy_dtype(self) -> np.dtype:
-        """The element type of the network input as a numpy dtype."""
+        """Element type of the network input, as a numpy dtype."""
         return np.dtype(self.dtype)
 
     def per_channel_affine(self) -> Tuple[np.ndarray, np.ndarray]:
@@ -114,7 +116,8 @@ class PreprocessSpec:
 
 
 class Preprocessor(abc.ABC):
-    """Letterboxes and normalises one frame into one slot of an NCHW batch.
+    """
+    Letterboxes and normalises one frame into one slot of an NCHW batch.
 
     Where the batch lives decides the entry point: a `HostPreprocessor` writes numpy arrays
     (`run_host`), a `DevicePreprocessor` GPU memory (`run_device`).  Instances keep per-size
@@ -176,7 +179,8 @@ class DevicePreprocessor(Preprocessor):
     @abc.abstractmethod
     def run_device(self, image: RawImage, address: Optional[int] = None,
                    slot: int = 0) -> Letterbox:
-        """Queue `image` into slot `slot` of the device batch at `address` (None: its own).
+        """
+        Queue `image` into slot `slot` of the device batch at `address` (None: its own).
 
         Returns the geometry without waiting for the GPU.
         """
@@ -188,7 +192,8 @@ class DevicePreprocessor(Preprocessor):
 
 @dataclass(frozen=True)
 class _ColourPlan:
-    """How one source layout becomes the model's channel order.
+    """
+    How one source layout becomes the model's channel order.
 
     `cvt_code` converts the full frame first (None: no conversion); `planes[c]` is the channel
     of the resized frame that becomes output channel c.  Channel reordering, alpha dropping and
@@ -217,7 +222,8 @@ PlaneWriter = Callable[[np.ndarray, float, float, np.ndarray], None]
 
 
 class CpuPreprocessor(HostPreprocessor):
-    """Letterbox and normalise on the CPU with OpenCV, into a host NCHW numpy batch.
+    """
+    Letterbox and normalise on the CPU with OpenCV, into a host NCHW numpy batch.
 
     Scratch buffers are cached by frame size, so a steady stream allocates nothing per frame.
     Not thread-safe (see `Preprocessor`).
@@ -314,7 +320,8 @@ class CpuPreprocessor(HostPreprocessor):
         return buf
 
     def _choose_plane_writer(self) -> PlaneWriter:
-        """Pick how ``dst = src * gain + bias`` reaches the output plane, once.
+        """
+        Pick how ``dst = src * gain + bias`` reaches the output plane, once.
 
         OpenCV writes float32, and float16 where this build supports CV_16F arithmetic,
         straight into the strided output view; older builds (OpenCV 4.1 on JetPack 4.6) may

@@ -1,24 +1,26 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Rolling latency percentiles, event rates and per-camera counters for diagnostics.
+"""
+Rolling latency percentiles, event rates and per-camera counters for diagnostics.
 
 Everything here keeps only what happened in the last `window` seconds (and at most
 `max_samples` entries), so memory stays bounded on a node that runs for months.  All classes are
 thread-safe: the worker records while the diagnostics timer reads.
 """
 
+from collections import deque
+from dataclasses import dataclass
 import math
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass
 from typing import Callable, Deque, Dict, Optional, Sequence, Tuple
 
 Clock = Callable[[], float]
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """Return the `q`-th percentile (0..100) of ascending values, interpolating linearly.
+    """
+    Return the `q`-th percentile, q in 0..100, of ascending values, interpolating linearly.
 
     This is numpy's default ('linear') definition; an empty input gives NaN.
     """
@@ -54,7 +56,7 @@ class Summary:
     count: int
     p50: float
     p95: float
-    max: float
+    max: float  # noqa: A003 (an attribute hides no builtin)
 
 
 class RollingStats:
@@ -85,7 +87,8 @@ class RollingStats:
 
 
 class RateMeter:
-    """Events per second over the last `window` seconds.
+    """
+    Events per second over the last `window` seconds.
 
     Until a whole window has passed since construction the rate is taken over the time
     elapsed so far, so it is right from the first second and decays to 0 when events stop.
@@ -218,7 +221,6 @@ class CameraStats:
             age=self._age.summary(now),
             seconds_since_frame=None if last is None else now - last,
             seconds_running=now - self._start)
-
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Explicit ownership of one CUDA device's primary context (no ``pycuda.autoinit``).
+"""
+Explicit ownership of one CUDA device's primary context (no ``pycuda.autoinit``).
 
 `CudaContext` retains the device's primary context (the one the CUDA runtime, TensorRT and
 PyTorch share) and makes it current only around work, in whichever thread does the work, so
@@ -55,7 +56,8 @@ def describe_devices() -> List[str]:
 
 
 class CudaContext:
-    """The retained primary context of CUDA device `device_id`, made current only in `activated`.
+    """
+    The retained primary context of CUDA device `device_id`, made current only in `activated`.
 
     Close every object that allocated GPU memory under this context (preprocessors, engines)
     before closing the context itself.
@@ -67,7 +69,7 @@ class CudaContext:
         if count == 0:
             raise CudaUnavailableError(
                 'no CUDA device found; check `nvidia-smi` (on Jetson, `tegrastats`), the '
-                'container\'s GPU access, or use the CPU preprocessor')
+                "container's GPU access, or use the CPU preprocessor")
         if isinstance(device_id, bool) or not isinstance(device_id, int) \
                 or not 0 <= device_id < count:
             raise ValueError('CUDA device %r does not exist; this machine has %s; set the '
@@ -85,7 +87,7 @@ class CudaContext:
 
     @property
     def arch(self) -> str:
-        """The nvcc target of this device, such as 'sm_90' or 'sm_62' (Jetson TX2)."""
+        """Target of nvcc for this device, such as 'sm_90' or 'sm_62' (Jetson TX2)."""
         return 'sm_%d%d' % self.compute_capability
 
     @property

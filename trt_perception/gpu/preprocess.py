@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""GPU preprocessing: raw camera bytes to the engine's NCHW input in one fused CUDA kernel.
+"""
+GPU preprocessing: raw camera bytes to the engine's NCHW input in one fused CUDA kernel.
 
 The frame's bytes are copied into page-locked host memory by a few threads, piece by piece,
 and each finished piece is queued for the GPU on the pipeline's CUDA stream while the rest
@@ -11,15 +12,15 @@ the event recorded after its last reader has completed, two buffers alternating.
 """
 
 import abc
-import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
+import os
 from pathlib import Path
+import threading
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
-import pycuda.driver as cuda
 from pycuda import compiler
+import pycuda.driver as cuda
 
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
@@ -70,7 +71,7 @@ def compiled_letterbox(arch: str, pixels_per_thread: int) -> bytes:
                 raise RuntimeError(
                     'compiling %s for %s with %s failed: %s; use the CUDA toolkit that came '
                     "with the driver (JetPack's, in /usr/local/cuda): CUDA 13 and later no "
-                    "longer compile for Jetson TX2 (sm_62), Nano (sm_53) or Xavier (sm_72)"
+                    'longer compile for Jetson TX2 (sm_62), Nano (sm_53) or Xavier (sm_72)'
                     % (_SOURCE.name, arch, nvcc, exc)) from exc
             _cubins[key] = cubin
     return cubin
@@ -81,7 +82,8 @@ def _round_up(nbytes: int) -> int:
 
 
 class LetterboxKernel:
-    """The fused letterbox kernels for one `PreprocessSpec`, loaded into one CUDA context.
+    """
+    The fused letterbox kernels for one `PreprocessSpec`, loaded into one CUDA context.
 
     Construct, `launch` and `close` with the context active.  `pixels_per_thread` adjacent
     outputs per thread (1, 2 or 4, dividing the input width) are stored as one vector per
@@ -115,7 +117,8 @@ class LetterboxKernel:
 
     def launch(self, image: RawImage, box: Letterbox, source: int, destination: int,
                stream: Optional[cuda.Stream]) -> None:
-        """Queue the kernel reading `image`'s bytes at device address `source`.
+        """
+        Queue the kernel reading `image`'s bytes at device address `source`.
 
         `destination` is the device address of one NCHW image in the spec's dtype.
         """
@@ -162,7 +165,8 @@ class _PinnedSlot:
 
 
 class _RowCopier:
-    """Copies frame rows into staging memory, in pieces, handing each finished one on in order.
+    """
+    Copies frame rows into staging memory, in pieces, handing each finished one on in order.
 
     Each finished piece is handed to a callback in the calling thread, so uploading it starts
     while later pieces are still being copied.  Large frames are copied by up to `threads`
@@ -296,7 +300,8 @@ class _MappedFrames(_FrameStaging):
 
 
 class CudaPreprocessor(DevicePreprocessor):
-    """Letterbox and normalise on the GPU into a device NCHW batch, on one CUDA stream.
+    """
+    Letterbox and normalise on the GPU into a device NCHW batch, on one CUDA stream.
 
     `stream` is the stream to queue on (pass the TensorRT backend's so inference follows
     without synchronisation); None creates one.  `zero_copy` None picks mapped host memory on
@@ -338,7 +343,7 @@ class CudaPreprocessor(DevicePreprocessor):
 
     @property
     def stream(self) -> cuda.Stream:
-        """The CUDA stream all work is queued on."""
+        """CUDA stream all work is queued on."""
         return self._stream
 
     @property
@@ -353,7 +358,8 @@ class CudaPreprocessor(DevicePreprocessor):
 
     def run_device(self, image: RawImage, address: Optional[int] = None,
                    slot: int = 0) -> Letterbox:
-        """Queue `image` into batch slot `slot` of `address` and return its geometry.
+        """
+        Queue `image` into batch slot `slot` of `address` and return its geometry.
 
         `address` is the device address of an NCHW batch in the spec's dtype with at least
         ``slot + 1`` images (a TensorRT input binding), or None for `device_batch`.  Returns
@@ -371,7 +377,8 @@ class CudaPreprocessor(DevicePreprocessor):
         return box
 
     def download(self, host: np.ndarray) -> np.ndarray:
-        """Wait for queued work, copy the first ``len(host)`` images of `device_batch` to `host`.
+        """
+        Wait for queued work, copy the first ``len(host)`` images of `device_batch` to `host`.
 
         `host` is a C-contiguous (N, 3, H, W) array of the spec's dtype, N <= max_batch.
         """

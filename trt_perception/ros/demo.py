@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""End-to-end demo through real DDS: image_source -> detector_node -> detection_listener.
+"""
+End-to-end demo through real DDS: image_source -> detector_node -> detection_listener.
 
 Writes a few of scikit-image's sample photos to a temporary folder, starts the three
 executables as separate processes on a private ROS domain, waits until every photo got its
@@ -10,6 +11,7 @@ detections and an annotated image, prints a summary and exits 0 (1 on failure or
 """
 
 import argparse
+from collections import deque
 import os
 import random
 import re
@@ -20,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from typing import Deque, Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -115,7 +116,8 @@ def _module(name: str, *ros_args: str) -> List[str]:
 
 def run_demo(output: str, backend: str = 'onnxruntime', model: str = '', rate: float = 2.0,
              timeout: float = 180.0) -> Tuple[bool, Dict[str, Tuple[str, str]]]:
-    """Run the three processes until every photo has detections and a saved image.
+    """
+    Run the three processes until every photo has detections and a saved image.
 
     Returns (complete, {photo: (detections text, saved image path)}).
     """
@@ -187,7 +189,7 @@ def _report_exit(process: Process) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the demo and print one line per photo."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--output', default='',
                         help='folder for the annotated images (default: a new temp folder)')
     parser.add_argument('--backend', default='onnxruntime',

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Print every Detection2DArray on ``detections`` and save the annotated debug images.
+"""
+Print every Detection2DArray on ``detections`` and save the annotated debug images.
 
 One line per message on stdout::
 
@@ -22,7 +23,7 @@ from trt_perception.core.annotate import to_bgr
 from trt_perception.core.image import ImageFormatError
 from trt_perception.ros.image_conversion import image_to_raw
 from trt_perception.ros.node_runner import run_node
-from trt_perception.ros.parameters import DETECTION_LISTENER_PARAMETERS, declare
+from trt_perception.ros.parameters import declare, DETECTION_LISTENER_PARAMETERS
 from trt_perception.ros.qos import image_qos
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 

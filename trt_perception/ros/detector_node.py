@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The detector node: camera images in, vision_msgs detections, debug images and diagnostics out.
+"""
+The detector node: camera images in, vision_msgs detections, debug images and diagnostics out.
 
 Subscription callbacks only put the message into a per-camera newest-frame mailbox; one worker
 thread converts, runs the pipeline and publishes, so the executor never waits on inference and a
@@ -8,10 +9,10 @@ slow model drops stale frames instead of queueing them.  docs/node.md describes 
 """
 
 import contextlib
+from dataclasses import asdict, dataclass
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -23,27 +24,28 @@ from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
-from trt_perception.assembly import PipelineConfig, create_pipeline
+from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.annotate import Annotator, to_bgr
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
 from trt_perception.core.pipeline import StageTimes
-from trt_perception.core.stats import STAGES, CameraStats, EngineStats
+from trt_perception.core.stats import CameraStats, EngineStats, STAGES
 from trt_perception.ros import diagnostics
 from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
                                                  image_to_raw)
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import LogThrottle
 from trt_perception.ros.node_runner import run_node
-from trt_perception.ros.parameters import (DETECTOR_PARAMETERS, RUNTIME_PARAMETERS,
-                                           DetectorParameters, declare)
+from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, DetectorParameters,
+                                           RUNTIME_PARAMETERS)
 from trt_perception.ros.qos import image_qos
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 
 TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
 """Order of the values in each <camera>/detections/timing Float64MultiArray."""
+
 
 def output_prefix(image_topic: str) -> str:
     """Where a camera's outputs go: the image topic's parent namespace + 'detections'."""

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""diagnostic_msgs statuses from camera and engine statistics, with OK/WARN/ERROR levels.
+"""
+diagnostic_msgs statuses from camera and engine statistics, with OK/WARN/ERROR levels.
 
 One status per camera (named ``<node>: camera <topic>``) and one for the engine (``<node>:
 engine``).  docs/node.md lists every key.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""sensor_msgs Image/CompressedImage <-> frames, with cv_bridge's semantics.
+"""
+sensor_msgs Image/CompressedImage <-> frames, with cv_bridge's semantics.
 
 * `image_to_raw` wraps the message bytes without copying (a `RawImage` view of `data` as
   `height` rows of `step` bytes), after the checks cv_bridge makes: known encoding, positive
@@ -22,7 +23,7 @@ import cv2
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
-from trt_perception.core.image import ImageFormatError, RawImage, check_dimensions
+from trt_perception.core.image import check_dimensions, ImageFormatError, RawImage
 
 _PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 # JPEG start-of-frame markers (SOF0..SOF15 without DHT, JPG and DAC) carry the frame size.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A stand-in camera driver: publishes a folder of images or a video at a set rate.
+"""
+A stand-in camera driver: publishes a folder of images or a video at a set rate.
 
 Frames go out as sensor_msgs/Image on ``image`` (and JPEG sensor_msgs/CompressedImage on
 ``image/compressed`` when asked), stamped with the node clock at publish time and the
@@ -20,7 +21,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from trt_perception.core.frame_source import open_source
 from trt_perception.ros.image_conversion import array_to_compressed, array_to_image
 from trt_perception.ros.node_runner import run_node
-from trt_perception.ros.parameters import IMAGE_SOURCE_PARAMETERS, declare
+from trt_perception.ros.parameters import declare, IMAGE_SOURCE_PARAMETERS
 from trt_perception.ros.qos import image_qos
 
 _FROM_BGR = {'bgr8': None, 'rgb8': cv2.COLOR_BGR2RGB, 'mono8': cv2.COLOR_BGR2GRAY}

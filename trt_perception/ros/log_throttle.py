@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Per-key log throttling: a bad stream logs once per period per problem, not once per frame.
+"""
+Per-key log throttling: a bad stream logs once per period per problem, not once per frame.
 
 rclpy's own ``throttle_duration_sec`` throttles per call site, so a second kind of bad input
 on the same camera would stay silent; here every (camera, reason) key has its own period.

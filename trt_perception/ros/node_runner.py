@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""init / spin / destroy / shutdown for every executable, with the rclpy differences in one place.
+"""
+init / spin / destroy / shutdown for every executable, with the rclpy differences in one place.
 
 Foxy's rclpy lacks `ExternalShutdownException`; it is looked up once here.  A node that cannot
 start (bad parameter, missing model) exits with status 1 and one clear line instead of a

@@ -1,24 +1,25 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The one table of every node parameter: name, default, range, description, read-only.
+"""
+The one table of every node parameter: name, default, range, description, read-only.
 
 The nodes declare their parameters from here, the launch-file test checks against it, and
 `docs/parameters.md` is generated from it (``python -m trt_perception.ros.parameters``; a test
 fails when the file is out of date).
 """
 
+from dataclasses import dataclass, replace
 import json
 import numbers
 import sys
-from dataclasses import dataclass, replace
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
 
-from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.assembly import BACKENDS, PREPROCESSORS
 from trt_perception.core.backend import PRECISIONS
+from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.ros.qos import RELIABILITIES
 
 _TYPES = (
@@ -44,7 +45,7 @@ class ParameterSpec:
 
     @property
     def ros_type(self) -> int:
-        """The rcl_interfaces ParameterType constant."""
+        """Type of the parameter as an rcl_interfaces ParameterType constant."""
         return self._type()[1]
 
     @property
@@ -134,7 +135,7 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('decoder', 'auto',
                   'Output format of the model; auto: from the model card.', choices=DECODERS),
     ParameterSpec('labels', '',
-                  'Class name file, one name per line; empty: the model\'s own labels.'),
+                  "Class name file, one name per line; empty: the model's own labels."),
     ParameterSpec('device_id', 0, 'CUDA device index.', low=0, high=63),
     ParameterSpec('precision', 'fp16', 'Precision of TensorRT engines built from ONNX.',
                   choices=PRECISIONS),
@@ -160,7 +161,7 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'Frames with more pixels (width x height) are rejected as absurd.',
                   low=1, high=2 ** 31 - 1),
     ParameterSpec('hardware_id', '',
-                  'hardware_id of the diagnostics; empty: the node\'s full name.'),
+                  "hardware_id of the diagnostics; empty: the node's full name."),
     ParameterSpec('diagnostics.window', 5.0,
                   'Seconds of history behind the rates and latency percentiles.',
                   low=0.5, high=3600.0),
@@ -252,7 +253,8 @@ class DetectorParameters:
         return cls(**{attribute(name): value for name, value in values.items()})
 
     def changed(self, values: Mapping[str, Any]) -> 'DetectorParameters':
-        """Return a copy with the run-time parameters in `values` (by name) changed.
+        """
+        Return a copy with the run-time parameters in `values` (by name) changed.
 
         Raises ValueError naming a read-only parameter or a value out of its range.
         """
@@ -297,7 +299,7 @@ def parse_classes(text: str, labels: Sequence[str]) -> Optional[FrozenSet[int]]:
         elif item.isdigit():
             ids.add(int(item))
         else:
-            raise ValueError('classes=%r: %r is neither a class id nor one of the model\'s '
+            raise ValueError("classes=%r: %r is neither a class id nor one of the model's "
                              'labels (%s)' % (text, item, ', '.join(labels) or 'none'))
     return frozenset(ids) or None
 

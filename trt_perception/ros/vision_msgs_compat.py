@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Detection2DArray for both vision_msgs layouts, chosen once from the installed messages.
+"""
+Detection2DArray for both vision_msgs layouts, chosen once from the installed messages.
 
 vision_msgs 4.x (Humble and later) nests the class and score in
 ``ObjectHypothesisWithPose.hypothesis.{class_id, score}`` and centres boxes on a

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""TensorRT engines: building from ONNX, caching per GPU and version, and running them.
+"""
+TensorRT engines: building from ONNX, caching per GPU and version, and running them.
 
 Importing this package imports neither TensorRT nor pycuda; `tensorrt_unavailable_reason`
 says, cheaply and without raising, whether `backend: auto` can use TensorRT here.
@@ -13,7 +14,8 @@ _PYCUDA_HINT = ('pip install pycuda (on Jetson: export PATH=/usr/local/cuda/bin:
 
 
 def tensorrt_unavailable_reason() -> Optional[str]:
-    """None when TensorRT, pycuda and a CUDA device are all usable, else what is missing.
+    """
+    None when TensorRT, pycuda and a CUDA device are all usable, else what is missing.
 
     `backend: auto` builds engines from ONNX, so a runtime-only TensorRT (the lean runtime)
     is reported as unusable here, with what to install instead.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The one place where TensorRT versions and flavours differ.
+"""
+The one place where TensorRT versions and flavours differ.
 
 Three Python modules carry TensorRT's API: ``tensorrt`` (the full library: builder, ONNX
 parser, runtime; JetPack ships 8.2 on TX2, 8.5/10.x on Orin), ``tensorrt_rtx`` (TensorRT for
@@ -123,13 +124,14 @@ def _version_tuple(version: str) -> Tuple[int, ...]:
 
 
 def _install_hint() -> str:
-    return ('on Jetson install JetPack\'s TensorRT Python bindings (apt install '
+    return ("on Jetson install JetPack's TensorRT Python bindings (apt install "
             'python3-libnvinfer); on x86 pip install tensorrt-cu12 or tensorrt-cu13 (the full '
             'builder and runtime)')
 
 
 class TensorRTApi:
-    """One TensorRT Python module and the API decisions made for it, once.
+    """
+    One TensorRT Python module and the API decisions made for it, once.
 
     Build it with `load()` (the installed TensorRT) or `from_module()` (any module object,
     which is also how tests hand in a double of the runtime).

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Run a TensorRT engine on a CUDA stream with buffers allocated once.
+"""
+Run a TensorRT engine on a CUDA stream with buffers allocated once.
 
 `TensorRTBackend` owns the runtime, engine, execution context, one stream, device buffers for
 every I/O tensor and page-locked host buffers, all sized for `max_batch` at construction.  A
@@ -13,14 +14,14 @@ Every method must be called with the CUDA context the backend was created in act
 pipeline activates it around each call).
 """
 
-import logging
 from dataclasses import dataclass
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
-from trt_perception.gpu.context import CudaContext, cuda
+from trt_perception.gpu.context import cuda, CudaContext
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
 
 _PROFILE_SUFFIX = ' [profile '
@@ -201,7 +202,8 @@ class _IOBuffers:
 
 
 class TensorRTBackend(DeviceInputBackend):
-    """A deserialised TensorRT engine with its buffers, stream and timing events.
+    """
+    A deserialised TensorRT engine with its buffers, stream and timing events.
 
     It only runs a plan it is given: getting one (a prebuilt file, the engine cache, a
     build) is `trt_perception.tensorrt.cache.resolve_engine`'s work.  `infer`/`infer_device`
@@ -216,7 +218,8 @@ class TensorRTBackend(DeviceInputBackend):
     def __init__(self, plan: bytes, max_batch: int = 1, api: Optional[TensorRTApi] = None,
                  log: Optional[logging.Logger] = None, source: str = '<plan>',
                  precision: str = '', context: Optional[CudaContext] = None) -> None:
-        """Deserialise `plan` and allocate everything for batches up to `max_batch`.
+        """
+        Deserialise `plan` and allocate everything for batches up to `max_batch`.
 
         Needs an active CUDA context; `context` (a CudaContext) supplies the device facts.
         """
@@ -267,13 +270,13 @@ class TensorRTBackend(DeviceInputBackend):
                        self._layout.min_batch, self._layout.max_batch)
 
     @property
-    def input(self) -> TensorSpec:
-        """The engine's image input (batch None when dynamic)."""
+    def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
+        """Image input of the engine; its batch is None when dynamic."""
         return _spec(self._layout.image)
 
     @property
     def outputs(self) -> List[TensorSpec]:
-        """The engine's outputs, in engine order."""
+        """Output tensors of the engine, in engine order."""
         return [_spec(t) for t in self._layout.outputs]
 
     @property
@@ -283,7 +286,7 @@ class TensorRTBackend(DeviceInputBackend):
 
     @property
     def stream(self) -> Optional[cuda.Stream]:
-        """The pycuda Stream every copy and inference is queued on."""
+        """CUDA stream every copy and inference is queued on, a pycuda Stream."""
         return self._stream
 
     @property
@@ -292,7 +295,8 @@ class TensorRTBackend(DeviceInputBackend):
         return dict(self._last_gpu_times)
 
     def device_input(self, batch_size: int) -> int:
-        """Device address of the input buffer, shaped for `batch_size` images.
+        """
+        Device address of the input buffer, shaped for `batch_size` images.
 
         Marks the start of GPU preprocessing on `stream`, so call it before queuing the
         preprocessing work.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``build_engine``: build a TensorRT engine from an ONNX detector, a focused trtexec.
+"""
+``build_engine``: build a TensorRT engine from an ONNX detector, a focused trtexec.
 
     build_engine --onnx yolov8n.onnx --engine yolov8n.plan --fp16 --max-batch 2
 
@@ -26,7 +27,7 @@ from trt_perception.tensorrt.files import write_atomic
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='build_engine', description=__doc__.split('\n\n')[0],
+        prog='build_engine', description=__doc__.strip().split('\n\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--onnx', required=True, help='ONNX model to build from')
     parser.add_argument('--engine', help='output plan (default: the ONNX path with .plan)')
@@ -55,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--max-batch', type=int, default=1,
                         help='largest batch (number of cameras run together), default 1')
     parser.add_argument('--workspace', type=int, metavar='MiB',
-                        help='workspace ceiling in MiB (default: TensorRT\'s)')
+                        help="workspace ceiling in MiB (default: TensorRT's)")
     parser.add_argument('--dla-core', type=int, help='build for this DLA core (Xavier/Orin)')
     parser.add_argument('--timing-cache', metavar='FILE',
                         help='reuse and update tactic timings across builds')
@@ -63,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                         help='TensorRT-RTX: build for this compute capability (repeatable)')
     parser.add_argument('--module', choices=FLAVOURS,
                         help='TensorRT module to use (default: the first importable)')
-    parser.add_argument('--verbose', action='store_true', help='log TensorRT\'s own messages')
+    parser.add_argument('--verbose', action='store_true', help="log TensorRT's own messages")
     return parser
 
 

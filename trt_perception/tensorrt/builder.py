@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Build a serialised TensorRT engine (a plan) from an ONNX model.
+"""
+Build a serialised TensorRT engine (a plan) from an ONNX model.
 
 What trtexec does for our detectors, and no more: explicit-batch network, ONNX parse with
 errors that name the node, one optimisation profile over the batch dimension (one image per
@@ -10,14 +11,14 @@ from `TensorRTApi`.
 """
 
 import contextlib
+from dataclasses import dataclass, field
 import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from trt_perception.core.backend import PRECISIONS, BackendError
+from trt_perception.core.backend import BackendError, PRECISIONS
 from trt_perception.tensorrt.api import TensorRTApi
 from trt_perception.tensorrt.files import exclusive_lock, write_atomic
 
@@ -107,7 +108,8 @@ class EngineBuilder:
     def build(self, onnx_path: str, options: BuildOptions,
               make_calibrator: Optional[Callable[[Tuple[int, ...]], object]] = None
               ) -> BuildResult:
-        """Parse `onnx_path` and build a plan; raises `BackendError` saying what to change.
+        """
+        Parse `onnx_path` and build a plan; raises `BackendError` saying what to change.
 
         For int8, `make_calibrator(input_shape)` is called with the model's NCHW input shape at
         the opt batch and returns a TensorRT INT8 calibrator (see `calibrator.py`); its
@@ -192,7 +194,7 @@ class EngineBuilder:
             return 'fp32'
         if api.is_rtx or not (api.has_fp16_flag or api.has_int8_flag):
             self._note(notes, '%s %s builds strongly typed networks: precision follows the '
-                       'ONNX model\'s types, so %s was not applied (export the model in that '
+                       "ONNX model's types, so %s was not applied (export the model in that "
                        'precision, or quantise it with Q/DQ nodes)'
                        % (api.flavour, api.version, wanted))
             return 'as-model'
@@ -235,7 +237,7 @@ class EngineBuilder:
                            options: BuildOptions, notes: List[str], calibrate: bool) -> None:
         if shape[0] >= 0:
             if (options.min_batch, options.max_batch) != (shape[0], shape[0]):
-                self._note(notes, 'the model\'s batch is fixed at %d, so batch %d..%d was not '
+                self._note(notes, "the model's batch is fixed at %d, so batch %d..%d was not "
                            'applied; export with a dynamic batch axis for several cameras'
                            % (shape[0], options.min_batch, options.max_batch))
             return
@@ -297,7 +299,8 @@ class EngineBuilder:
         return path
 
     def _save_timing_cache(self, config, path: str) -> None:
-        """Merge this build's tactic timings into `path` under its lock.
+        """
+        Merge this build's tactic timings into `path` under its lock.
 
         Builds running side by side (two nodes, two models) each add their timings instead of
         the last writer replacing the others'.  A file from another TensorRT version or GPU

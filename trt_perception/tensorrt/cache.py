@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Serialised engines on disk, keyed by everything that makes a plan valid.
+"""
+Serialised engines on disk, keyed by everything that makes a plan valid.
 
 A TensorRT plan only runs on the TensorRT version and the GPU it was built for, so each cache
 entry is a ``.plan`` and a ``.json`` metadata file named after its `EngineKey`.  The metadata
@@ -9,6 +10,7 @@ mid-write, a copy from another machine, a truncated file) is never handed to Ten
 """
 
 import contextlib
+from dataclasses import asdict, dataclass, fields
 import glob
 import hashlib
 import json
@@ -16,7 +18,6 @@ import logging
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, fields
 from typing import Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError
@@ -31,7 +32,8 @@ CACHE_DIR_ENV = 'TRT_PERCEPTION_ENGINE_CACHE'
 
 
 def default_cache_dir(checkout_engines: Optional[str] = None) -> str:
-    """Where engines go when no folder is configured.
+    """
+    Where engines go when no folder is configured.
 
     ``$TRT_PERCEPTION_ENGINE_CACHE``; else the ``engines/`` folder of the source checkout this
     package runs from (a development tree, or a colcon ``--symlink-install`` of one) when it is
@@ -72,7 +74,8 @@ class EngineKey:
     max_batch: int
 
     def file_stem(self) -> str:
-        """'<model>-<sha12>-trt<version>-<gpu>-sm<cc>-<precision>-b<max>' (plus min/opt).
+        """
+        '<model>-<sha12>-trt<version>-<gpu>-sm<cc>-<precision>-b<max>' (plus min/opt).
 
         The min and opt batch only appear when they differ from the defaults (1 and max), so
         the common names stay short while different profiles never share a file.
@@ -212,7 +215,8 @@ class EngineCache:
 
     def load_or_build(self, key: EngineKey, onnx_path: str,
                       build: Callable[[], Tuple[bytes, Dict[str, object]]]) -> CacheEntry:
-        """Return the cached entry for `key`, else build from `onnx_path` and store it.
+        """
+        Return the cached entry for `key`, else build from `onnx_path` and store it.
 
         `build` returns (plan, metadata details).  Builds of one key are serialised across
         processes by a lock file beside the plan: a second node started meanwhile waits and
@@ -278,7 +282,8 @@ def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_cap
                    precision: str = 'fp16', max_batch: int = 1,
                    cache_dir: Optional[str] = None,
                    log: Optional[logging.Logger] = None) -> ResolvedEngine:
-    """Get the plan for `model_path`, building it (once, across processes) when missing.
+    """
+    Get the plan for `model_path`, building it (once, across processes) when missing.
 
     A prebuilt engine file is read as it is; an ONNX model's plan is the `EngineCache` entry
     in `cache_dir`, keyed by the model's sha256, the TensorRT version, the GPU (`gpu_name`,

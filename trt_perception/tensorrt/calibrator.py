@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""INT8 calibration fed by exactly the preprocessing that inference uses.
+"""
+INT8 calibration fed by exactly the preprocessing that inference uses.
 
 `CalibrationBatches` reads a directory of images, runs each through a `CpuPreprocessor`
 (the same letterbox and normalisation as the live pipeline, so the activation ranges TensorRT
@@ -22,6 +23,7 @@ from trt_perception.core.image import RawImage
 from trt_perception.core.preprocess import CpuPreprocessor
 from trt_perception.tensorrt.files import write_atomic
 
+
 def find_images(directory: str) -> List[str]:
     """Image files directly in `directory`, sorted by name; raises ValueError for none."""
     if not os.path.isdir(directory):
@@ -34,7 +36,8 @@ def find_images(directory: str) -> List[str]:
 
 
 class CalibrationBatches:
-    """Preprocessed calibration batches and the calibration cache file.
+    """
+    Preprocessed calibration batches and the calibration cache file.
 
     Only full batches are served: TensorRT calibrates with a fixed batch size, so up to
     ``batch_size - 1`` trailing images are left out (and logged).
@@ -130,7 +133,8 @@ def load_image(path: str) -> RawImage:
 
 
 def make_entropy_calibrator(api, batches: CalibrationBatches):
-    """Wrap `batches` in a TensorRT ``IInt8EntropyCalibrator2``; ``close()`` it after.
+    """
+    Wrap `batches` in a TensorRT ``IInt8EntropyCalibrator2``; ``close()`` it after.
 
     Needs pycuda and an active CUDA context while TensorRT calibrates.  The device buffer is
     allocated on the first batch, so a build that reuses a calibration cache allocates none.

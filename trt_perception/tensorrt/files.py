@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Files that several processes share: atomic replacement and an exclusive lock.
+"""
+Files that several processes share: atomic replacement and an exclusive lock.
 
 Two detector nodes started together on one robot resolve the same engine at the same time;
 these are what let the first build it while the second waits and then reads it.
@@ -14,7 +15,8 @@ from typing import Iterator
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the whole new one.
+    """
+    Write `data` to `path` so that readers see the old file or the whole new one.
 
     Temporary file in the same directory, fsync, rename over the target, fsync the directory:
     a crash at any point leaves no partial file under `path`.
@@ -50,7 +52,8 @@ def _fsync_directory(directory: str) -> None:
 
 @contextlib.contextmanager
 def exclusive_lock(path: str) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `path` (created if missing) for the with-block.
+    """
+    Hold an exclusive advisory lock on `path` (created if missing) for the with-block.
 
     The lock is `flock` on an open file, so the kernel releases it when the holder dies: a
     crashed build never leaves the next start waiting.  Raises OSError when the file cannot
