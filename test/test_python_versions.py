@@ -28,7 +28,8 @@ PORTABLE_TESTS = (
     'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
     'test_frame_source', 'test_latest_frame', 'test_letterbox', 'test_log_throttle',
     'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline',
-    'test_preprocess', 'test_ros_imports', 'test_stats', 'test_tensorrt_contract',
+    'test_preprocess', 'test_pycuda_contract', 'test_ros_imports', 'test_stats',
+    'test_tensorrt_contract',
 )
 """Test modules that need no ROS and no GPU: run under every Python version."""
 
