@@ -5,7 +5,7 @@
 # Sets up everything (scripts/setup.sh), then runs the detector end to end through real DDS:
 # image_source publishes bundled sample photos, detector_node detects on them with the bundled
 # COCO model (ONNX Runtime on the CPU), detection_listener prints the detections and saves
-# annotated images. Arguments go to the demo (python -m trt_perception.ros.demo --help):
+# annotated images. Arguments go to the demo (python -m trt_perception.demo --help):
 #   ./scripts/demo.sh --output /tmp/annotated
 set -euo pipefail
 
@@ -17,4 +17,4 @@ export TRT_PERCEPTION_MODEL_DIR="${TRT_PERCEPTION_MODEL_DIR:-$REPO/models}"
 cd "$REPO"
 echo "[demo] image_source -> detector_node -> detection_listener (Fast DDS LARGE_DATA," \
     "discovery on localhost, a private ROS domain)"
-exec "$REPO/.venv/bin/python" -m trt_perception.ros.demo "$@"
+exec "$REPO/.venv/bin/python" -m trt_perception.demo "$@"

@@ -15,7 +15,7 @@ with ros_imports():
 pytest.importorskip('skimage.data')
 
 from trt_perception.core.models import find_model  # noqa: E402
-from trt_perception.ros.demo import demo_environment, PHOTOS  # noqa: E402
+from trt_perception.demo import demo_environment, PHOTOS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = {'astronaut.png': 'person', 'camera.png': 'person', 'chelsea.png': 'cat',
@@ -37,7 +37,7 @@ def test_demo_detects_every_photo_through_three_processes(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
     done = subprocess.run(
-        [sys.executable, '-m', 'trt_perception.ros.demo', '--output', str(tmp_path),
+        [sys.executable, '-m', 'trt_perception.demo', '--output', str(tmp_path),
          '--timeout', '150'], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         universal_newlines=True, timeout=240)
     print(done.stdout)

@@ -7,7 +7,7 @@ Writes a few of scikit-image's sample photos to a temporary folder, starts the t
 executables as separate processes on a private ROS domain, waits until every photo got its
 detections and an annotated image, prints a summary and exits 0 (1 on failure or timeout)::
 
-    python -m trt_perception.ros.demo [--output DIR] [--backend onnxruntime] [--model PATH]
+    python -m trt_perception.demo [--output DIR] [--backend onnxruntime] [--model PATH]
 """
 
 import argparse
