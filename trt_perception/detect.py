@@ -6,7 +6,9 @@ Offline runner: detect objects in image files or videos without ROS.
     python -m trt_perception.detect photo.jpg clip.mp4 --json
 
 prints detections (boxes in original pixels) and per-stage timing for every image or video
-frame.  A path that cannot be read is reported and skipped; the exit status is 1 if any was.
+frame.  A path that cannot be read is reported and skipped.  The exit status is 0, 1 if a path
+could not be read, or 2 if the detector could not be set up (an unusable model, backend or
+option).
 """
 
 import argparse
@@ -111,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the detector on every input; return 0, or 1 if any input could not be read."""
+    """Run the detector on every input; return 0, 1 if one was unreadable, 2 if set-up failed."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format='%(levelname)s %(name)s: %(message)s', stream=sys.stderr)
