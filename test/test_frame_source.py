@@ -47,7 +47,7 @@ def test_video_reader_reads_frames_and_rewinds(tmp_path):
     reader.close()
 
 
-@pytest.mark.parametrize('source, message', [('', 'source parameter is empty'),
+@pytest.mark.parametrize('source, message', [('', 'source is empty'),
                                              ('/no/such/place', 'does not exist')])
 def test_bad_sources_say_what_to_do(source, message):
     with pytest.raises(ValueError, match=message):

@@ -41,12 +41,12 @@ class FrameReader(abc.ABC):
 
 
 class ImageFolderReader(FrameReader):
-    """Image files of a folder (or one file), in name order, read as they are published."""
+    """Image files of a folder (or one file), in name order, each decoded when it is read."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         """Read `paths` in this order."""
         if not paths:
-            raise ValueError('no image files to publish')
+            raise ValueError('no image files to read')
         self.paths = list(paths)
         self._next = 0
 
@@ -108,8 +108,8 @@ class VideoReader(FrameReader):
 def open_source(path: str) -> FrameReader:
     """Open a reader for a folder, an image file or a video file."""
     if not path:
-        raise ValueError('the source parameter is empty: set it to a folder of images, an '
-                         'image file or a video file')
+        raise ValueError('the source is empty: give a folder of images, an image file or a '
+                         'video file')
     if os.path.isdir(path):
         return ImageFolderReader.from_folder(path)
     if not os.path.isfile(path):
