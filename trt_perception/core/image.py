@@ -24,11 +24,6 @@ class Encoding:
     """One of 'bgr', 'rgb', 'bgra', 'rgba', 'mono', 'uyvy', 'yuyv'."""
 
     @property
-    def channels(self) -> int:
-        """Bytes per pixel in the packed view (2 for the yuv422 family)."""
-        return self.bytes_per_pixel
-
-    @property
     def is_yuv422(self) -> bool:
         """Whether two horizontally adjacent pixels share one U and one V sample."""
         return self.layout in ('uyvy', 'yuyv')
