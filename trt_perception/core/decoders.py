@@ -26,6 +26,7 @@ from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from trt_perception.core.backend import TensorSpec
+from trt_perception.core.checks import is_int
 from trt_perception.core.detection import Detection, label_for
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.nms import batched_nms
@@ -65,9 +66,7 @@ class DetectionParams:
                            _check_fraction('conf_threshold', self.conf_threshold))
         object.__setattr__(self, 'iou_threshold',
                            _check_fraction('iou_threshold', self.iou_threshold))
-        if (isinstance(self.max_detections, bool)
-                or not isinstance(self.max_detections, numbers.Integral)
-                or self.max_detections < 1):
+        if not is_int(self.max_detections) or self.max_detections < 1:
             raise ValueError('max_detections=%r must be a whole number of at least 1'
                              % (self.max_detections,))
         object.__setattr__(self, 'max_detections', int(self.max_detections))
@@ -83,8 +82,7 @@ class DetectionParams:
         if isinstance(classes, (str, bytes)) or not hasattr(classes, '__iter__'):
             raise ValueError('classes=%r must be a collection of class ids' % (classes,))
         ids = list(classes)
-        bad = [c for c in ids if isinstance(c, bool) or not isinstance(c, numbers.Integral)
-               or c < 0]
+        bad = [c for c in ids if not is_int(c) or c < 0]
         if bad:
             raise ValueError('classes=%r: %r are not class ids (whole numbers from 0)'
                              % (classes, bad))

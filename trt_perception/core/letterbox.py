@@ -14,16 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _check_size(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError('%s must be a positive integer, got %r' % (name, value))
-    return int(value)
+from trt_perception.core.checks import positive_int
 
 
 def _check_sizes(src_width: int, src_height: int, dst_width: int, dst_height: int):
-    return (_check_size('src_width', src_width), _check_size('src_height', src_height),
-            _check_size('dst_width', dst_width), _check_size('dst_height', dst_height))
+    return (positive_int('src_width', src_width), positive_int('src_height', src_height),
+            positive_int('dst_width', dst_width), positive_int('dst_height', dst_height))
 
 
 @dataclass(frozen=True)

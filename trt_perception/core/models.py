@@ -22,8 +22,9 @@ import hashlib
 import json
 import os
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
+from trt_perception.core.checks import three_numbers
 from trt_perception.core.decoders import DECODERS as OUTPUT_FORMATS
 from trt_perception.core.preprocess import RESIZE_MODES
 
@@ -116,15 +117,6 @@ def _find_labels(name: str, card_dir: str) -> str:
     return candidates[0]
 
 
-def _triple(card: Dict, key: str, default: float, where: str) -> Tuple[float, float, float]:
-    value = card.get(key, [default] * 3)
-    if (not isinstance(value, list) or len(value) != 3
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise ModelCardError('%s: %s must be a list of three numbers, got %r'
-                             % (where, key, value))
-    return tuple(float(v) for v in value)
-
-
 @dataclass(frozen=True)
 class ModelCard:
     """
@@ -213,6 +205,11 @@ class ModelCard:
         if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
             raise ModelCardError('%s: input shape must be a list of integers, got %r'
                                  % (card_path, shape))
+        try:
+            mean = three_numbers('mean', pre.get('mean', [0.0] * 3))
+            std = three_numbers('std', pre.get('std', [1.0] * 3))
+        except ValueError as error:
+            raise ModelCardError('%s: %s' % (card_path, error)) from None
         sources = tuple('%s %s (%s)' % (s.get('package', '?'), s.get('version', '?'),
                                         s.get('file', '?'))
                         for s in card.get('source', []))
@@ -222,7 +219,7 @@ class ModelCard:
             input_name=spec.get('name', ''), input_shape=tuple(shape), resize=resize,
             channel_order=pre.get('channel_order', 'rgb'),
             scale=float(pre.get('scale', 1.0 / 255.0)),
-            mean=_triple(pre, 'mean', 0.0, card_path), std=_triple(pre, 'std', 1.0, card_path),
+            mean=mean, std=std,
             pad_value=float(pre.get('pad_value', 114.0)),
             description=card.get('description', ''), licence=card.get('licence', ''),
             sources=sources, sha256=card.get('sha256', ''),

@@ -14,12 +14,12 @@ Every preprocessor does the same steps, so CPU and GPU results agree to rounding
 
 import abc
 from dataclasses import dataclass
-import math
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
+from trt_perception.core.checks import is_int, is_real, positive_int, three_numbers
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
 
@@ -33,22 +33,6 @@ _CV_DEPTHS = {'float32': cv2.CV_32F, 'float16': getattr(cv2, 'CV_16F', None)}
 # Frames of a few distinct sizes are normal (several cameras per worker); anything beyond
 # this many is a misbehaving source and the caches start over rather than grow.
 _CACHE_ENTRIES = 8
-
-
-def _is_real(value) -> bool:
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, bool) and math.isfinite(value))
-
-
-def _triple(name: str, value: Sequence[float]) -> Tuple[float, float, float]:
-    try:
-        items = tuple(value)
-    except TypeError:
-        items = ()
-    if len(items) != 3 or not all(_is_real(v) for v in items):
-        raise ValueError("%s must be three finite numbers (one per channel, in the model's "
-                         'channel order), got %r' % (name, value))
-    return tuple(float(v) for v in items)
 
 
 @dataclass(frozen=True)
@@ -75,22 +59,19 @@ class PreprocessSpec:
     def __post_init__(self) -> None:
         """Validate every field, naming the bad value; store mean and std as float tuples."""
         for name in ('width', 'height'):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError('%s must be a positive integer (the network input size in '
-                                 'pixels), got %r' % (name, value))
-            object.__setattr__(self, name, int(value))
+            object.__setattr__(self, name, positive_int(
+                name, getattr(self, name), ' (the network input size in pixels)'))
         if self.channel_order not in CHANNEL_ORDERS:
             raise ValueError('channel_order must be one of %s, got %r'
                              % (', '.join(CHANNEL_ORDERS), self.channel_order))
-        if not _is_real(self.pad_value) or not 0 <= self.pad_value <= 255:
+        if not is_real(self.pad_value) or not 0 <= self.pad_value <= 255:
             raise ValueError('pad_value must be a pixel value between 0 and 255 (before '
                              'normalisation), got %r' % (self.pad_value,))
-        if not _is_real(self.scale) or self.scale <= 0:
+        if not is_real(self.scale) or self.scale <= 0:
             raise ValueError('scale must be a positive finite number (1/255 maps pixels to '
                              '0..1), got %r' % (self.scale,))
-        mean = _triple('mean', self.mean)
-        std = _triple('std', self.std)
+        mean = three_numbers('mean', self.mean)
+        std = three_numbers('std', self.std)
         if not all(s > 0 for s in std):
             raise ValueError('std must be three positive numbers, got %r' % (self.std,))
         if self.dtype not in DTYPES:
@@ -242,11 +223,8 @@ class CpuPreprocessor(HostPreprocessor):
 
     def allocate_batch(self, batch_size: int) -> np.ndarray:
         """Return a zeroed (batch_size, 3, height, width) array in the spec's dtype."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size <= 0:
-            raise ValueError('batch_size must be a positive integer, got %r' % (batch_size,))
-        return np.zeros((int(batch_size), 3, self.spec.height, self.spec.width),
-                        dtype=self.spec.numpy_dtype)
+        shape = (positive_int('batch_size', batch_size), 3, self.spec.height, self.spec.width)
+        return np.zeros(shape, dtype=self.spec.numpy_dtype)
 
     def run_host(self, image: RawImage, out: np.ndarray, slot: int = 0) -> Letterbox:
         """Write `image` into ``out[slot]`` (NCHW, spec dtype) and return its geometry."""
@@ -292,8 +270,7 @@ class CpuPreprocessor(HostPreprocessor):
             raise ValueError('out must be a writeable C-contiguous array (read-only: %s, '
                              'C-contiguous: %s); use allocate_batch(N)'
                              % (not out.flags.writeable, out.flags.c_contiguous))
-        if isinstance(slot, bool) or not isinstance(slot, (int, np.integer)) \
-                or not 0 <= slot < out.shape[0]:
+        if not is_int(slot) or not 0 <= slot < out.shape[0]:
             raise IndexError('slot %r is out of range for a batch of %d (valid: 0..%d)'
                              % (slot, out.shape[0], out.shape[0] - 1))
 

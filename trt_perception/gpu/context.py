@@ -19,6 +19,8 @@ except ImportError as exc:
         'pycuda with `pip install pycuda` against the CUDA toolkit on this machine (JetPack '
         'ships one in /usr/local/cuda), or use the CPU preprocessor' % exc) from exc
 
+from trt_perception.core.checks import is_int  # noqa: E402 (after pycuda's clear error)
+
 
 class CudaUnavailableError(RuntimeError):
     """No usable CUDA driver or device; the message says what was found and what to do."""
@@ -70,11 +72,11 @@ class CudaContext:
             raise CudaUnavailableError(
                 'no CUDA device found; check `nvidia-smi` (on Jetson, `tegrastats`), the '
                 "container's GPU access, or use the CPU preprocessor")
-        if isinstance(device_id, bool) or not isinstance(device_id, int) \
-                or not 0 <= device_id < count:
+        if not is_int(device_id) or not 0 <= device_id < count:
             raise ValueError('CUDA device %r does not exist; this machine has %s; set the '
                              'device id to one of these' % (device_id,
                                                             '; '.join(describe_devices())))
+        device_id = int(device_id)
         device = cuda.Device(device_id)
         attribute = cuda.device_attribute
         self.device_id = device_id

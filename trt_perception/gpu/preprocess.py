@@ -22,6 +22,7 @@ import numpy as np
 from pycuda import compiler
 import pycuda.driver as cuda
 
+from trt_perception.core.checks import is_int, positive_int
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.preprocess import DevicePreprocessor, PreprocessSpec
@@ -317,24 +318,20 @@ class CudaPreprocessor(DevicePreprocessor):
                  copy_threads: int = DEFAULT_COPY_THREADS) -> None:
         """Compile or fetch the kernels and allocate the batch, staging and stream."""
         super().__init__(spec)
-        if isinstance(max_batch, bool) or not isinstance(max_batch, (int, np.integer)) \
-                or max_batch <= 0:
-            raise ValueError('max_batch must be a positive integer, got %r' % (max_batch,))
-        if isinstance(copy_threads, bool) or not isinstance(copy_threads, (int, np.integer)) \
-                or copy_threads <= 0:
-            raise ValueError('copy_threads must be a positive integer, got %r' % (copy_threads,))
+        max_batch = positive_int('max_batch', max_batch)
+        copy_threads = positive_int('copy_threads', copy_threads)
         if zero_copy is None:
             zero_copy = context.integrated and context.can_map_host_memory
         if zero_copy and not context.can_map_host_memory:
             raise ValueError('zero_copy=True but %s cannot map host memory; pass zero_copy=None'
                              % context.name)
-        self.max_batch = int(max_batch)
+        self.max_batch = max_batch
         self.zero_copy = bool(zero_copy)
         self._context = context
         self._image_bytes = 3 * spec.width * spec.height * spec.numpy_dtype.itemsize
         with context.activated():
             self._kernel: Optional[LetterboxKernel] = LetterboxKernel(spec, context)
-            copier = _RowCopier(int(copy_threads), int(copy_chunk_bytes))
+            copier = _RowCopier(copy_threads, int(copy_chunk_bytes))
             self._frames = _MappedFrames(copier) if self.zero_copy else _CopiedFrames(copier)
             self._stream: Optional[cuda.Stream] = stream if stream is not None \
                 else cuda.Stream()
@@ -404,7 +401,7 @@ class CudaPreprocessor(DevicePreprocessor):
 
     def _destination(self, address: Optional[int], slot: int) -> int:
         batch = self._require_open()
-        if isinstance(slot, bool) or not isinstance(slot, (int, np.integer)) or slot < 0:
+        if not is_int(slot) or slot < 0:
             raise IndexError('slot must be a non-negative integer, got %r' % (slot,))
         if address is None:
             if slot >= self.max_batch:

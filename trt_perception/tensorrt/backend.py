@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
+from trt_perception.core.checks import is_int
 from trt_perception.gpu.context import cuda, CudaContext
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
 
@@ -343,8 +344,7 @@ class TensorRTBackend(DeviceInputBackend):
         if batch_size == self._batch:
             return
         layout = self._layout
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or not layout.min_batch <= batch_size <= layout.max_batch:
+        if not is_int(batch_size) or not layout.min_batch <= batch_size <= layout.max_batch:
             raise BackendError('batch of %r is outside %d..%d that engine %s was loaded for'
                                % (batch_size, layout.min_batch, layout.max_batch,
                                   self._source))
