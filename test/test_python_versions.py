@@ -24,8 +24,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
-    'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_decoders',
-    'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
+    'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
+    'test_decoders', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
     'test_frame_source', 'test_latest_frame', 'test_letterbox', 'test_log_throttle',
     'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline',
     'test_preprocess', 'test_pycuda_contract', 'test_ros_imports', 'test_stats',
