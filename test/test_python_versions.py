@@ -39,8 +39,9 @@ NOT_PORTABLE = {
         'test_image_source', 'test_install_layout', 'test_launch_file', 'test_parameters',
         'test_ros_roundtrip', 'test_vision_msgs_compat'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_tensorrt_runner_gpu'),
-    'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, CUDA 11.8 NVRTC)': (
-        'test_tensorrt_builder', 'test_prepare_models', 'test_lint', 'test_kernel_compile'),
+    'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
+        'test_tensorrt_builder', 'test_prepare_models', 'test_lint', 'test_kernel_compile',
+        'test_typing'),
     'the Python-version venvs themselves': ('test_python_versions',),
 }
 """Every other test module, by what it needs that the version venvs do not have."""

@@ -85,6 +85,7 @@ class Process:
         self._reader.start()
 
     def _read(self) -> None:
+        assert self.popen.stdout is not None  # stdout=PIPE
         for line in self.popen.stdout:
             line = line.rstrip('\n')
             self.lines.append(line)

@@ -39,7 +39,8 @@ MAX_NMS_CANDIDATES = 30000
 
 
 def _check_fraction(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not 0.0 <= float(value) <= 1.0:
         raise ValueError('%s=%r must be a number between 0 and 1' % (name, value))
     return float(value)
 

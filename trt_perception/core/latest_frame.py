@@ -64,7 +64,7 @@ class LatestFrameMailbox(Generic[T]):
             if not self._slots:
                 raise MailboxClosed('the mailbox was closed')
             now = self._clock()
-            taken = []
+            taken: List[Tuple[Hashable, T, float]] = []
             while self._slots and len(taken) < limit:
                 camera, (frame, stored) = self._slots.popitem(last=False)
                 taken.append((camera, frame, now - stored))

@@ -10,7 +10,7 @@ here, where OpenCV counts them as identical (IoU 1) however far apart they are. 
 x2 < x1 or y2 < y1 has zero area.
 """
 
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def nms(boxes_xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float,
     # the loop runs about once per object (measured faster than blockwise IoU matrices on
     # that workload; see bench/cpu_pipeline.py).
     alive = np.arange(order.size)
-    kept = []
+    kept: List[int] = []
     while alive.size and len(kept) < limit:
         best, rest = alive[0], alive[1:]
         kept.append(best)

@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 from dataclasses import dataclass
 import time
-from typing import Callable, ContextManager, Dict, List, Optional, Sequence
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -170,7 +170,7 @@ class DetectionPipeline:
         """Thresholds and filters used for the next batch."""
         return self._params
 
-    def update_params(self, **changes: object) -> DetectionParams:
+    def update_params(self, **changes: Any) -> DetectionParams:
         """Validate and swap in new thresholds/filters; raises ValueError, changing nothing."""
         new = dataclasses.replace(self._params, **changes)
         self._params = new
@@ -231,5 +231,5 @@ def preprocess_spec(card: ModelCard, backend: InferenceBackend) -> PreprocessSpe
     dtype = 'float16' if np.dtype(backend.input.dtype) == np.float16 else 'float32'
     return PreprocessSpec(
         width=width, height=height, channel_order=card.channel_order,
-        pad_value=card.pad_value, scale=card.scale, mean=tuple(card.mean), std=tuple(card.std),
+        pad_value=card.pad_value, scale=card.scale, mean=card.mean, std=card.std,
         dtype=dtype, resize=card.resize)

@@ -189,7 +189,8 @@ class _ColourPlan:
 def _colour_plans(channel_order: str) -> Dict[str, _ColourPlan]:
     plans = {'mono': _ColourPlan(None, (0, 0, 0))}
     for layout in ('bgr', 'rgb', 'bgra', 'rgba'):
-        plans[layout] = _ColourPlan(None, tuple(layout.index(c) for c in channel_order))
+        first, second, third = (layout.index(c) for c in channel_order)
+        plans[layout] = _ColourPlan(None, (first, second, third))
     for layout in ('uyvy', 'yuyv'):
         code = getattr(cv2, 'COLOR_YUV2%s_%s' % (channel_order.upper(), layout.upper()))
         plans[layout] = _ColourPlan(code, (0, 1, 2))
@@ -247,8 +248,8 @@ class CpuPreprocessor(HostPreprocessor):
         if pixels.ndim == 2:
             planes: List[np.ndarray] = [pixels]
         else:
-            planes = cv2.split(pixels, [self._buffer(('plane', k), size[::-1])
-                                        for k in range(pixels.shape[2])])
+            planes = list(cv2.split(pixels, [self._buffer(('plane', k), size[::-1])
+                                             for k in range(pixels.shape[2])]))
         region = out[slot, :, box.pad_top:box.pad_top + box.resized_height,
                      box.pad_left:box.pad_left + box.resized_width]
         for c in range(3):
@@ -304,20 +305,21 @@ class CpuPreprocessor(HostPreprocessor):
         straight into the strided output view; older builds (OpenCV 4.1 on JetPack 4.6) may
         reject or copy CV_16F, so they go through a float32 scratch plane and a numpy cast.
         """
-        depth = _CV_DEPTHS[self.spec.dtype]
-
-        def direct(src: np.ndarray, gain: float, bias: float, dst: np.ndarray) -> None:
-            cv2.addWeighted(src, gain, src, 0.0, bias, dst=dst, dtype=depth)
-
         def through_float32(src: np.ndarray, gain: float, bias: float,
                             dst: np.ndarray) -> None:
             tmp = self._buffer('float32', src.shape, np.float32)
             cv2.addWeighted(src, gain, src, 0.0, bias, dst=tmp, dtype=cv2.CV_32F)
             dst[...] = tmp
 
-        if depth is not None and _writes_in_place(direct, self.spec.numpy_dtype):
-            return direct
-        return through_float32
+        depth = _CV_DEPTHS[self.spec.dtype]
+        if depth is None:
+            return through_float32
+        native: int = depth
+
+        def direct(src: np.ndarray, gain: float, bias: float, dst: np.ndarray) -> None:
+            cv2.addWeighted(src, gain, src, 0.0, bias, dst=dst, dtype=native)
+
+        return direct if _writes_in_place(direct, self.spec.numpy_dtype) else through_float32
 
     def close(self) -> None:
         """Drop the scratch buffers."""

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import os
 from pathlib import Path
 import threading
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 from pycuda import compiler
@@ -151,18 +151,23 @@ class _PinnedSlot:
         nbytes = shape[0] * shape[1]
         if self.host is None or self.host.size < nbytes:
             self.free()
-            self.host = cuda.pagelocked_empty(_round_up(nbytes), np.uint8, 'C',
-                                              self._mem_flags)
+            host = cuda.pagelocked_empty(_round_up(nbytes), np.uint8, 'C', self._mem_flags)
             if self._mem_flags & cuda.host_alloc_flags.DEVICEMAP:
-                self.device_pointer = int(self.host.base.get_device_pointer())
+                self.device_pointer = int(_allocation(host).get_device_pointer())
+            self.host = host
         return self.host[:nbytes].reshape(shape)
 
     def free(self) -> None:
         """Release the host buffer."""
         if self.host is not None:
-            self.host.base.free()
+            _allocation(self.host).free()
             self.host = None
             self.device_pointer = 0
+
+
+def _allocation(pinned: np.ndarray) -> Any:
+    """Return the pycuda HostAllocation behind an array from `cuda.pagelocked_empty`."""
+    return pinned.base
 
 
 class _RowCopier:
@@ -195,8 +200,9 @@ class _RowCopier:
     def copy(self, dst: np.ndarray, src: np.ndarray, done: Callable[[int, int], None]) -> None:
         """Copy the (rows, step) `src` into `dst`, calling done(first, last) per piece."""
         pieces, in_pool = self.plan(*src.shape)
-        if in_pool:
-            copies = [self._pool.submit(np.copyto, dst[first:last], src[first:last])
+        if in_pool and self._pool is not None:
+            pool = self._pool
+            copies = [pool.submit(np.copyto, dst[first:last], src[first:last])
                       for first, last in pieces]
             for copy, (first, last) in zip(copies, pieces):
                 copy.result()
@@ -268,7 +274,7 @@ class _CopiedFrames(_FrameStaging):
             self.free_device()
             self._device_bytes = _round_up(rows * step)
             self._device = cuda.mem_alloc(self._device_bytes)
-        device = int(self._device)
+        device = int(self._device)  # type: ignore[arg-type]  # allocated just above
 
         def upload(first: int, last: int) -> None:
             cuda.memcpy_htod_async(device + first * step, host[first:last], stream)
@@ -330,28 +336,24 @@ class CudaPreprocessor(DevicePreprocessor):
         self._context = context
         self._image_bytes = 3 * spec.width * spec.height * spec.numpy_dtype.itemsize
         with context.activated():
-            self._kernel: Optional[LetterboxKernel] = LetterboxKernel(spec, context)
             copier = _RowCopier(copy_threads, int(copy_chunk_bytes))
-            self._frames = _MappedFrames(copier) if self.zero_copy else _CopiedFrames(copier)
-            self._stream: Optional[cuda.Stream] = stream if stream is not None \
-                else cuda.Stream()
-            self._batch: Optional[cuda.DeviceAllocation] = cuda.mem_alloc(
-                self.max_batch * self._image_bytes)
+            self._gpu: Optional[_GpuResources] = _GpuResources(
+                LetterboxKernel(spec, context),
+                _MappedFrames(copier) if self.zero_copy else _CopiedFrames(copier),
+                stream if stream is not None else cuda.Stream(),
+                cuda.mem_alloc(self.max_batch * self._image_bytes))
+        self.pixels_per_thread = self._gpu.kernel.pixels_per_thread
+        """Adjacent outputs each kernel thread writes."""
 
     @property
     def stream(self) -> cuda.Stream:
         """CUDA stream all work is queued on."""
-        return self._stream
+        return self._require_open().stream
 
     @property
     def device_batch(self) -> int:
         """Device address of the preprocessor's own (max_batch, 3, H, W) batch."""
-        return int(self._require_open())
-
-    @property
-    def pixels_per_thread(self) -> int:
-        """Adjacent outputs each kernel thread writes."""
-        return self._kernel.pixels_per_thread
+        return int(self._require_open().batch)
 
     def run_device(self, image: RawImage, address: Optional[int] = None,
                    slot: int = 0) -> Letterbox:
@@ -365,12 +367,13 @@ class CudaPreprocessor(DevicePreprocessor):
         if not isinstance(image, RawImage):
             raise TypeError('image must be a RawImage (wrap message bytes with '
                             'RawImage.from_buffer), got %s' % type(image).__name__)
-        destination = self._destination(address, slot)
+        gpu = self._require_open()
+        destination = self._destination(gpu, address, slot)
         box = self.letterbox_for(image.width, image.height)
         with self._context.activated():
-            source = self._frames.stage(image, self._stream)
-            self._kernel.launch(image, box, source, destination, self._stream)
-            self._frames.release(self._stream)
+            source = gpu.frames.stage(image, gpu.stream)
+            gpu.kernel.launch(image, box, source, destination, gpu.stream)
+            gpu.frames.release(gpu.stream)
         return box
 
     def download(self, host: np.ndarray) -> np.ndarray:
@@ -388,49 +391,62 @@ class CudaPreprocessor(DevicePreprocessor):
                 'host must be a writeable C-contiguous %s array of shape (N, %d, %d, %d) with '
                 '1 <= N <= %d, got %s %s' % ((spec.dtype,) + want + (self.max_batch,) + (
                     getattr(host, 'dtype', type(host).__name__), getattr(host, 'shape', ''))))
-        batch = self._require_open()
+        gpu = self._require_open()
         with self._context.activated():
-            cuda.memcpy_dtoh_async(host, batch, self._stream)
-            self._stream.synchronize()
+            cuda.memcpy_dtoh_async(host, gpu.batch, gpu.stream)
+            gpu.stream.synchronize()
         return host
 
-    def _require_open(self) -> cuda.DeviceAllocation:
-        if self._batch is None:
+    def _require_open(self) -> '_GpuResources':
+        if self._gpu is None:
             raise RuntimeError('CudaPreprocessor was closed; create a new one')
-        return self._batch
+        return self._gpu
 
-    def _destination(self, address: Optional[int], slot: int) -> int:
-        batch = self._require_open()
+    def _destination(self, gpu: '_GpuResources', address: Optional[int], slot: int) -> int:
         if not is_int(slot) or slot < 0:
             raise IndexError('slot must be a non-negative integer, got %r' % (slot,))
         if address is None:
             if slot >= self.max_batch:
                 raise IndexError('slot %d is out of range for max_batch=%d (valid: 0..%d)'
                                  % (slot, self.max_batch, self.max_batch - 1))
-            base = int(batch)
+            base = int(gpu.batch)
         elif isinstance(address, np.ndarray):
             raise TypeError('address must be a device address (int) or None, not a numpy '
                             'array; use address=None and download() to get host data')
         else:
             base = int(address)
         destination = base + int(slot) * self._image_bytes
-        if destination % self._kernel.alignment:
+        if destination % gpu.kernel.alignment:
             raise ValueError('output slot address 0x%x is not aligned to %d bytes; allocate the '
                              'batch with cudaMalloc / mem_alloc' % (destination,
-                                                                    self._kernel.alignment))
+                                                                    gpu.kernel.alignment))
         return destination
 
     def close(self) -> None:
         """Wait for queued work and free staging, device buffers and the kernels."""
-        if self._batch is None:
+        gpu, self._gpu = self._gpu, None
+        if gpu is None:
             return
         with self._context.activated():
-            self._stream.synchronize()
-            self._frames.close()
-            self._kernel.close()
-            self._batch.free()
-            self._batch = None
-            self._kernel = None
+            gpu.close()
             # Drop the stream while the context is current, so an owned one is destroyed.
-            self._stream = None
+            del gpu
         self._letterboxes.clear()
+
+
+class _GpuResources:
+    """What a CudaPreprocessor holds on the GPU: kernels, frame staging, stream, batch."""
+
+    def __init__(self, kernel: LetterboxKernel, frames: _FrameStaging, stream: cuda.Stream,
+                 batch: cuda.DeviceAllocation) -> None:
+        self.kernel = kernel
+        self.frames = frames
+        self.stream = stream
+        self.batch = batch
+
+    def close(self) -> None:
+        """Wait for queued work, then free staging, the kernels and the batch."""
+        self.stream.synchronize()
+        self.frames.close()
+        self.kernel.close()
+        self.batch.free()

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import logging
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -57,7 +57,8 @@ def output_prefix(image_topic: str) -> str:
 class _Frame:
     """A message waiting for the worker, with the converter for its type."""
 
-    msg: object
+    msg: Any
+    """A sensor_msgs Image or CompressedImage."""
     decode: Callable[..., RawImage]
     received: float
 
@@ -191,7 +192,7 @@ class DetectorNode(Node):
                 self._log_throttled(('engine', type(error).__name__), 'error',
                                     'processing a batch failed: %s' % text)
 
-    def _process(self, taken: List[Tuple[CameraStream, _Frame, float]]) -> None:
+    def _process(self, taken: Sequence[Tuple[Any, _Frame, float]]) -> None:
         ready = []
         for camera, frame, waited in taken:
             start = time.perf_counter()

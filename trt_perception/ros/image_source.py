@@ -46,7 +46,7 @@ class ImageSource(Node):
         self._image = self.create_publisher(Image, 'image', qos)
         self._compressed = (self.create_publisher(CompressedImage, 'image/compressed', qos)
                             if p['publish_compressed'] else None)
-        self.done = Future()
+        self.done: Future = Future()
         self.frames_published = 0
         self._timer = self.create_timer(1.0 / p['rate'], self._tick)
 

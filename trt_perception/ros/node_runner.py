@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 import rclpy
 import rclpy.exceptions
 import rclpy.executors
+from rclpy.node import Node
 
 from trt_perception.core.backend import BackendError
 
@@ -35,10 +36,10 @@ def _shutdown() -> None:
         rclpy.shutdown()
 
 
-def run_node(factory: Callable[[], object], name: str,
+def run_node(factory: Callable[[], Node], name: str,
              args: Optional[Sequence[str]] = None) -> int:
     """Create the node, spin until Ctrl-C or until its `done` future completes; exit status."""
-    rclpy.init(args=args)
+    rclpy.init(args=None if args is None else list(args))
     try:
         node = factory()
     except _START_ERRORS as error:

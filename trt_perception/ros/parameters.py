@@ -65,7 +65,7 @@ class ParameterSpec:
         """Human-readable allowed values ('' when any value of the type goes)."""
         if self.choices:
             return 'one of: ' + ', '.join(self.choices)
-        if self.low is not None:
+        if self.low is not None and self.high is not None:
             return '%s to %s' % (_number(self.low), _number(self.high))
         return ''
 
@@ -74,10 +74,12 @@ class ParameterSpec:
         descriptor = ParameterDescriptor(
             name=self.name, type=self.ros_type, description=self.description,
             read_only=self.read_only, additional_constraints=self.constraints())
-        if self.low is not None and isinstance(self.default, float):
+        if self.low is None or self.high is None:
+            return descriptor
+        if isinstance(self.default, float):
             descriptor.floating_point_range = [
                 FloatingPointRange(from_value=float(self.low), to_value=float(self.high))]
-        elif self.low is not None:
+        else:
             descriptor.integer_range = [
                 IntegerRange(from_value=int(self.low), to_value=int(self.high), step=1)]
         return descriptor
@@ -87,9 +89,9 @@ class ParameterSpec:
         allowed = self.constraints()
         if self.choices and value not in self.choices:
             raise ValueError('%s=%r is not allowed; use %s' % (self.name, value, allowed))
-        if self.low is not None and (isinstance(value, bool)
-                                     or not isinstance(value, numbers.Real)
-                                     or not self.low <= value <= self.high):
+        if self.low is not None and self.high is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not self.low <= float(value) <= self.high):
             raise ValueError('%s=%r is out of range; use %s' % (self.name, value, allowed))
         return value
 

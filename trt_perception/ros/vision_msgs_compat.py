@@ -12,7 +12,8 @@ and binds the matching accessors, so nothing is decided per detection.
 """
 
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+import importlib
+from typing import Any, Callable, List, Sequence, Tuple
 
 from trt_perception.core.detection import Detection
 
@@ -68,10 +69,10 @@ def _get_center_2(bbox) -> Tuple[float, float]:
 class VisionMsgsLayout:
     """Builds and reads Detection2DArray messages in the layout the installed package has."""
 
-    def __init__(self, messages=None) -> None:
+    def __init__(self, messages: Any = None) -> None:
         """Inspect `messages` (a module like `vision_msgs.msg`, imported when None)."""
         if messages is None:
-            import vision_msgs.msg as messages
+            messages = importlib.import_module('vision_msgs.msg')
         self.array_type = messages.Detection2DArray
         self._detection_type = messages.Detection2D
         self._result_type = messages.ObjectHypothesisWithPose

@@ -19,7 +19,7 @@ check them against the real wheels, so code and tables cannot drift apart silent
 import importlib
 import logging
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 FLAVOURS = ('tensorrt', 'tensorrt_rtx', 'tensorrt_lean')
 """Module names tried, in this order, when no module is named."""
@@ -137,9 +137,24 @@ class TensorRTApi:
     which is also how tests hand in a double of the runtime).
     """
 
-    def __init__(self, module, flavour: str) -> None:
+    # Set in __init__ from _OPTIONAL_BUILDER_FEATURES, one per entry (a test keeps them equal).
+    has_fp16_flag: bool
+    has_int8_flag: bool
+    has_gpu_fallback_flag: bool
+    has_memory_pool: bool
+    has_max_workspace_size: bool
+    has_progress_monitor: bool
+    has_compute_capability_targets: bool
+    has_calibration_profile: bool
+    has_fast_fp16_query: bool
+    has_dla: bool
+    has_plugin_init: bool
+    has_entropy_calibrator: bool
+    has_parser_node_names: bool
+
+    def __init__(self, module: Any, flavour: str) -> None:
         """Probe `module` (published as `flavour`); raises `TensorRTUnavailable`."""
-        self.module = module
+        self.module: Any = module
         self.flavour = flavour
         self.version = str(module.__version__)
         self.version_tuple = _version_tuple(self.version)
@@ -178,12 +193,12 @@ class TensorRTApi:
         if flags is not None and hasattr(flags, 'EXPLICIT_BATCH') \
                 and self.version_tuple[:1] < (10,):
             self.network_flags = 1 << int(flags.EXPLICIT_BATCH)
-        self._logger_class = None
+        self._logger_class: Optional[type] = None
 
     @classmethod
     def from_module(cls, module, flavour: Optional[str] = None) -> 'TensorRTApi':
         """Wrap an already imported module; `flavour` defaults to its ``__name__``."""
-        return cls(module, flavour or getattr(module, '__name__', 'tensorrt'))
+        return cls(module, flavour or str(getattr(module, '__name__', 'tensorrt')))
 
     @classmethod
     def load(cls, flavours: Optional[Sequence[str]] = None) -> 'TensorRTApi':
@@ -242,7 +257,7 @@ class TensorRTApi:
         return self.module.nptype(trt_dtype)
 
 
-def _logger_class(trt):
+def _logger_class(trt: Any) -> type:
     severity = trt.Logger.Severity
     levels = {
         severity.VERBOSE: logging.DEBUG,

@@ -363,6 +363,7 @@ class TensorRTBackend(DeviceInputBackend):
 
     def _run(self, batch_size: int, first_stage: str) -> Dict[str, np.ndarray]:
         stream, events, buffers = self._stream, self._events, self._open_buffers()
+        assert stream is not None  # set with the buffers, which _open_buffers checked
         self._started = False
         events['ready'].record(stream)
         if not self._io.enqueue(self._context_engine, stream.handle):

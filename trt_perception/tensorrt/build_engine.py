@@ -96,7 +96,8 @@ def _calibration(args: argparse.Namespace, api: TensorRTApi, log: logging.Logger
         spec = PreprocessSpec(width=shape[3], height=shape[2],
                               channel_order=args.channel_order, pad_value=args.pad_value,
                               scale=args.scale, mean=tuple(args.mean), std=tuple(args.std))
-        preprocessor = stack.enter_context(CpuPreprocessor(spec))
+        preprocessor = CpuPreprocessor(spec)
+        stack.callback(preprocessor.close)
         if args.calib_images:
             batches = CalibrationBatches.from_directory(
                 args.calib_images, preprocessor, shape[0], args.calib_cache,

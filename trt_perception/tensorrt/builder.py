@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError, PRECISIONS
 from trt_perception.tensorrt.api import TensorRTApi
@@ -331,7 +331,7 @@ class EngineBuilder:
         notes.append(message)
 
 
-def _progress_monitor_class(trt):
+def _progress_monitor_class(trt: Any) -> type:
     class LoggingProgressMonitor(trt.IProgressMonitor):
         """Logs TensorRT's build phases with their nesting and duration."""
 

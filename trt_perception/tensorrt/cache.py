@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError
 from trt_perception.core.models import file_sha256, is_engine_path
@@ -93,9 +93,9 @@ class EngineKey:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Dict[str, object]) -> 'EngineKey':
+    def from_dict(cls, data: Dict[str, Any]) -> 'EngineKey':
         """Rebuild a key from metadata; raises KeyError/TypeError/ValueError when malformed."""
-        values = {}
+        values: Dict[str, Any] = {}
         for f in fields(cls):
             value = data[f.name]
             values[f.name] = int(value) if f.type in ('int', int) else str(value)

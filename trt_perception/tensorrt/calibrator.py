@@ -13,7 +13,7 @@ pycuda are importable.
 
 import logging
 import os
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -139,7 +139,7 @@ def make_entropy_calibrator(api, batches: CalibrationBatches):
     Needs pycuda and an active CUDA context while TensorRT calibrates.  The device buffer is
     allocated on the first batch, so a build that reuses a calibration cache allocates none.
     """
-    trt = api.module
+    trt: Any = api.module
     if not api.has_entropy_calibrator:
         raise ValueError('%s %s has no INT8 calibrator (TensorRT-RTX is strongly typed: '
                          'quantise the ONNX model with Q/DQ nodes instead)'
@@ -151,7 +151,7 @@ def make_entropy_calibrator(api, batches: CalibrationBatches):
 
         def __init__(self) -> None:
             trt.IInt8EntropyCalibrator2.__init__(self)
-            self._device = None
+            self._device: Optional[cuda.DeviceAllocation] = None
 
         def get_batch_size(self) -> int:
             return batches.batch_size
@@ -162,8 +162,9 @@ def make_entropy_calibrator(api, batches: CalibrationBatches):
                 return None
             if self._device is None:
                 self._device = cuda.mem_alloc(batch.nbytes)
-            cuda.memcpy_htod(self._device, batch)
-            return [int(self._device)]
+            device = self._device
+            cuda.memcpy_htod(device, batch)
+            return [int(device)]
 
         def read_calibration_cache(self):
             return batches.read_cache()
