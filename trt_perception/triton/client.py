@@ -1,0 +1,125 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The one place that imports tritonclient, and the per-protocol differences of its clients.
+
+tritonclient is optional: only backend 'triton' needs it.  gRPC and HTTP clients answer the
+same questions in different shapes (protobuf or dict, timeouts per call or per client); a
+`ServerConnection` decides that once, at construction, and hands the rest of the package plain
+dicts.
+"""
+
+from typing import Dict, List, Optional, Tuple
+
+from trt_perception.core.backend import BackendError
+
+PROTOCOLS = ('grpc', 'http')
+
+_INSTALL_HINT = ("backend 'triton' needs the tritonclient package (%s): install it with "
+                 "pip install -r requirements/triton.txt (or pip install "
+                 "'tritonclient[grpc,http]')")
+
+
+def tritonclient_modules(protocol: str):
+    """Return (client module for `protocol`, tritonclient.utils); BackendError when missing."""
+    if protocol not in PROTOCOLS:
+        raise ValueError('protocol=%r is not one of %s' % (protocol, ', '.join(PROTOCOLS)))
+    try:
+        if protocol == 'grpc':
+            import tritonclient.grpc as module
+        else:
+            import tritonclient.http as module
+        import tritonclient.utils as utils
+    except ImportError as error:
+        raise BackendError(_INSTALL_HINT % error) from error
+    return module, utils
+
+
+def shared_memory_module():
+    """Return tritonclient.utils.shared_memory (system shared memory regions)."""
+    try:
+        import tritonclient.utils.shared_memory as shm
+    except ImportError as error:
+        raise BackendError(_INSTALL_HINT % error) from error
+    return shm
+
+
+def split_url(url: str) -> Tuple[str, str]:
+    """Split 'grpc://host:port' or 'http://host:port' into (protocol, 'host:port')."""
+    protocol, sep, address = url.partition('://')
+    if not sep or protocol not in PROTOCOLS or not address or '/' in address:
+        raise ValueError("triton url=%r must look like grpc://host:8001 or http://host:8000"
+                         % (url,))
+    return protocol, address
+
+
+class ServerConnection:
+    """A tritonclient client for one server URL, answering in dicts whatever the protocol."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        """Create the client (no traffic yet); `timeout` bounds every call, in seconds."""
+        self.url = url
+        self.protocol, address = split_url(url)
+        self.timeout = float(timeout)
+        module, utils = tritonclient_modules(self.protocol)
+        self.module = module
+        self.error_type = utils.InferenceServerException
+        self.np_dtype = utils.triton_to_np_dtype
+        self.triton_dtype = utils.np_to_triton_dtype
+        if self.protocol == 'grpc':
+            self._client = module.InferenceServerClient(address)
+            self._call = {'client_timeout': self.timeout}
+            self._json = {'as_json': True}
+        else:
+            self._client = module.InferenceServerClient(
+                address, connection_timeout=self.timeout, network_timeout=self.timeout)
+            self._call = {}
+            self._json = {}
+
+    def model_ready(self, model: str, version: str) -> bool:
+        """Whether the server has `model` (`version`, '' for its policy's) ready."""
+        return self._client.is_model_ready(model, version, **self._call)
+
+    def server_ready(self) -> bool:
+        """Whether the server answers and is ready."""
+        return self._client.is_server_ready(**self._call)
+
+    def metadata(self, model: str, version: str) -> Dict:
+        """Return the model's metadata: name, versions, platform, inputs, outputs."""
+        return self._client.get_model_metadata(model, version, **self._json, **self._call)
+
+    def config(self, model: str, version: str) -> Dict:
+        """Return the model's configuration (max_batch_size, input, output, batching)."""
+        config = self._client.get_model_config(model, version, **self._json, **self._call)
+        # gRPC wraps the configuration in a ModelConfigResponse.
+        return config.get('config', config) if self.protocol == 'grpc' else config
+
+    def statistics(self, model: str, version: str = '') -> Dict:
+        """Inference statistics of `model` (counts, batch sizes, cumulative times)."""
+        return self._client.get_inference_statistics(model, version, **self._json,
+                                                      **self._call)
+
+    def infer(self, model: str, version: str, inputs: List, outputs: List):
+        """Run one request and return the tritonclient result."""
+        return self._client.infer(model, inputs, model_version=version, outputs=outputs,
+                                  **self._call)
+
+    def output_shape(self, result, name: str) -> Optional[Tuple[int, ...]]:
+        """Shape of output `name` in `result`, None when the response lacks it."""
+        output = result.get_output(name)
+        if output is None:
+            return None
+        shape = output.shape if self.protocol == 'grpc' else output['shape']
+        return tuple(int(d) for d in shape)
+
+    def register_system_memory(self, region: str, key: str, byte_size: int) -> None:
+        """Register a system shared-memory region, replacing one of the same name."""
+        self._client.unregister_system_shared_memory(region, **self._call)
+        self._client.register_system_shared_memory(region, key, byte_size, **self._call)
+
+    def unregister_system_memory(self, region: str) -> None:
+        """Forget a region on the server."""
+        self._client.unregister_system_shared_memory(region, **self._call)
+
+    def close(self) -> None:
+        """Close the client's channel or connection pool."""
+        self._client.close()

@@ -1,0 +1,146 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""How tensors reach the server: inside the request, or through shared memory on one host.
+
+Both transports build the request's inputs and requested outputs for a batch and read the
+outputs of the result; the shared-memory one owns its regions and registers them again after
+every (re)connection, since a restarted server has forgotten them.
+"""
+
+import os
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from trt_perception.core.backend import BackendError, TensorSpec
+from trt_perception.triton.client import ServerConnection, shared_memory_module
+from trt_perception.triton.signature import ModelSignature
+
+SHARED_MEMORY = ('none', 'system')
+"""Values of the shared_memory choice: 'none' (tensors in the socket) or 'system' (POSIX
+shared memory, client and server on one host)."""
+
+
+def _image_bytes(spec: TensorSpec, what: str) -> int:
+    dims = spec.shape[1:]
+    if not all(isinstance(d, int) and d > 0 for d in dims):
+        raise BackendError('%s %s has a dynamic dimension, so no fixed shared-memory region '
+                           'fits it: set the Triton shared_memory parameter to none'
+                           % (what, spec.describe()))
+    return int(np.prod(dims, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
+
+
+class SocketTransport:
+    """Tensors travel in the request and response bodies (any host)."""
+
+    name = 'none'
+
+    def __init__(self, connection: ServerConnection, signature: ModelSignature) -> None:
+        """Send `signature`'s input and ask for its outputs through `connection`."""
+        self._connection = connection
+        self._signature = signature
+        self._input_type = connection.triton_dtype(np.dtype(signature.input.dtype))
+
+    def register(self) -> None:
+        """Nothing to set up on the server."""
+
+    def request(self, batch: np.ndarray) -> Tuple[List, List]:
+        """Return the inputs and requested outputs of one request carrying `batch`."""
+        module = self._connection.module
+        tensor = module.InferInput(self._signature.input.name, list(batch.shape),
+                                   self._input_type)
+        tensor.set_data_from_numpy(batch)
+        outputs = [module.InferRequestedOutput(o.name) for o in self._signature.outputs]
+        return [tensor], outputs
+
+    def read(self, result, batch_size: int) -> Dict[str, np.ndarray]:
+        """Return the outputs of `result` by name."""
+        return {o.name: result.as_numpy(o.name) for o in self._signature.outputs}
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SystemSharedMemoryTransport:
+    """Tensors travel through POSIX shared memory: the client and server share one host.
+
+    One input region and one output region sized for `max_batch`, created once and reused
+    for every request; the socket carries only the request's description.
+    """
+
+    name = 'system'
+
+    def __init__(self, connection: ServerConnection, signature: ModelSignature,
+                 max_batch: int) -> None:
+        """Create the regions (registered on the server by `register`)."""
+        self._shm = shared_memory_module()
+        self._connection = connection
+        self._signature = signature
+        self._input_type = connection.triton_dtype(np.dtype(signature.input.dtype))
+        self._input_image_bytes = _image_bytes(signature.input, 'input')
+        self._output_image_bytes = [_image_bytes(o, 'output') for o in signature.outputs]
+        # Offsets of each output's slot in the output region, every slot sized for max_batch.
+        self._offsets = list(np.cumsum([0] + [b * max_batch for b in self._output_image_bytes]))
+        prefix = 'trt_perception_%d_%x' % (os.getpid(), id(self))
+        self._regions = []
+        self._input = self._create(prefix + '_input', self._input_image_bytes * max_batch)
+        self._output = self._create(prefix + '_output', int(self._offsets[-1]))
+
+    def _create(self, name: str, byte_size: int):
+        handle = self._shm.create_shared_memory_region(name, '/' + name, byte_size)
+        self._regions.append((name, byte_size, handle))
+        return name, handle
+
+    def register(self) -> None:
+        """Register both regions with the server (again, after a restart)."""
+        for name, byte_size, _ in self._regions:
+            self._connection.register_system_memory(name, '/' + name, byte_size)
+
+    def request(self, batch: np.ndarray) -> Tuple[List, List]:
+        """Copy `batch` into the input region; point the request at both regions."""
+        module = self._connection.module
+        name, handle = self._input
+        self._shm.set_shared_memory_region(handle, [np.ascontiguousarray(batch)])
+        tensor = module.InferInput(self._signature.input.name, list(batch.shape),
+                                   self._input_type)
+        tensor.set_shared_memory(name, batch.nbytes)
+        outputs = []
+        for spec, image_bytes, offset in zip(self._signature.outputs, self._output_image_bytes,
+                                             self._offsets):
+            output = module.InferRequestedOutput(spec.name)
+            output.set_shared_memory(self._output[0], image_bytes * batch.shape[0],
+                                     offset=int(offset))
+            outputs.append(output)
+        return [tensor], outputs
+
+    def read(self, result, batch_size: int) -> Dict[str, np.ndarray]:
+        """Copy each output of `result` out of the output region."""
+        arrays = {}
+        for spec, offset in zip(self._signature.outputs, self._offsets):
+            shape = self._connection.output_shape(result, spec.name)
+            if shape is None:
+                raise BackendError('the response of %s lacks output %r'
+                                   % (self._connection.url, spec.name))
+            arrays[spec.name] = self._shm.get_contents_as_numpy(
+                self._output[1], np.dtype(spec.dtype), shape, offset=int(offset)).copy()
+        return arrays
+
+    def close(self) -> None:
+        """Unregister the regions where the server still answers, then free them."""
+        for name, _, handle in self._regions:
+            try:
+                self._connection.unregister_system_memory(name)
+            except self._connection.error_type:
+                pass  # a server that is gone has forgotten the region already
+            self._shm.destroy_shared_memory_region(handle)
+        self._regions = []
+
+
+def make_transport(kind: str, connection: ServerConnection, signature: ModelSignature,
+                   max_batch: int):
+    """Create the transport named by `kind` (one of SHARED_MEMORY)."""
+    if kind == 'none':
+        return SocketTransport(connection, signature)
+    if kind == 'system':
+        return SystemSharedMemoryTransport(connection, signature, max_batch)
+    raise ValueError('shared_memory=%r is not one of %s' % (kind, ', '.join(SHARED_MEMORY)))
