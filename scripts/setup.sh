@@ -116,6 +116,21 @@ install_requirements() {
     write_stamp requirements "$key"
 }
 
+# Backend 'triton': the client, the tritonserver of the nvidia-pytriton wheel for its tests, and
+# numpy 1.x for that server's Python backend (requirements/triton*.txt say why --no-deps).
+install_triton() {
+    local key target="$VENV/triton-python-backend"
+    key="$(inputs_hash "$REPO"/requirements/triton*.txt <(printf '%s' "$("$VENV/bin/python" -VV)"))"
+    stamp_matches triton "$key" && { log "triton: up to date"; return 0; }
+    log "triton: installing requirements/triton.txt and, into $target, triton-server-python.txt"
+    run_logged pip-triton "$VENV/bin/python" -m pip install --disable-pip-version-check \
+        --no-deps -r "$REPO/requirements/triton.txt"
+    rm -rf "$target"
+    run_logged pip-triton-server "$VENV/bin/python" -m pip install --disable-pip-version-check \
+        --no-deps --target "$target" -r "$REPO/requirements/triton-server-python.txt"
+    write_stamp triton "$key"
+}
+
 # ament_index (and so get_package_share_directory) reads AMENT_PREFIX_PATH; the ROS wheels do
 # not set it, so the venv's activation does. The installed package cannot know where this
 # checkout keeps its prepared models, so the activation names that folder too.
@@ -264,6 +279,7 @@ main() {
     create_venv
     mkdir -p "$STATE"
     install_requirements
+    install_triton
     add_exports_to_activate
     build_vision_msgs
     install_package
