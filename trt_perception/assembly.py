@@ -24,10 +24,12 @@ from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
 from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor
 
+from trt_perception.triton.settings import TritonSettings, open_triton_backend
+
 if TYPE_CHECKING:  # pycuda is optional: imported only where a GPU is used
     from trt_perception.gpu.context import CudaContext
 
-BACKENDS = ('auto', 'onnxruntime', 'tensorrt')
+BACKENDS = ('auto', 'onnxruntime', 'tensorrt', 'triton')
 PREPROCESSORS = ('auto', 'cpu', 'gpu')
 
 
@@ -48,6 +50,8 @@ class PipelineConfig:
     engine_cache_dir: str = ''
     max_batch: int = 1
     params: DetectionParams = field(default_factory=DetectionParams)
+    triton: TritonSettings = field(default_factory=TritonSettings)
+    """The server and model of backend 'triton'."""
 
     def __post_init__(self) -> None:
         """Reject unknown choices, naming the field."""
@@ -68,6 +72,8 @@ def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
 def _wants_tensorrt(config: PipelineConfig, card: ModelCard, info: Dict[str, str],
                     log: logging.Logger) -> bool:
     """Whether to run TensorRT; raises when it is required but unusable."""
+    if config.backend == 'triton':
+        return False
     if config.backend == 'onnxruntime' and not card.is_engine:
         return False
     from trt_perception.tensorrt import tensorrt_unavailable_reason
@@ -122,6 +128,8 @@ def create_pipeline(config: PipelineConfig,
         with activate():
             if context is not None and wants_trt:
                 backend = _tensorrt_backend(config, card, context, log)
+            elif config.backend == 'triton':
+                backend = open_triton_backend(config.triton, card, config.max_batch, log)
             else:
                 backend = OnnxRuntimeBackend(card.path, max_batch=config.max_batch)
             spec = preprocess_spec(card, backend)

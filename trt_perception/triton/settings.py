@@ -1,0 +1,63 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""What the node and the offline runner say about the server, and opening the backend from it.
+
+The model card (bundled name or ONNX file) is still the local source of the preprocessing,
+the decoder and the labels; the ONNX file also gives the tensors the served model must have.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from trt_perception.core.backend import BackendError
+from trt_perception.core.models import ModelCard
+from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
+from trt_perception.triton.backend import TritonBackend
+from trt_perception.triton.client import split_url
+from trt_perception.triton.signature import ModelSignature
+from trt_perception.triton.transport import SHARED_MEMORY
+
+
+@dataclass(frozen=True)
+class TritonSettings:
+    """Server URL, served model name and version, request timeout and tensor transport."""
+
+    url: str = 'grpc://127.0.0.1:8001'
+    """grpc://host:port or http://host:port."""
+    model: str = ''
+    """Name of the model in the server's repository; '' takes the model card's name."""
+    version: str = ''
+    """Model version; '' lets the server's version policy choose."""
+    timeout: float = 1.0
+    """Seconds any one call to the server may take."""
+    shared_memory: str = 'none'
+    """'none': tensors in the request; 'system': POSIX shared memory (same host only)."""
+
+    def __post_init__(self) -> None:
+        """Reject a malformed URL, a non-positive timeout or an unknown transport."""
+        split_url(self.url)
+        if not self.timeout > 0:
+            raise ValueError('triton timeout=%r seconds must be positive' % (self.timeout,))
+        if self.shared_memory not in SHARED_MEMORY:
+            raise ValueError('triton shared_memory=%r is not one of %s'
+                             % (self.shared_memory, ', '.join(SHARED_MEMORY)))
+
+
+def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
+    """Read the tensors the served model must have from the card's ONNX model."""
+    if card.is_engine:
+        raise BackendError('backend triton reads the tensors from the ONNX model the server\'s '
+                           'model was exported from; %s is an engine: set model to that ONNX '
+                           'model or its bundled name' % card.path)
+    with OnnxRuntimeBackend(card.path, providers=['CPUExecutionProvider'],
+                            max_batch=max_batch) as local:
+        return ModelSignature.of_backend(local)
+
+
+def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: int,
+                        log: logging.Logger) -> TritonBackend:
+    """Connect (or start retrying) to the served model that `card` describes."""
+    return TritonBackend(settings.url, settings.model or card.name,
+                         expected_signature(card, max_batch), version=settings.version,
+                         timeout=settings.timeout, shared_memory=settings.shared_memory,
+                         max_batch=max_batch, log=log)
