@@ -1,0 +1,166 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""TritonBackend against a real tritonserver on 127.0.0.1: results, batching and faults.
+
+The independent reference is the local ONNX Runtime backend on the same bundled model: the
+server runs the same ONNX file with ONNX Runtime (Python backend), so detections must be
+identical, not merely close.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+from skimage import data
+
+import triton_server
+from triton_server import (MODEL, SLOW_MODEL, SLOW_SIGNATURE, batch_sizes, new_server,
+                           person_card, wait_for)
+from trt_perception.assembly import PipelineConfig, create_pipeline
+from trt_perception.core.backend import BackendError
+from trt_perception.core.decoders import DetectionParams
+from trt_perception.core.image import RawImage
+from trt_perception.core.models import find_model
+from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
+from trt_perception.triton.backend import ServerUnavailable, TritonBackend
+from trt_perception.triton.retry import RetryPolicy
+from trt_perception.triton.settings import TritonSettings, expected_signature
+
+PHOTOS = ('astronaut', 'coffee', 'chelsea', 'immunohistochemistry')
+FAST_RETRY = RetryPolicy(initial=0.05, factor=2.0, maximum=0.4)
+triton = triton_server.triton
+"""The module's tritonserver (a fixture)."""
+
+
+def photo_frames():
+    return [RawImage.from_array(np.ascontiguousarray(getattr(data, name)()), 'rgb8')
+            for name in PHOTOS]
+
+
+def url_of(server, scheme):
+    return server.grpc_url if scheme == 'grpc' else server.http_url
+
+
+@pytest.mark.parametrize('scheme,shared_memory', [
+    ('grpc', 'none'), ('grpc', 'system'), ('http', 'none'), ('http', 'system')])
+def test_detections_equal_the_local_onnxruntime_backends(triton, scheme, shared_memory):
+    params = DetectionParams(conf_threshold=0.05)
+    settings = TritonSettings(url=url_of(triton, scheme), shared_memory=shared_memory)
+    frames = photo_frames()
+    with create_pipeline(PipelineConfig(model=MODEL, backend='onnxruntime', max_batch=4,
+                                        params=params)) as local, \
+            create_pipeline(PipelineConfig(model=MODEL, backend='triton', max_batch=4,
+                                           params=params, triton=settings)) as remote:
+        for batch in (frames[:1], frames):
+            expected = local.detect(batch).detections
+            assert remote.detect(batch).detections == expected
+        info = remote.describe()
+    assert any(d.label == 'person' and d.score > 0.5 for d in expected[0])
+    assert info['backend'] == 'triton' and info['server_state'] == 'ready'
+    assert info['shared_memory'] == shared_memory
+
+
+def test_a_served_model_that_does_not_fit_the_local_model_is_refused(triton):
+    other = expected_signature(find_model('ssd_mobilenet_v2_coco'), 1)
+    with pytest.raises(BackendError) as error:
+        TritonBackend(triton.grpc_url, MODEL, other)
+    assert ('output output0[N,1917,85]:float32 is served as output0[N,1917,6]:float32'
+            in str(error.value))
+
+
+def test_a_max_batch_beyond_the_served_max_batch_size_is_refused(triton):
+    with pytest.raises(BackendError, match='batches of up to 16 are needed .max_batch. but '
+                                           'the model takes at most 8'):
+        TritonBackend(triton.grpc_url, MODEL, expected_signature(person_card(), 16),
+                      max_batch=16)
+
+
+def test_a_model_that_is_not_ready_is_retried_with_growing_waits(triton):
+    backend = TritonBackend(triton.grpc_url, 'absent', SLOW_SIGNATURE,
+                            retry=RetryPolicy(initial=0.05, factor=2.0, maximum=0.2))
+    with backend:
+        assert not backend.ready
+        assert "model 'absent' on %s is not ready" % triton.grpc_url \
+            in backend.describe()['server_state']
+        batch = np.zeros((1, 4), np.float32)
+        for retry, wait in ((2, 0.1), (3, 0.2), (4, 0.2)):
+            with pytest.raises(ServerUnavailable) as error:
+                backend.infer(batch)
+            assert str(error.value).endswith('retry %d in %.1f s' % (retry, wait))
+
+
+@pytest.mark.parametrize('scheme', ['grpc', 'http'])
+def test_a_request_over_the_timeout_fails_with_the_reason(triton, scheme):
+    with TritonBackend(url_of(triton, scheme), SLOW_MODEL, SLOW_SIGNATURE, timeout=0.5,
+                       max_batch=1, retry=FAST_RETRY) as backend:
+        assert backend.ready
+        with pytest.raises(ServerUnavailable) as error:
+            backend.infer(np.zeros((1, 4), np.float32))
+        assert 'request to model %r on %s failed' % (SLOW_MODEL, url_of(triton, scheme)) \
+            in str(error.value)
+        assert not backend.ready
+
+
+def test_concurrent_cameras_are_batched_by_the_server(triton):
+    before = batch_sizes(triton.grpc_url)
+    expected = expected_signature(person_card(), 1)
+    batch = np.zeros((1, 3, 300, 300), np.float32)
+    backends = [TritonBackend(triton.grpc_url, MODEL, expected) for _ in range(4)]
+    failures = []
+
+    def camera(backend):
+        try:
+            for _ in range(10):
+                backend.infer(batch)
+        except Exception as error:  # reported by the assertion below
+            failures.append(error)
+
+    threads = [threading.Thread(target=camera, args=(b,)) for b in backends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for backend in backends:
+        backend.close()
+    assert failures == []
+    after = batch_sizes(triton.grpc_url)
+    executions = {size: after[size] - before.get(size, 0) for size in after}
+    assert sum(size * count for size, count in executions.items()) == 40
+    assert sum(count for size, count in executions.items() if size > 1) > 0, executions
+
+
+def _infer_or_none(backend, batch):
+    try:
+        return backend.infer(batch)
+    except ServerUnavailable:
+        return None
+
+
+def test_down_at_start_then_killed_and_restarted_mid_stream(tmp_path):
+    server = new_server(tmp_path)
+    card = person_card()
+    batch = np.random.default_rng(3).uniform(-1, 1, (2, 3, 300, 300)).astype(np.float32)
+    with OnnxRuntimeBackend(card.path, max_batch=2) as local:
+        reference = local.infer(batch)['output0']
+    backend = TritonBackend(server.grpc_url, MODEL, expected_signature(card, 2), max_batch=2,
+                            shared_memory='system', retry=FAST_RETRY)
+    try:
+        assert not backend.ready
+        assert 'unreachable' in backend.describe()['server_state']
+        with pytest.raises(ServerUnavailable, match='unreachable'):
+            backend.infer(batch)
+        server.start()
+        outputs = wait_for(lambda: _infer_or_none(backend, batch), what='the first result')
+        np.testing.assert_array_equal(outputs['output0'], reference)
+        server.kill()
+        with pytest.raises(ServerUnavailable, match='request to .* failed'):
+            backend.infer(batch)
+        server.start()
+        outputs = wait_for(lambda: _infer_or_none(backend, batch), what='a result after the '
+                           'restart')
+        # The restarted server forgot the shared-memory regions: they were registered again.
+        np.testing.assert_array_equal(outputs['output0'], reference)
+        assert backend.describe()['reconnects'] == '2'
+    finally:
+        backend.close()
+        server.stop()
