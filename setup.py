@@ -36,7 +36,8 @@ setup(
     zip_safe=False,
     maintainer='trt_perception Authors',
     maintainer_email='maintainers@trt-perception.dev',
-    description='Camera object detection for ROS 2 with ONNX Runtime and TensorRT.',
+    description='Camera object detection for ROS 2 with ONNX Runtime, TensorRT or a Triton '
+                'server.',
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
@@ -44,6 +45,7 @@ setup(
             'image_source = trt_perception.ros.image_source:main',
             'detect = trt_perception.detect:main',
             'build_engine = trt_perception.tensorrt.build_engine:main',
+            'triton_export = trt_perception.triton.repository:main',
             'detection_listener = trt_perception.ros.detection_listener:main',
         ],
     },

@@ -1,6 +1,6 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""trt_perception_triton_export: write a Triton model repository for a bundled or user model.
+"""triton_export: write a Triton model repository for a bundled or user model.
 
 One command sets up a fleet's server: the model file, and a ``config.pbtxt`` with its tensors
 (read from the ONNX model, so they match what the robots' preprocessor and decoder expect),
@@ -36,7 +36,7 @@ _TYPES = {'float32': 'TYPE_FP32', 'float16': 'TYPE_FP16', 'float64': 'TYPE_FP64'
 # The Python backend's stub does not see PYTHONPATH, so the model puts the folders holding
 # numpy and onnxruntime on sys.path itself.
 _MODEL_PY = '''\
-"""Triton Python-backend model written by trt_perception_triton_export: runs {onnx!r} with
+"""Triton Python-backend model written by triton_export: runs {onnx!r} with
 ONNX Runtime on the CPU, one session run per dynamically batched execution."""
 
 import json
@@ -183,7 +183,7 @@ def export_repository(repository: str, model: str = '', name: str = '', version:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line: write the repository; 0 on success, 2 on a bad argument."""
     parser = argparse.ArgumentParser(
-        prog='trt_perception_triton_export',
+        prog='triton_export',
         description='Write a Triton model repository for a bundled or user ONNX model.')
     parser.add_argument('--repository', required=True, help='folder of the model repository')
     parser.add_argument('--model', default='',
@@ -216,7 +216,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.max_batch, args.preferred_batch_sizes, args.max_queue_delay_us,
             args.instances, args.kind, args.python_path, args.threads)
     except (ValueError, FileNotFoundError) as error:
-        print('trt_perception_triton_export: error: %s' % error, file=sys.stderr)
+        print('triton_export: error: %s' % error, file=sys.stderr)
         return 2
     print('wrote %s; serve it with: tritonserver --model-repository %s'
           % (folder, os.path.abspath(args.repository)))

@@ -109,5 +109,5 @@ def check_signature(expected: ModelSignature, served: ModelSignature, batch: int
     if problems:
         raise BackendError(
             '%s does not fit the local model: %s. Export the repository from the same model '
-            '(trt_perception_triton_export --model ...), or point the model parameter at the '
+            '(triton_export --model ...), or point the model parameter at the '
             'model the server serves, or lower max_batch' % (where, '; '.join(problems)))
