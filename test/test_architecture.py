@@ -26,9 +26,9 @@ MAY_IMPORT = {
     'tensorrt': {'core', 'gpu'},
     'triton': {'core'},
     'assembly': {'core', 'gpu', 'tensorrt', 'triton'},
-    'detect': {'core', 'assembly'},
+    'detect': {'core', 'assembly', 'triton'},
     'demo': {'core', 'assembly'},
-    'ros': {'core', 'gpu', 'tensorrt', 'assembly'},
+    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly'},
 }
 
 

@@ -450,7 +450,8 @@ def test_executable_refuses_a_bad_parameter_with_one_clear_line():
     process = _executable('-p', 'backend:=cuda')
     output = process.communicate(timeout=60)[0]
     assert process.returncode == 1
-    assert "backend='cuda' is not allowed; use one of: auto, onnxruntime, tensorrt" in output
+    assert ("backend='cuda' is not allowed; use one of: auto, onnxruntime, tensorrt, triton"
+            in output)
     assert 'Traceback' not in output
 
 

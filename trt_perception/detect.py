@@ -22,11 +22,13 @@ import cv2
 import numpy as np
 
 from trt_perception.assembly import BACKENDS, create_pipeline, PipelineConfig, PREPROCESSORS
-from trt_perception.core.backend import PRECISIONS
+from trt_perception.core.backend import BackendError, PRECISIONS
 from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
 from trt_perception.core.pipeline import BatchResult
+from trt_perception.triton.settings import TritonSettings
+from trt_perception.triton.transport import SHARED_MEMORY
 
 
 class UnreadableInput(Exception):
@@ -109,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--save-dir', default='',
                         help='write annotated images (or video frames) here')
     parser.add_argument('-v', '--verbose', action='store_true')
+    triton = parser.add_argument_group('backend triton')
+    triton.add_argument('--triton-url', default=TritonSettings.url,
+                        help='grpc://host:port or http://host:port')
+    triton.add_argument('--triton-model', default='',
+                        help='model name on the server (default: the model card\'s name)')
+    triton.add_argument('--triton-model-version', default='')
+    triton.add_argument('--triton-timeout', type=float, default=TritonSettings.timeout,
+                        help='seconds one request may take')
+    triton.add_argument('--triton-shared-memory', choices=SHARED_MEMORY, default='none')
     return parser
 
 
@@ -124,7 +135,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         config = PipelineConfig(
             model=args.model, backend=args.backend, preprocess=args.preprocess,
             decoder=args.decoder, labels=args.labels, precision=args.precision,
-            engine_cache_dir=args.engine_cache, params=params)
+            engine_cache_dir=args.engine_cache, params=params,
+            triton=TritonSettings(args.triton_url, args.triton_model,
+                                  args.triton_model_version, args.triton_timeout,
+                                  args.triton_shared_memory))
         pipeline = create_pipeline(config)
     except Exception as exc:  # any set-up failure ends the run with its own message
         sys.stderr.write('error: %s\n' % exc)
@@ -153,6 +167,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             except UnreadableInput as exc:
                 failures.append(str(exc))
                 sys.stderr.write('error: %s\n' % exc)
+            except BackendError as exc:  # e.g. a Triton server that is down: nothing to retry
+                sys.stderr.write('error: %s\n' % exc)
+                return 2
     if failures:
         sys.stderr.write('%d of %d inputs could not be read\n' % (len(failures), len(args.inputs)))
         return 1

@@ -42,6 +42,7 @@ from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, Detecto
                                            RUNTIME_PARAMETERS)
 from trt_perception.ros.qos import image_qos
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
+from trt_perception.triton.settings import TritonSettings
 
 TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
 """Order of the values in each <camera>/detections/timing Float64MultiArray."""
@@ -157,7 +158,10 @@ class DetectorNode(Node):
         return PipelineConfig(
             model=p.model, backend=p.backend, preprocess=p.preprocess, decoder=p.decoder,
             labels=p.labels, device_id=p.device_id, precision=p.precision,
-            engine_cache_dir=p.engine_cache_dir, max_batch=p.max_batch)
+            engine_cache_dir=p.engine_cache_dir, max_batch=p.max_batch,
+            triton=TritonSettings(url=p.triton_url, model=p.triton_model,
+                                  version=p.triton_model_version, timeout=p.triton_timeout,
+                                  shared_memory=p.triton_shared_memory))
 
     @property
     def pipeline_params(self) -> DetectionParams:

@@ -21,6 +21,7 @@ from trt_perception.assembly import BACKENDS, PREPROCESSORS
 from trt_perception.core.backend import PRECISIONS
 from trt_perception.core.decoders import DECODERS, DetectionParams
 from trt_perception.ros.qos import RELIABILITIES
+from trt_perception.triton.transport import SHARED_MEMORY
 
 _TYPES = (
     (bool, ParameterType.PARAMETER_BOOL, 'bool'),
@@ -129,7 +130,9 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'model name; empty for the bundled default.'),
     ParameterSpec('backend', 'auto',
                   'auto: TensorRT when it and a GPU are available, else ONNX Runtime (the '
-                  'reason is logged and shown in diagnostics); or force one.',
+                  'reason is logged and shown in diagnostics); or force one. triton: a Triton '
+                  'Inference Server runs the model (triton.* parameters); never chosen by '
+                  'auto.',
                   choices=BACKENDS),
     ParameterSpec('preprocess', 'auto',
                   'Where letterboxing and normalisation run; auto: on the GPU when the backend '
@@ -148,6 +151,20 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('max_batch', 1,
                   'Frames from different cameras run together in one inference, at most this '
                   'many.', low=1, high=64),
+    ParameterSpec('triton.url', 'grpc://127.0.0.1:8001',
+                  'Backend triton: the server, grpc://host:port or http://host:port.'),
+    ParameterSpec('triton.model', '',
+                  'Backend triton: model name in the server\'s repository; empty: the model '
+                  'card\'s name. The model parameter still names the local ONNX model (or '
+                  'bundled name) for preprocessing, decoding and the tensor check.'),
+    ParameterSpec('triton.model_version', '',
+                  'Backend triton: model version; empty: the server\'s version policy.'),
+    ParameterSpec('triton.timeout', 1.0,
+                  'Backend triton: seconds one request or health check may take; past it the '
+                  'batch fails and the backend reconnects with backoff.', low=0.01, high=600.0),
+    ParameterSpec('triton.shared_memory', 'none',
+                  'Backend triton: none: tensors travel in the request; system: POSIX shared '
+                  'memory, for a server on the same host.', choices=SHARED_MEMORY),
     ParameterSpec('conf_threshold', 0.25, 'Minimum detection score.', read_only=False,
                   low=0.0, high=1.0),
     ParameterSpec('iou_threshold', 0.45, 'Overlap (IoU) above which NMS suppresses a box.',
@@ -236,6 +253,11 @@ class DetectorParameters:
     precision: str
     engine_cache_dir: str
     max_batch: int
+    triton_url: str
+    triton_model: str
+    triton_model_version: str
+    triton_timeout: float
+    triton_shared_memory: str
     conf_threshold: float
     iou_threshold: float
     max_detections: int
