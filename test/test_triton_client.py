@@ -1,0 +1,61 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The one tritonclient import, URLs and the settings the node passes on."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from trt_perception.triton.client import split_url
+from trt_perception.triton.settings import TritonSettings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+WITHOUT_TRITONCLIENT = '''
+import importlib.abc, sys
+
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'tritonclient':
+            raise ImportError('No module named %r' % name)
+        return None
+
+sys.meta_path.insert(0, Refuse())
+from trt_perception.core.backend import BackendError
+from trt_perception.triton.client import ServerConnection
+try:
+    ServerConnection('grpc://127.0.0.1:8001', 1.0)
+except BackendError as error:
+    print(error)
+'''
+
+
+def test_without_tritonclient_the_backend_says_what_to_install():
+    result = subprocess.run([sys.executable, '-c', WITHOUT_TRITONCLIENT], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "backend 'triton' needs the tritonclient package (No module named 'tritonclient'"
+        "): install it with pip install -r requirements/triton.txt (or pip install "
+        "'tritonclient[grpc,http]')")
+
+
+def test_urls_name_the_protocol_and_address():
+    assert split_url('grpc://gpu-box:8001') == ('grpc', 'gpu-box:8001')
+    assert split_url('http://127.0.0.1:8000') == ('http', '127.0.0.1:8000')
+    for bad in ('127.0.0.1:8001', 'https://x:1', 'grpc://', 'http://x:8000/v2'):
+        with pytest.raises(ValueError, match='must look like grpc://host:8001'):
+            split_url(bad)
+
+
+@pytest.mark.parametrize('fields, text', [
+    ({'url': 'gpu-box:8001'}, "url='gpu-box:8001'"),
+    ({'timeout': 0.0}, 'timeout=0.0'),
+    ({'shared_memory': 'cuda'}, "shared_memory='cuda' is not one of none, system"),
+])
+def test_bad_settings_are_refused_naming_the_value(fields, text):
+    with pytest.raises(ValueError, match=text):
+        TritonSettings(**fields)
