@@ -8,7 +8,8 @@ same questions in different shapes (protobuf or dict, timeouts per call or per c
 dicts.
 """
 
-from typing import Dict, List, Optional, Tuple
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError
 
@@ -65,42 +66,60 @@ class ServerConnection:
         self.error_type = utils.InferenceServerException
         self.np_dtype = utils.triton_to_np_dtype
         self.triton_dtype = utils.np_to_triton_dtype
+        self._clients: List[Any] = []
+        self._lock = threading.Lock()
+        self._client: Callable[[], Any]
         if self.protocol == 'grpc':
-            self._client = module.InferenceServerClient(address)
             self._call = {'client_timeout': self.timeout}
             self._json = {'as_json': True}
+            client = module.InferenceServerClient(address)
+            self._clients.append(client)
+            self._client = lambda: client
         else:
-            self._client = module.InferenceServerClient(
-                address, connection_timeout=self.timeout, network_timeout=self.timeout)
             self._call = {}
             self._json = {}
+            # The HTTP client runs on gevent, whose hub belongs to one thread: a client made
+            # on the node's main thread fails on its worker ('Cannot switch to a different
+            # thread'), so each thread gets its own.
+            local = threading.local()
+
+            def client_of_this_thread():
+                client = getattr(local, 'client', None)
+                if client is None:
+                    client = local.client = module.InferenceServerClient(
+                        address, connection_timeout=self.timeout,
+                        network_timeout=self.timeout)
+                    with self._lock:
+                        self._clients.append(client)
+                return client
+            self._client = client_of_this_thread
 
     def model_ready(self, model: str, version: str) -> bool:
         """Whether the server has `model` (`version`, '' for its policy's) ready."""
-        return self._client.is_model_ready(model, version, **self._call)
+        return self._client().is_model_ready(model, version, **self._call)
 
     def server_ready(self) -> bool:
         """Whether the server answers and is ready."""
-        return self._client.is_server_ready(**self._call)
+        return self._client().is_server_ready(**self._call)
 
     def metadata(self, model: str, version: str) -> Dict:
         """Return the model's metadata: name, versions, platform, inputs, outputs."""
-        return self._client.get_model_metadata(model, version, **self._json, **self._call)
+        return self._client().get_model_metadata(model, version, **self._json, **self._call)
 
     def config(self, model: str, version: str) -> Dict:
         """Return the model's configuration (max_batch_size, input, output, batching)."""
-        config = self._client.get_model_config(model, version, **self._json, **self._call)
+        config = self._client().get_model_config(model, version, **self._json, **self._call)
         # gRPC wraps the configuration in a ModelConfigResponse.
         return config.get('config', config) if self.protocol == 'grpc' else config
 
     def statistics(self, model: str, version: str = '') -> Dict:
         """Inference statistics of `model` (counts, batch sizes, cumulative times)."""
-        return self._client.get_inference_statistics(model, version, **self._json,
+        return self._client().get_inference_statistics(model, version, **self._json,
                                                       **self._call)
 
     def infer(self, model: str, version: str, inputs: List, outputs: List):
         """Run one request and return the tritonclient result."""
-        return self._client.infer(model, inputs, model_version=version, outputs=outputs,
+        return self._client().infer(model, inputs, model_version=version, outputs=outputs,
                                   **self._call)
 
     def output_shape(self, result, name: str) -> Optional[Tuple[int, ...]]:
@@ -113,13 +132,16 @@ class ServerConnection:
 
     def register_system_memory(self, region: str, key: str, byte_size: int) -> None:
         """Register a system shared-memory region, replacing one of the same name."""
-        self._client.unregister_system_shared_memory(region, **self._call)
-        self._client.register_system_shared_memory(region, key, byte_size, **self._call)
+        self._client().unregister_system_shared_memory(region, **self._call)
+        self._client().register_system_shared_memory(region, key, byte_size, **self._call)
 
     def unregister_system_memory(self, region: str) -> None:
         """Forget a region on the server."""
-        self._client.unregister_system_shared_memory(region, **self._call)
+        self._client().unregister_system_shared_memory(region, **self._call)
 
     def close(self) -> None:
-        """Close the client's channel or connection pool."""
-        self._client.close()
+        """Close the clients' channel or connection pools."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
