@@ -164,3 +164,16 @@ def test_down_at_start_then_killed_and_restarted_mid_stream(tmp_path):
     finally:
         backend.close()
         server.stop()
+
+
+@pytest.mark.parametrize('scheme', ['grpc', 'http'])
+def test_a_backend_made_on_one_thread_runs_on_another(triton, scheme):
+    # As in the node: the pipeline is built on the main thread and run on the worker.
+    batch = np.zeros((1, 3, 300, 300), np.float32)
+    results = []
+    with TritonBackend(url_of(triton, scheme), MODEL,
+                       expected_signature(person_card(), 1)) as backend:
+        worker = threading.Thread(target=lambda: results.append(backend.infer(batch)))
+        worker.start()
+        worker.join()
+    assert [r['output0'].shape for r in results] == [(1, 1917, 6)]

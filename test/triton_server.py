@@ -76,9 +76,9 @@ def write_repository(folder: str, max_queue_delay_us: int = 5000) -> str:
     return folder
 
 
-def new_server(base) -> LocalTritonServer:
+def new_server(base, max_queue_delay_us: int = 5000) -> LocalTritonServer:
     """Return a server (not started) over a fresh repository under the pathlib folder `base`."""
-    repository = write_repository(str(base / 'models'))
+    repository = write_repository(str(base / 'models'), max_queue_delay_us)
     return LocalTritonServer(repository, str(base))
 
 
