@@ -23,6 +23,7 @@ from trt_perception.core.image import RawImage
 from trt_perception.core.models import find_model
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.triton.backend import ServerUnavailable, TritonBackend
+from trt_perception.triton.local_server import free_ports
 from trt_perception.triton.retry import RetryPolicy
 from trt_perception.triton.settings import TritonSettings, expected_signature
 
@@ -177,3 +178,13 @@ def test_a_backend_made_on_one_thread_runs_on_another(triton, scheme):
         worker.start()
         worker.join()
     assert [r['output0'].shape for r in results] == [(1, 1917, 6)]
+
+
+@pytest.mark.parametrize('scheme', ['grpc', 'http'])
+def test_closing_with_the_server_gone_releases_the_shared_memory(scheme):
+    port = free_ports(1)[0]  # nothing listens there
+    backend = TritonBackend('%s://127.0.0.1:%d' % (scheme, port), MODEL,
+                            expected_signature(person_card(), 1), shared_memory='system')
+    assert not backend.ready
+    backend.close()
+    backend.close()

@@ -60,8 +60,7 @@ class TritonBackend(InferenceBackend):
         self._where = 'model %r%s on %s' % (model, ' version %s' % version if version else '',
                                             url)
         self._connection = ServerConnection(url, timeout)
-        # HTTP clients report a refused connection as OSError, gRPC as InferenceServerException.
-        self._faults = (self._connection.error_type, OSError)
+        self._faults = self._connection.faults
         self._transport = None
         self._backoff = Backoff(retry, clock)
         self._closed = threading.Event()

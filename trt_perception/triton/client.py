@@ -63,7 +63,9 @@ class ServerConnection:
         self.timeout = float(timeout)
         module, utils = tritonclient_modules(self.protocol)
         self.module = module
-        self.error_type = utils.InferenceServerException
+        # What a call raises when the server is down or answers with an error: gRPC reports
+        # everything as InferenceServerException, the HTTP client a refused connection as OSError.
+        self.faults = (utils.InferenceServerException, OSError)
         self.np_dtype = utils.triton_to_np_dtype
         self.triton_dtype = utils.np_to_triton_dtype
         self._clients: List[Any] = []

@@ -130,7 +130,7 @@ class SystemSharedMemoryTransport:
         for name, _, handle in self._regions:
             try:
                 self._connection.unregister_system_memory(name)
-            except self._connection.error_type:
+            except self._connection.faults:
                 pass  # a server that is gone has forgotten the region already
             self._shm.destroy_shared_memory_region(handle)
         self._regions = []
