@@ -125,13 +125,15 @@ class LocalTritonServer:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self._startup_timeout
         url = 'http://%s:%d/v2/health/ready' % (LOOPBACK, self.http_port)
+        # Never through a proxy named in the environment: the server is on this machine.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise LocalServerError('tritonserver exited with code %d during start-up; its '
                                        'log: %s\n%s' % (self._process.returncode,
                                                         self._log_path, self.log_tail()))
             try:
-                with urllib.request.urlopen(url, timeout=1.0) as response:
+                with opener.open(url, timeout=1.0) as response:
                     if response.status == 200:
                         return
             except (urllib.error.URLError, OSError):
