@@ -79,3 +79,16 @@ def test_engine_status_reports_fallback_and_errors():
     status = diagnostics.status('node: engine', 'hw', (ERROR, 'x'), sorted(values.items()))
     assert status.level == ERROR and status.hardware_id == 'hw'
     assert not math.isnan(float(values['batches_per_second']))
+
+
+def test_a_remote_backends_server_away_warns_until_batches_fail():
+    info = {'backend': 'triton', 'server_state': 'unavailable: Triton server grpc://x:8001 '
+                                                 'is unreachable: connection refused'}
+    assert diagnostics.engine_health(EngineSnapshot(0, 0.0, 0, 0, ''), info) == (
+        WARN, 'server unavailable: Triton server grpc://x:8001 is unreachable: connection '
+              'refused')
+    failing = EngineSnapshot(3, 1.0, 1, 1, 'ServerUnavailable: down')
+    assert diagnostics.engine_health(failing, info) == (ERROR,
+                                                        'batches failing: ServerUnavailable: down')
+    info['server_state'] = 'ready'
+    assert diagnostics.engine_health(EngineSnapshot(3, 1.0, 0, 0, ''), info)[0] == OK

@@ -83,9 +83,15 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
 
 
 def engine_health(snap: EngineSnapshot, info: Dict[str, str]) -> Tuple[bytes, str]:
-    """Return ERROR while batches fail, else OK naming the backend (and any fallback)."""
+    """Return ERROR while batches fail, WARN while a remote server is away, else OK.
+
+    WARN covers a Triton server that is down while no batch has failed yet (no frames came);
+    OK names the backend and any fallback.
+    """
     if snap.recent_errors:
         return ERROR, 'batches failing: %s' % snap.last_error
+    if info.get('server_state', 'ready') != 'ready':
+        return WARN, 'server %s' % info['server_state']
     message = '%s running' % info.get('backend', 'backend')
     if info.get('fallback'):
         message += ' (fallback: %s)' % info['fallback']
