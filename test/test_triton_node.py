@@ -16,13 +16,16 @@ import time
 
 import numpy as np
 import pytest
-from diagnostic_msgs.msg import DiagnosticStatus
+from ros_imports import ros_imports
 
-from triton_server import MODEL, batch_sizes, new_server
-from test_detector_node import ROOT, Harness, photo_message, wait_for  # noqa: I100
-from trt_perception.assembly import PipelineConfig, create_pipeline
-from trt_perception.core.decoders import DetectionParams
-from trt_perception.core.image import RawImage
+with ros_imports():
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+from triton_server import MODEL, batch_sizes, new_server  # noqa: E402
+from test_detector_node import ROOT, Harness, photo_message, wait_for  # noqa: E402
+from trt_perception.assembly import PipelineConfig, create_pipeline  # noqa: E402
+from trt_perception.core.decoders import DetectionParams  # noqa: E402
+from trt_perception.core.image import RawImage  # noqa: E402
 
 skimage_data = pytest.importorskip('skimage.data')
 
