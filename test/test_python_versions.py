@@ -29,7 +29,8 @@ PORTABLE_TESTS = (
     'test_frame_source', 'test_latest_frame', 'test_letterbox', 'test_log_throttle',
     'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline',
     'test_preprocess', 'test_pycuda_contract', 'test_ros_imports', 'test_stats',
-    'test_tensorrt_contract',
+    'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
+    'test_triton_retry', 'test_triton_signature',
 )
 """Test modules that need no ROS and no GPU: run under every Python version."""
 
@@ -43,6 +44,8 @@ NOT_PORTABLE = {
         'test_tensorrt_builder', 'test_prepare_models', 'test_lint', 'test_kernel_compile',
         'test_typing'),
     'the Python-version venvs themselves': ('test_python_versions',),
+    'tritonclient and the nvidia-pytriton tritonserver (.venv only; the node test ROS too)': (
+        'test_triton_backend', 'test_triton_node'),
 }
 """Every other test module, by what it needs that the version venvs do not have."""
 

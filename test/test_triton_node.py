@@ -155,3 +155,32 @@ def _check_detections(ros, message):
         np.testing.assert_allclose([hypothesis.x1, hypothesis.y1, hypothesis.x2,
                                     hypothesis.y2], detection.box, atol=1e-6)
         assert hypothesis.score == pytest.approx(detection.score)
+
+
+def test_a_node_started_before_its_server_warns_then_detects_over_http(tmp_path):
+    ros = Harness()
+    server = new_server(tmp_path)
+    try:
+        node = ros.detector(backend='triton', model=MODEL, triton__url=server.http_url,
+                            conf_threshold=0.3)
+        engine = '%s: engine' % node.get_name()
+
+        def engine_level(level):
+            for array in reversed(ros.diagnostics[-10:]):
+                for status in array.status:
+                    if status.name == engine and status.level == level:
+                        return status
+            return None
+        warning = wait_for(lambda: engine_level(DiagnosticStatus.WARN), timeout=30,
+                           what='a WARN engine status before any frame')
+        assert warning.message.startswith('server unavailable: Triton server %s is '
+                                          'unreachable' % server.http_url), warning.message
+        server.start()
+        msg = photo_message('astronaut', 7, 'cam')
+        found, _ = ros.detections_for('detections', ros.publisher('image'), msg, timeout=60)
+        _check_detections(ros, found)
+        wait_for(lambda: engine_level(DiagnosticStatus.OK), timeout=30,
+                 what='an OK engine status once the server answers')
+    finally:
+        ros.close()
+        server.stop()
