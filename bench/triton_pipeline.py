@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Cameras through a Triton server against the same cameras on the local CPU backend.
+"""
+Cameras through a Triton server against the same cameras on the local CPU backend.
 
     .venv/bin/python bench/triton_pipeline.py [--cameras 1 2 4 8] [--seconds 8]
 
@@ -33,7 +34,7 @@ from typing import Dict, List
 import numpy as np
 from skimage import data
 
-from trt_perception.assembly import PipelineConfig, create_pipeline
+from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.backend import BackendError
 from trt_perception.core.image import RawImage
 from trt_perception.triton.client import ServerConnection

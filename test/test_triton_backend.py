@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""TritonBackend against a real tritonserver on 127.0.0.1: results, batching and faults.
+"""
+TritonBackend against a real tritonserver on 127.0.0.1: results, batching and faults.
 
 The independent reference is the local ONNX Runtime backend on the same bundled model: the
 server runs the same ONNX file with ONNX Runtime (Python backend), so detections must be
@@ -14,9 +15,9 @@ import pytest
 from skimage import data
 
 import triton_server
-from triton_server import (MODEL, SLOW_MODEL, SLOW_SIGNATURE, batch_sizes, new_server,
-                           person_card, wait_for)
-from trt_perception.assembly import PipelineConfig, create_pipeline
+from triton_server import (batch_sizes, MODEL, new_server, person_card, SLOW_MODEL,
+                           SLOW_SIGNATURE, wait_for)
+from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.backend import BackendError
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.image import RawImage
@@ -25,7 +26,7 @@ from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.triton.backend import ServerUnavailable, TritonBackend
 from trt_perception.triton.local_server import free_ports
 from trt_perception.triton.retry import RetryPolicy
-from trt_perception.triton.settings import TritonSettings, expected_signature
+from trt_perception.triton.settings import expected_signature, TritonSettings
 
 PHOTOS = ('astronaut', 'coffee', 'chelsea', 'immunohistochemistry')
 FAST_RETRY = RetryPolicy(initial=0.05, factor=2.0, maximum=0.4)

@@ -13,7 +13,7 @@ from trt_perception.triton.settings import TritonSettings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-WITHOUT_TRITONCLIENT = '''
+WITHOUT_TRITONCLIENT = """
 import importlib.abc, sys
 
 class Refuse(importlib.abc.MetaPathFinder):
@@ -29,7 +29,7 @@ try:
     ServerConnection('grpc://127.0.0.1:8001', 1.0)
 except BackendError as error:
     print(error)
-'''
+"""
 
 
 def test_without_tritonclient_the_backend_says_what_to_install():
@@ -39,7 +39,7 @@ def test_without_tritonclient_the_backend_says_what_to_install():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "backend 'triton' needs the tritonclient package (No module named 'tritonclient'"
-        "): install it with pip install -r requirements/triton.txt (or pip install "
+        '): install it with pip install -r requirements/triton.txt (or pip install '
         "'tritonclient[grpc,http]')")
 
 

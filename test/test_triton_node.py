@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Two detector_node processes, four cameras, one tritonserver: batching and a server crash.
+"""
+Two detector_node processes, four cameras, one tritonserver: batching and a server crash.
 
 Real rclpy and DDS as in test_detector_node.py; the nodes are the installed executable run as
 subprocesses (two robots' nodes), the server is the pytriton wheel's tritonserver on
@@ -21,9 +22,9 @@ from ros_imports import ros_imports
 with ros_imports():
     from diagnostic_msgs.msg import DiagnosticStatus
 
-from triton_server import MODEL, batch_sizes, new_server  # noqa: E402
-from test_detector_node import ROOT, Harness, photo_message, wait_for  # noqa: E402
-from trt_perception.assembly import PipelineConfig, create_pipeline  # noqa: E402
+from test_detector_node import Harness, photo_message, ROOT, wait_for  # noqa: E402
+from triton_server import batch_sizes, MODEL, new_server  # noqa: E402
+from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E402
 from trt_perception.core.decoders import DetectionParams  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 

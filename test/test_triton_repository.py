@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The triton_export console script: the repository layout and config.pbtxt it writes.
+"""
+The triton_export console script: the repository layout and config.pbtxt it writes.
 
 That the server loads what it writes is shown by every test that starts tritonserver
 (test_triton_backend.py serves a repository written by `export_repository`).
@@ -24,7 +25,7 @@ def test_an_onnxruntime_repository_for_the_bundled_person_detector(tmp_path):
     with open(card.path, 'rb') as source, \
             open(str(tmp_path / 'people' / '1' / 'model.onnx'), 'rb') as copy:
         assert copy.read() == source.read()
-    assert (tmp_path / 'people' / 'config.pbtxt').read_text() == '''\
+    assert (tmp_path / 'people' / 'config.pbtxt').read_text() == """\
 name: "people"
 platform: "onnxruntime_onnx"
 max_batch_size: 8
@@ -52,7 +53,7 @@ instance_group [
     kind: KIND_GPU
   }
 ]
-'''
+"""
 
 
 def test_a_tensorrt_plan_repository_copies_the_server_built_engine(tmp_path):

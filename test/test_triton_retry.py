@@ -8,6 +8,7 @@ from trt_perception.triton.retry import Backoff, RetryPolicy
 
 
 class Clock:
+
     def __init__(self):
         self.now = 100.0
 

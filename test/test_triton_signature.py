@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from trt_perception.core.backend import BackendError, TensorSpec
-from trt_perception.triton.signature import (ModelSignature, check_signature, served_signature,
+from trt_perception.triton.signature import (check_signature, ModelSignature, served_signature,
                                              signature_problems)
 
 F32 = np.dtype(np.float32)
@@ -51,5 +51,5 @@ def test_every_mismatch_is_named_with_the_fix():
 def test_a_model_with_two_inputs_is_refused():
     two = metadata()
     two['inputs'].append(dict(two['inputs'][0], name='scale'))
-    with pytest.raises(BackendError, match="has 2 inputs .images, scale."):
+    with pytest.raises(BackendError, match='has 2 inputs .images, scale.'):
         served_signature(two, {'max_batch_size': 8}, TYPES)

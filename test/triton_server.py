@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Import first in a Triton test module: a real tritonserver on 127.0.0.1, or a skip.
+"""
+Import first in a Triton test module: a real tritonserver on 127.0.0.1, or a skip.
 
 The server is the one in the nvidia-pytriton wheel (requirements/triton.txt); its repository
 is written by the package's own exporter, platform 'python', so ONNX Runtime runs the bundled
@@ -41,14 +42,14 @@ SLOW_SECONDS = 3.0
 SLOW_SIGNATURE = ModelSignature(TensorSpec('x', (None, 4), np.dtype(np.float32)),
                                 (TensorSpec('y', (None, 4), np.dtype(np.float32)),), 4)
 
-_SLOW_CONFIG = '''name: "%s"
+_SLOW_CONFIG = """name: "%s"
 backend: "python"
 max_batch_size: 4
 input [ { name: "x" data_type: TYPE_FP32 dims: [ 4 ] } ]
 output [ { name: "y" data_type: TYPE_FP32 dims: [ 4 ] } ]
-''' % SLOW_MODEL
+""" % SLOW_MODEL
 
-_SLOW_MODEL_PY = '''import sys
+_SLOW_MODEL_PY = """import sys
 import time
 sys.path[:0] = %r
 import triton_python_backend_utils as pb_utils
@@ -59,7 +60,7 @@ class TritonPythonModel:
         time.sleep(%r)
         return [pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor(
             'y', pb_utils.get_input_tensor_by_name(r, 'x').as_numpy())]) for r in requests]
-'''
+"""
 
 
 def write_repository(folder: str, max_queue_delay_us: int = 5000) -> str:

@@ -24,7 +24,7 @@ from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
 from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor
 
-from trt_perception.triton.settings import TritonSettings, open_triton_backend
+from trt_perception.triton.settings import open_triton_backend, TritonSettings
 
 if TYPE_CHECKING:  # pycuda is optional: imported only where a GPU is used
     from trt_perception.gpu.context import CudaContext

@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     triton.add_argument('--triton-url', default=TritonSettings.url,
                         help='grpc://host:port or http://host:port')
     triton.add_argument('--triton-model', default='',
-                        help='model name on the server (default: the model card\'s name)')
+                        help="model name on the server (default: the model card's name)")
     triton.add_argument('--triton-model-version', default='')
     triton.add_argument('--triton-timeout', type=float, default=TritonSettings.timeout,
                         help='seconds one request may take')

@@ -83,7 +83,8 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
 
 
 def engine_health(snap: EngineSnapshot, info: Dict[str, str]) -> Tuple[bytes, str]:
-    """Return ERROR while batches fail, WARN while a remote server is away, else OK.
+    """
+    Return ERROR while batches fail, WARN while a remote server is away, else OK.
 
     WARN covers a Triton server that is down while no batch has failed yet (no frames came);
     OK names the backend and any fallback.

@@ -154,11 +154,11 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('triton.url', 'grpc://127.0.0.1:8001',
                   'Backend triton: the server, grpc://host:port or http://host:port.'),
     ParameterSpec('triton.model', '',
-                  'Backend triton: model name in the server\'s repository; empty: the model '
-                  'card\'s name. The model parameter still names the local ONNX model (or '
+                  "Backend triton: model name in the server's repository; empty: the model "
+                  "card's name. The model parameter still names the local ONNX model (or "
                   'bundled name) for preprocessing, decoding and the tensor check.'),
     ParameterSpec('triton.model_version', '',
-                  'Backend triton: model version; empty: the server\'s version policy.'),
+                  "Backend triton: model version; empty: the server's version policy."),
     ParameterSpec('triton.timeout', 1.0,
                   'Backend triton: seconds one request or health check may take; past it the '
                   'batch fails and the backend reconnects with backoff.', low=0.01, high=600.0),

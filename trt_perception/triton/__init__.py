@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Detection through a Triton Inference Server shared by many cameras and robots.
+"""
+Detection through a Triton Inference Server shared by many cameras and robots.
 
 `backend.TritonBackend` runs the model on a server (gRPC or HTTP, tensors through the socket or
 a shared-memory region); `signature` checks the served model against the local model card;

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Backend 'triton': the model runs on a Triton Inference Server, the robot only sends tensors.
+"""
+Backend 'triton': the model runs on a Triton Inference Server, the robot only sends tensors.
 
 The preprocessor and decoder are built from the local model card before the server may be up,
 so the backend knows the tensors it must exchange (`expected`) from the start; each time it
@@ -20,7 +21,7 @@ import numpy as np
 from trt_perception.core.backend import BackendError, InferenceBackend, TensorSpec
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
-from trt_perception.triton.signature import ModelSignature, check_signature, served_signature
+from trt_perception.triton.signature import check_signature, ModelSignature, served_signature
 from trt_perception.triton.transport import make_transport
 
 
@@ -29,7 +30,8 @@ class ServerUnavailable(BackendError):
 
 
 class TritonBackend(InferenceBackend):
-    """Runs one batch at a time on a Triton server, reconnecting with backoff after faults.
+    """
+    Runs one batch at a time on a Triton server, reconnecting with backoff after faults.
 
     Not thread-safe for `infer` (one worker thread sends); `describe` may be read from any
     thread.  Use as a context manager or call `close()`.
@@ -41,7 +43,8 @@ class TritonBackend(InferenceBackend):
                  timeout: float = 1.0, shared_memory: str = 'none', max_batch: int = 1,
                  retry: RetryPolicy = RetryPolicy(), log: Optional[logging.Logger] = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        """Connect to `url` (grpc://host:port or http://host:port) for `model`.
+        """
+        Connect to `url` (grpc://host:port or http://host:port) for `model`.
 
         A server that is down or not ready yet is retried later (logged as a warning); a
         served model that does not fit `expected` raises BackendError, since waiting cannot
@@ -49,7 +52,7 @@ class TritonBackend(InferenceBackend):
         """
         if not model:
             raise ValueError('the Triton model name is empty: set it to the name of the model '
-                             'in the server\'s repository')
+                             "in the server's repository")
         if max_batch < 1:
             raise ValueError('max_batch=%d must be at least 1' % max_batch)
         self._log = log or logging.getLogger('trt_perception')
@@ -85,7 +88,7 @@ class TritonBackend(InferenceBackend):
                 raise ServerUnavailable('Triton server %s is not ready' % connection.url)
             if not connection.model_ready(self._model, self._version):
                 raise ServerUnavailable(
-                    '%s is not ready (still loading, failed to load, or not in the server\'s '
+                    "%s is not ready (still loading, failed to load, or not in the server's "
                     'repository)' % self._where)
             served = served_signature(connection.metadata(self._model, self._version),
                                       connection.config(self._model, self._version),
@@ -112,13 +115,13 @@ class TritonBackend(InferenceBackend):
         self._log.info('connected to %s; detecting again' % self._where)
 
     @property
-    def input(self) -> TensorSpec:
-        """The model's image input (the local model's, checked against the served one)."""
+    def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
+        """Image tensor of the local model, checked against the served one."""
         return self._expected.input
 
     @property
     def outputs(self) -> List[TensorSpec]:
-        """The model's outputs, in the local model's order."""
+        """Output tensors of the local model, in its order."""
         return list(self._expected.outputs)
 
     @property
@@ -132,7 +135,8 @@ class TritonBackend(InferenceBackend):
         return self._ready
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
-        """Send one batch and return the outputs by name.
+        """
+        Send one batch and return the outputs by name.
 
         Raises ServerUnavailable (a BackendError) with the reason while the server is away;
         the call first waits out the backoff, so a caller that loops does not spin.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The one place that imports tritonclient, and the per-protocol differences of its clients.
+"""
+The one place that imports tritonclient, and the per-protocol differences of its clients.
 
 tritonclient is optional: only backend 'triton' needs it.  gRPC and HTTP clients answer the
 same questions in different shapes (protobuf or dict, timeouts per call or per client); a
@@ -16,7 +17,7 @@ from trt_perception.core.backend import BackendError
 PROTOCOLS = ('grpc', 'http')
 
 _INSTALL_HINT = ("backend 'triton' needs the tritonclient package (%s): install it with "
-                 "pip install -r requirements/triton.txt (or pip install "
+                 'pip install -r requirements/triton.txt (or pip install '
                  "'tritonclient[grpc,http]')")
 
 
@@ -48,7 +49,7 @@ def split_url(url: str) -> Tuple[str, str]:
     """Split 'grpc://host:port' or 'http://host:port' into (protocol, 'host:port')."""
     protocol, sep, address = url.partition('://')
     if not sep or protocol not in PROTOCOLS or not address or '/' in address:
-        raise ValueError("triton url=%r must look like grpc://host:8001 or http://host:8000"
+        raise ValueError('triton url=%r must look like grpc://host:8001 or http://host:8000'
                          % (url,))
     return protocol, address
 
@@ -116,13 +117,13 @@ class ServerConnection:
 
     def statistics(self, model: str, version: str = '') -> Dict:
         """Inference statistics of `model` (counts, batch sizes, cumulative times)."""
-        return self._client().get_inference_statistics(model, version, **self._json,
-                                                      **self._call)
+        return self._client().get_inference_statistics(
+            model, version, **self._json, **self._call)
 
     def infer(self, model: str, version: str, inputs: List, outputs: List):
         """Run one request and return the tritonclient result."""
         return self._client().infer(model, inputs, model_version=version, outputs=outputs,
-                                  **self._call)
+                                    **self._call)
 
     def output_shape(self, result, name: str) -> Optional[Tuple[int, ...]]:
         """Shape of output `name` in `result`, None when the response lacks it."""

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A tritonserver from the nvidia-pytriton wheel on this machine's loopback, for tests.
+"""
+A tritonserver from the nvidia-pytriton wheel on this machine's loopback, for tests.
 
 The wheel ships a tritonserver binary, its libraries and the Python backend, with one
 backend stub per Python version.  `LocalTritonServer` lays out a backend folder with the stub
@@ -17,9 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from typing import List, Optional, Tuple
 import urllib.error
 import urllib.request
-from typing import List, Optional, Tuple
 
 LOOPBACK = '127.0.0.1'
 
@@ -29,7 +30,8 @@ class LocalServerError(RuntimeError):
 
 
 def wheel_paths() -> Tuple[str, str]:
-    """Return (the wheel's tritonserver folder, its library folder) without importing pytriton.
+    """
+    Return (the wheel's tritonserver folder, its library folder) without importing pytriton.
 
     Importing pytriton would pull in its own client stack; only its files are needed.
     """
@@ -190,7 +192,8 @@ triton-server-python.txt)."""
 
 
 def stub_python_path() -> List[str]:
-    """Folders a Python-backend model.py under this wheel's stub puts first on sys.path.
+    """
+    Folders a Python-backend model.py under this wheel's stub puts first on sys.path.
 
     numpy 1.x comes first: the wheel's stub was built against numpy 1, and under numpy 2 its
     output tensors arrive empty without any error.  Then the folders with onnxruntime.

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""triton_export: write a Triton model repository for a bundled or user model.
+"""
+triton_export: write a Triton model repository for a bundled or user model.
 
 One command sets up a fleet's server: the model file, and a ``config.pbtxt`` with its tensors
 (read from the ONNX model, so they match what the robots' preprocessor and decoder expect),
@@ -145,7 +146,8 @@ def export_repository(repository: str, model: str = '', name: str = '', version:
                       max_batch: int = 8, preferred_batch_sizes: Sequence[int] = (),
                       max_queue_delay_us: int = 2000, instances: int = 1, kind: str = '',
                       python_path: Optional[Sequence[str]] = None, threads: int = 1) -> str:
-    """Write `repository`/<name>/ for `model`; return the model folder.
+    """
+    Write `repository`/<name>/ for `model`; return the model folder.
 
     `model` is a bundled name or an .onnx path/card ('' for the default), always the ONNX
     model the robots' card describes; `engine` is the server-built plan for tensorrt_plan.
@@ -156,7 +158,7 @@ def export_repository(repository: str, model: str = '', name: str = '', version:
                          'from it; pass the engine built on the server as --engine' % card.path)
     if platform == 'tensorrt_plan' and not os.path.isfile(engine):
         raise ValueError('platform tensorrt_plan needs --engine: the engine built from %s on '
-                         'the server\'s GPU (got %r)' % (card.path, engine))
+                         "the server's GPU (got %r)" % (card.path, engine))
     if max_batch < 1 or version < 1 or instances < 1:
         raise ValueError('max batch, version and instances must be at least 1')
     name = name or card.name
@@ -189,12 +191,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--model', default='',
                         help='bundled model name, .onnx file or card .json (default: the '
                              'bundled default)')
-    parser.add_argument('--name', default='', help='model name on the server (default: the '
-                                                   'card\'s name)')
+    parser.add_argument('--name', default='',
+                        help="model name on the server (default: the card's name)")
     parser.add_argument('--version', type=int, default=1)
     parser.add_argument('--platform', choices=PLATFORMS, default='onnxruntime_onnx')
     parser.add_argument('--engine', default='',
-                        help='TensorRT engine built on the server\'s GPU (tensorrt_plan)')
+                        help="TensorRT engine built on the server's GPU (tensorrt_plan)")
     parser.add_argument('--max-batch', type=int, default=8,
                         help='max_batch_size: most frames one execution batches')
     parser.add_argument('--preferred-batch-sizes', type=int, nargs='*', default=[],
@@ -206,7 +208,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='instance kind (default: KIND_GPU, KIND_CPU for python)')
     parser.add_argument('--python-path', nargs='*', default=None,
                         help='python: folders with numpy and onnxruntime for model.py '
-                             '(default: this interpreter\'s)')
+                             "(default: this interpreter's)")
     parser.add_argument('--threads', type=int, default=1,
                         help='python: ONNX Runtime threads per instance')
     args = parser.parse_args(argv)

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Exponential backoff between attempts to reach a server that is down or not ready."""
 
-import time
 from dataclasses import dataclass
+import time
 from typing import Callable
 
 
@@ -25,7 +25,8 @@ class RetryPolicy:
 
 
 class Backoff:
-    """When the next attempt may run, after how many failures, and why the last one failed.
+    """
+    When the next attempt may run, after how many failures, and why the last one failed.
 
     Not thread-safe: the one thread that runs requests owns it.
     """

@@ -1,13 +1,14 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""What the node and the offline runner say about the server, and opening the backend from it.
+"""
+What the node and the offline runner say about the server, and opening the backend from it.
 
 The model card (bundled name or ONNX file) is still the local source of the preprocessing,
 the decoder and the labels; the ONNX file also gives the tensors the served model must have.
 """
 
-import logging
 from dataclasses import dataclass
+import logging
 
 from trt_perception.core.backend import BackendError
 from trt_perception.core.models import ModelCard
@@ -46,7 +47,7 @@ class TritonSettings:
 def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
     """Read the tensors the served model must have from the card's ONNX model."""
     if card.is_engine:
-        raise BackendError('backend triton reads the tensors from the ONNX model the server\'s '
+        raise BackendError("backend triton reads the tensors from the ONNX model the server's "
                            'model was exported from; %s is an engine: set model to that ONNX '
                            'model or its bundled name' % card.path)
     with OnnxRuntimeBackend(card.path, providers=['CPUExecutionProvider'],

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""What a served model takes and returns, and whether that fits the local model card.
+"""
+What a served model takes and returns, and whether that fits the local model card.
 
 The preprocessor and the decoder are built from the local model (its card and ONNX file)
 before the server may even be up; when the server answers, its model metadata and
@@ -18,13 +19,14 @@ from trt_perception.core.backend import BackendError, Dim, TensorSpec
 
 @dataclass(frozen=True)
 class ModelSignature:
-    """The image input and the outputs of a model, with batch dimensions first.
+    """
+    The image input and the outputs of a model, with batch dimensions first.
 
     `max_batch` is the largest batch the model takes (for a served model: the configuration's
     max_batch_size, or the fixed batch dimension of a model served without batching).
     """
 
-    input: TensorSpec
+    input: TensorSpec  # noqa: A003 (an attribute hides no builtin)
     outputs: Tuple[TensorSpec, ...]
     max_batch: int
 
@@ -85,8 +87,8 @@ def signature_problems(expected: ModelSignature, served: ModelSignature,
     """List what keeps `served` from standing in for `expected` at batches up to `batch`."""
     problems = []
     if expected.input.name != served.input.name or not _fits(expected.input, served.input):
-        problems.append('input %s is served as %s' % (expected.input.describe(),
-                                                       served.input.describe()))
+        problems.append('input %s is served as %s'
+                        % (expected.input.describe(), served.input.describe()))
     served_outputs = {o.name: o for o in served.outputs}
     for output in expected.outputs:
         other = served_outputs.get(output.name)
@@ -94,8 +96,8 @@ def signature_problems(expected: ModelSignature, served: ModelSignature,
             problems.append('output %s is not served (served: %s)' % (
                 output.describe(), ', '.join(sorted(served_outputs)) or 'none'))
         elif not _fits(output, other):
-            problems.append('output %s is served as %s' % (output.describe(),
-                                                            other.describe()))
+            problems.append('output %s is served as %s'
+                            % (output.describe(), other.describe()))
     if served.max_batch < batch:
         problems.append('batches of up to %d are needed (max_batch) but the model takes at '
                         'most %d' % (batch, served.max_batch))

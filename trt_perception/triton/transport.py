@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""How tensors reach the server: inside the request, or through shared memory on one host.
+"""
+How tensors reach the server: inside the request, or through shared memory on one host.
 
 Both transports build the request's inputs and requested outputs for a batch and read the
 outputs of the result; the shared-memory one owns its regions and registers them again after
@@ -62,7 +63,8 @@ class SocketTransport:
 
 
 class SystemSharedMemoryTransport:
-    """Tensors travel through POSIX shared memory: the client and server share one host.
+    """
+    Tensors travel through POSIX shared memory: the client and server share one host.
 
     One input region and one output region sized for `max_batch`, created once and reused
     for every request; the socket carries only the request's description.
