@@ -23,7 +23,6 @@ from trt_perception.core.models import find_model, ModelCard
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
 from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor
-
 from trt_perception.triton.settings import open_triton_backend, TritonSettings
 
 if TYPE_CHECKING:  # pycuda is optional: imported only where a GPU is used
