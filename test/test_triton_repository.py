@@ -89,3 +89,9 @@ def test_bad_arguments_end_with_one_line_and_status_2(tmp_path):
     assert result.stderr.startswith('triton_export: error: platform tensorrt_plan needs '
                                     '--engine: the engine built from ')
     assert 'Traceback' not in result.stderr
+
+
+def test_a_batch_size_that_is_not_a_positive_whole_number_is_refused(tmp_path, capsys):
+    assert main(['--repository', str(tmp_path), '--max-batch', '0']) == 2
+    assert capsys.readouterr().err == ('triton_export: error: --max-batch must be a positive '
+                                       'integer, got 0\n')

@@ -34,6 +34,7 @@ def test_waits_grow_by_the_factor_up_to_the_maximum_and_reset_on_success():
     ({'initial': 0.0}, 'initial=0.0'),
     ({'initial': 2.0, 'maximum': 1.0}, 'maximum=1.0'),
     ({'factor': 0.5}, 'factor=0.5'),
+    ({'initial': True}, 'initial=True'),
 ])
 def test_a_policy_that_would_spin_or_shrink_is_refused(fields, text):
     with pytest.raises(ValueError, match=text):

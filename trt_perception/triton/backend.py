@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional
 import numpy as np
 
 from trt_perception.core.backend import BackendError, InferenceBackend, TensorSpec
+from trt_perception.core.checks import positive_int
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
 from trt_perception.triton.signature import check_signature, ModelSignature, served_signature
@@ -53,8 +54,7 @@ class TritonBackend(InferenceBackend):
         if not model:
             raise ValueError('the Triton model name is empty: set it to the name of the model '
                              "in the server's repository")
-        if max_batch < 1:
-            raise ValueError('max_batch=%d must be at least 1' % max_batch)
+        max_batch = positive_int('max_batch', max_batch, ' (frames in one request)')
         self._log = log or logging.getLogger('trt_perception')
         self._model = model
         self._version = version

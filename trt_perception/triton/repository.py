@@ -24,6 +24,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from trt_perception.core.backend import TensorSpec
+from trt_perception.core.checks import positive_int
 from trt_perception.core.models import find_model
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.triton.signature import ModelSignature
@@ -159,8 +160,9 @@ def export_repository(repository: str, model: str = '', name: str = '', version:
     if platform == 'tensorrt_plan' and not os.path.isfile(engine):
         raise ValueError('platform tensorrt_plan needs --engine: the engine built from %s on '
                          "the server's GPU (got %r)" % (card.path, engine))
-    if max_batch < 1 or version < 1 or instances < 1:
-        raise ValueError('max batch, version and instances must be at least 1')
+    max_batch = positive_int('--max-batch', max_batch)
+    version = positive_int('--version', version)
+    instances = positive_int('--instances', instances)
     name = name or card.name
     signature = onnx_signature(card.path, max_batch)
     preferred = list(preferred_batch_sizes) or sorted({max(1, max_batch // 2), max_batch})

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import time
 from typing import Callable
 
+from trt_perception.core.checks import is_real
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -17,10 +19,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         """Reject waits that would spin or never grow, naming the value."""
-        if not self.initial > 0 or not self.maximum >= self.initial:
+        if not (is_real(self.initial) and is_real(self.maximum)
+                and 0 < self.initial <= self.maximum):
             raise ValueError('retry waits must satisfy 0 < initial <= maximum, got initial=%r '
                              'maximum=%r' % (self.initial, self.maximum))
-        if not self.factor >= 1:
+        if not is_real(self.factor) or self.factor < 1:
             raise ValueError('retry factor=%r must be at least 1' % (self.factor,))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import logging
 
 from trt_perception.core.backend import BackendError
+from trt_perception.core.checks import is_real
 from trt_perception.core.models import ModelCard
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.triton.backend import TritonBackend
@@ -37,7 +38,7 @@ class TritonSettings:
     def __post_init__(self) -> None:
         """Reject a malformed URL, a non-positive timeout or an unknown transport."""
         split_url(self.url)
-        if not self.timeout > 0:
+        if not is_real(self.timeout) or self.timeout <= 0:
             raise ValueError('triton timeout=%r seconds must be positive' % (self.timeout,))
         if self.shared_memory not in SHARED_MEMORY:
             raise ValueError('triton shared_memory=%r is not one of %s'
