@@ -64,7 +64,6 @@ class TritonBackend(InferenceBackend):
                                             url)
         self._connection = ServerConnection(url, timeout)
         self._faults = self._connection.faults
-        self._transport = None
         self._backoff = Backoff(retry, clock)
         self._closed = threading.Event()
         self._ready = False
@@ -72,6 +71,10 @@ class TritonBackend(InferenceBackend):
         try:
             self._transport = make_transport(shared_memory, self._connection, expected,
                                              max_batch)
+        except BaseException:
+            self._connection.close()
+            raise
+        try:
             self._connect()
         except ServerUnavailable as error:
             delay = self._backoff.failed(str(error))
@@ -174,13 +177,12 @@ class TritonBackend(InferenceBackend):
         if self._closed.is_set():
             return
         self._closed.set()
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        self._transport.close()
         self._connection.close()
 
 
 def _message(error: BaseException) -> str:
     # InferenceServerException keeps its text in message(); str() adds the status code.
-    text = error.message() if callable(getattr(error, 'message', None)) else str(error)
+    message = getattr(error, 'message', None)
+    text = message() if callable(message) else str(error)
     return text or type(error).__name__

@@ -118,21 +118,21 @@ class LocalTritonServer:
             p for p in (self._libs, env.get('LD_LIBRARY_PATH')) if p)
         log = open(self._log_path, 'ab')
         try:
-            self._process = subprocess.Popen(command, env=env, stdout=log,
-                                             stderr=subprocess.STDOUT)
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         finally:
             log.close()
-        self._wait_ready()
+        self._process = process
+        self._wait_ready(process)
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + self._startup_timeout
         url = 'http://%s:%d/v2/health/ready' % (LOOPBACK, self.http_port)
         # Never through a proxy named in the environment: the server is on this machine.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            if process.poll() is not None:
                 raise LocalServerError('tritonserver exited with code %d during start-up; its '
-                                       'log: %s\n%s' % (self._process.returncode,
+                                       'log: %s\n%s' % (process.returncode,
                                                         self._log_path, self.log_tail()))
             try:
                 with opener.open(url, timeout=1.0) as response:
@@ -167,14 +167,15 @@ class LocalTritonServer:
         self._end(signal.SIGTERM)
 
     def _end(self, signum: int) -> None:
-        if not self.running:
+        process = self._process
+        if process is None or process.poll() is not None:
             return
-        self._process.send_signal(signum)
+        process.send_signal(signum)
         try:
-            self._process.wait(30)
+            process.wait(30)
         except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            process.kill()
+            process.wait()
 
     def __enter__(self) -> 'LocalTritonServer':
         """Start the server for a with-block."""

@@ -136,7 +136,7 @@ def default_python_path() -> List[str]:
     import onnxruntime
     folders = []
     for module in (np, onnxruntime):
-        folder = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+        folder = os.path.dirname(os.path.dirname(os.path.abspath(str(module.__file__))))
         if folder not in folders:
             folders.append(folder)
     return folders

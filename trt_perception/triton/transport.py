@@ -9,7 +9,7 @@ every (re)connection, since a restarted server has forgotten them.
 """
 
 import os
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
@@ -23,8 +23,8 @@ shared memory, client and server on one host)."""
 
 
 def _image_bytes(spec: TensorSpec, what: str) -> int:
-    dims = spec.shape[1:]
-    if not all(isinstance(d, int) and d > 0 for d in dims):
+    dims = [d for d in spec.shape[1:] if isinstance(d, int) and d > 0]
+    if len(dims) != len(spec.shape) - 1:
         raise BackendError('%s %s has a dynamic dimension, so no fixed shared-memory region '
                            'fits it: set the Triton shared_memory parameter to none'
                            % (what, spec.describe()))
@@ -84,7 +84,7 @@ class SystemSharedMemoryTransport:
         # Offsets of each output's slot in the output region, every slot sized for max_batch.
         self._offsets = list(np.cumsum([0] + [b * max_batch for b in self._output_image_bytes]))
         prefix = 'trt_perception_%d_%x' % (os.getpid(), id(self))
-        self._regions = []
+        self._regions: List[Tuple[str, int, Any]] = []
         self._input = self._create(prefix + '_input', self._input_image_bytes * max_batch)
         self._output = self._create(prefix + '_output', int(self._offsets[-1]))
 
