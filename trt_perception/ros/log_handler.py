@@ -6,7 +6,11 @@ import logging
 
 
 class RclpyLogHandler(logging.Handler):
-    """A logging.Handler writing to an rclpy logger at the matching severity."""
+    """A logging.Handler writing to an rclpy logger at the matching severity.
+
+    rclpy raises when one line of code logs at a second severity, so each severity is written
+    from its own line below (never through a variable holding the logger method).
+    """
 
     def __init__(self, ros_logger) -> None:
         """Write to `ros_logger` (a node's get_logger())."""
@@ -15,12 +19,12 @@ class RclpyLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write one record (its formatted message) to the rclpy logger."""
+        text = self.format(record)
         if record.levelno >= logging.ERROR:
-            write = self._ros_logger.error
+            self._ros_logger.error(text)
         elif record.levelno >= logging.WARNING:
-            write = self._ros_logger.warning
+            self._ros_logger.warning(text)
         elif record.levelno >= logging.INFO:
-            write = self._ros_logger.info
+            self._ros_logger.info(text)
         else:
-            write = self._ros_logger.debug
-        write(self.format(record))
+            self._ros_logger.debug(text)

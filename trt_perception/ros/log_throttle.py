@@ -33,3 +33,42 @@ class LogThrottle:
                 return None
             self._state[key] = (now, 0)
             return suppressed
+
+
+class ThrottledLogger:
+    """An rclpy logger whose messages are throttled per key, with one method per severity.
+
+    rclpy remembers the severity of every call site and raises ``ValueError('Logger severity
+    cannot be changed between calls.')`` when one line of code logs at a second severity, so
+    each severity here calls the rclpy logger from its own line.
+    """
+
+    def __init__(self, ros_logger, period: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Log to `ros_logger` (a node's get_logger()), once per key every `period` s."""
+        self._ros_logger = ros_logger
+        self._throttle = LogThrottle(period, clock)
+
+    def _text(self, key: Hashable, text: str) -> Optional[str]:
+        suppressed = self._throttle.allow(key)
+        if suppressed:
+            return text + ' (%d similar messages not logged)' % suppressed
+        return text if suppressed is not None else None
+
+    def info(self, key: Hashable, text: str) -> None:
+        """Log `text` at INFO unless `key` logged within the period."""
+        text = self._text(key, text)
+        if text is not None:
+            self._ros_logger.info(text)
+
+    def warning(self, key: Hashable, text: str) -> None:
+        """Log `text` at WARN unless `key` logged within the period."""
+        text = self._text(key, text)
+        if text is not None:
+            self._ros_logger.warning(text)
+
+    def error(self, key: Hashable, text: str) -> None:
+        """Log `text` at ERROR unless `key` logged within the period."""
+        text = self._text(key, text)
+        if text is not None:
+            self._ros_logger.error(text)
