@@ -14,7 +14,7 @@ with ros_imports():
 
 from trt_perception.core.image import ENCODINGS, ImageFormatError
 from trt_perception.ros.image_conversion import (
-    array_to_compressed, array_to_image, compressed_size, compressed_to_raw, image_to_raw)
+    array_to_compressed, array_to_image, compressed_to_raw, image_to_raw)
 
 
 def _message(rng, encoding, width, height, padding):
@@ -116,23 +116,72 @@ def test_jpeg_compressed_image_matches_pillow(rng):
     assert np.abs(decoded.astype(int) - reference.astype(int)).max() <= 3
 
 
-def test_compressed_size_reads_png_and_jpeg_headers(rng):
-    for extension in ('.png', '.jpg'):
-        height, width = int(rng.integers(1, 300)), int(rng.integers(1, 300))
-        ok, data = cv2.imencode(extension, np.zeros((height, width, 3), np.uint8))
-        assert compressed_size(data.tobytes()) == (width, height)
-    assert compressed_size(b'not an image') is None
-    assert compressed_size(b'\xff\xd8\xff') is None
-
-
 def _png_claiming(width, height):
     """Build a PNG signature and IHDR chunk for a huge image, with no pixels behind it."""
     ihdr = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
     return b'\x89PNG\r\n\x1a\n' + struct.pack('>I', len(ihdr)) + b'IHDR' + ihdr + bytes(4)
 
 
+def _jpeg(width=16, height=8):
+    ok, data = cv2.imencode('.jpg', np.full((height, width, 3), 90, np.uint8))
+    return data.tobytes()
+
+
+def _jpeg_bomb(stray=b'\x00'):
+    """Build a small JPEG whose frame header claims 20000x20000, `stray` bytes before it."""
+    data = _jpeg()
+    sof = data.index(b'\xff\xc0')
+    header = bytearray(data[sof:sof + 9])
+    header[5:9] = struct.pack('>HH', 20000, 20000)
+    return data[:sof] + stray + bytes(header) + data[sof + 9:]
+
+
+def _bmp_bomb():
+    """Build a 1,080-byte RLE8 BMP declaring 20000x20000 (OpenCV decodes it for seconds)."""
+    info = struct.pack('<IiiHHIIiiII', 40, 20000, 20000, 1, 8, 1, 1080 - 54 - 1024, 2835, 2835,
+                       256, 0)
+    pixels = bytes(1080 - 14 - len(info) - 1024)
+    return (b'BM' + struct.pack('<IHHI', 1080, 0, 0, 14 + 40 + 1024) + info + bytes(1024)
+            + pixels)
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if OpenCV is asked to decode anything."""
+    def refuse(*args, **kwargs):
+        raise AssertionError('cv2.imdecode was called: the size check came too late')
+    monkeypatch.setattr(cv2, 'imdecode', refuse)
+
+
+@pytest.mark.parametrize('reason, data', [
+    # Issue 12: one stray byte before the SOF marker hid the size from the old header reader,
+    # and OpenCV decoded all 400 megapixels.
+    ('too_large', _jpeg_bomb()),
+    ('too_large', _jpeg_bomb(b'garbage\x00\xff\x00')),
+    ('too_large', _jpeg_bomb(b'\xff\xff\xff')),
+    ('unsupported_format', _bmp_bomb()),
+    ('unsupported_format', b'GIF89a' + bytes(40)),
+    ('bad_header', _jpeg()[:_jpeg().index(b'\xff\xc0')] + _jpeg()[_jpeg().index(b'\xff\xda'):]),
+    ('bad_header', b'\x89PNG\r\n\x1a\n' + bytes(4) + b'IDAT' + bytes(20)),
+])
+def test_size_bombs_and_other_formats_are_refused_before_decoding(no_decoding, reason, data):
+    with pytest.raises(ImageFormatError) as info:
+        compressed_to_raw(sensor_msgs.CompressedImage(format='jpeg', data=data),
+                          max_pixels=7680 * 4320)
+    assert info.value.reason == reason
+
+
+def test_stray_bytes_before_a_marker_still_decode_as_libjpeg_reads_them():
+    data = _jpeg(24, 10)
+    sof = data.index(b'\xff\xc0')
+    padded = data[:sof] + b'\x00\x17' + data[sof:]
+    raw = compressed_to_raw(sensor_msgs.CompressedImage(format='jpeg', data=padded))
+    assert (raw.width, raw.height) == (24, 10)
+
+
 @pytest.mark.parametrize('reason, fmt, data', [
-    ('undecodable', 'jpeg', b'\xff\xd8\xff\xe0 definitely not a jpeg'),
+    ('undecodable', 'jpeg', b'\xff\xd8\xff\xe0\x00\x10JFIF\x00' + bytes(9)
+     + b'\xff\xc0\x00\x11\x08\x00\x08\x00\x08\x03' + bytes(9)),
     ('undecodable', 'png', b''),
     ('too_large', 'png', _png_claiming(100000, 100000)),
     ('empty', 'png', _png_claiming(0, 10)),

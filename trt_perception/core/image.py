@@ -6,8 +6,12 @@ Raw camera frames as they arrive in a sensor_msgs/Image, with cv_bridge's encodi
 A `RawImage` is a zero-copy view of the message bytes: `height` rows of `step` bytes, of which
 the first `width * bytes_per_pixel` hold pixels and the rest is row padding.  Both the CPU and
 the GPU preprocessors read this layout directly, so no conversion happens before them.
+
+`read_compressed_header` reads the format and declared size of a JPEG or PNG file the way the
+decoders will, so a compressed frame's size is checked before a single pixel is decoded.
 """
 
+import struct
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
@@ -163,3 +167,97 @@ def check_dimensions(width: int, height: int, max_pixels: Optional[int] = None) 
             'too_large', 'image is %dx%d = %d pixels, over max_image_pixels=%d (raise the '
             'parameter if this camera really is that large)'
             % (width, height, width * height, max_pixels))
+
+
+@dataclass(frozen=True)
+class CompressedHeader:
+    """The format ('jpeg' or 'png') and declared size of a compressed frame."""
+
+    format: str
+    width: int
+    height: int
+
+
+_PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+# OpenCV hands data starting with these bytes to libjpeg.
+_JPEG_SIGNATURE = b'\xff\xd8\xff'
+# JPEG start-of-frame markers (SOF0..SOF15 without DHT, JPG and DAC) carry the frame size.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# Markers without a length field: TEM and the restart markers.
+_JPEG_STANDALONE = frozenset([0x01]) | frozenset(range(0xD0, 0xD8))
+_JPEG_SOI, _JPEG_EOI, _JPEG_SOS = 0xD8, 0xD9, 0xDA
+# Formats OpenCV would also decode, named in the refusal so the publisher knows what it sent.
+_OTHER_FORMATS = ((b'BM', 'BMP'), (b'GIF8', 'GIF'), (b'II*\x00', 'TIFF'), (b'MM\x00*', 'TIFF'),
+                  (b'RIFF', 'WebP'), (b'\x00\x00\x00\x0cjP', 'JPEG 2000'),
+                  (b'\xffO\xffQ', 'JPEG 2000'), (b'v/1\x01', 'OpenEXR'), (b'#?RADIANCE', 'HDR'),
+                  (b'P1', 'PBM'), (b'P2', 'PGM'), (b'P3', 'PPM'), (b'P4', 'PBM'),
+                  (b'P5', 'PGM'), (b'P6', 'PPM'), (b'P7', 'PAM'), (b'PF', 'PFM'),
+                  (b'\x59\xa6\x6a\x95', 'Sun raster'))
+
+
+def read_compressed_header(data: bytes) -> CompressedHeader:
+    """Read a JPEG or PNG frame's format and declared size; raise `ImageFormatError` else.
+
+    The JPEG reader walks the markers as libjpeg does, skipping stray bytes between segments,
+    and takes the first start-of-frame; a frame header libjpeg would not reach is refused, so
+    the size checked is the size that would be decoded.
+    """
+    if data[:8] == _PNG_SIGNATURE:
+        return _png_header(data)
+    if data[:3] == _JPEG_SIGNATURE:
+        return _jpeg_header(data)
+    if not data:
+        raise ImageFormatError('undecodable', 'compressed image data is empty')
+    named = [name for signature, name in _OTHER_FORMATS if data.startswith(signature)]
+    raise ImageFormatError(
+        'unsupported_format', 'compressed data starting %s%s is neither JPEG nor PNG; only '
+        'those two are decoded (publish with image_transport\'s "compressed" plugin)'
+        % (data[:8].hex(), ' (%s)' % named[0] if named else ''))
+
+
+def _png_header(data: bytes) -> CompressedHeader:
+    # The PNG specification (and libpng) requires IHDR as the first chunk.
+    if len(data) < 24 or data[12:16] != b'IHDR':
+        raise ImageFormatError(
+            'bad_header', 'PNG data of %d bytes has no IHDR chunk after its signature, so its '
+            'size is unknown' % len(data))
+    width, height = struct.unpack('>II', data[16:24])
+    return CompressedHeader('png', width, height)
+
+
+def _jpeg_header(data: bytes) -> CompressedHeader:
+    offset = 2
+    end = len(data)
+    while True:
+        # libjpeg's next_marker: skip anything up to an 0xFF, then fill bytes (more 0xFF);
+        # an 0xFF followed by 0x00 is not a marker and is skipped too.
+        while offset < end and data[offset] != 0xFF:
+            offset += 1
+        while offset < end and data[offset] == 0xFF:
+            offset += 1
+        if offset >= end:
+            break
+        marker = data[offset]
+        offset += 1
+        if marker == 0x00 or marker in _JPEG_STANDALONE:
+            continue
+        if marker in (_JPEG_SOI, _JPEG_EOI, _JPEG_SOS):
+            raise ImageFormatError(
+                'bad_header', 'JPEG data reaches marker 0x%02X at byte %d before any frame '
+                'header (SOF), so its size is unknown' % (marker, offset - 1))
+        if offset + 2 > end:
+            break
+        length = struct.unpack('>H', data[offset:offset + 2])[0]
+        if length < 2:
+            raise ImageFormatError(
+                'bad_header', 'JPEG segment 0x%02X at byte %d has length %d (at least 2)'
+                % (marker, offset - 1, length))
+        if marker in _JPEG_SOF:
+            if offset + 7 > end:
+                break
+            height, width = struct.unpack('>HH', data[offset + 3:offset + 7])
+            return CompressedHeader('jpeg', width, height)
+        offset += length
+    raise ImageFormatError(
+        'bad_header', 'JPEG data of %d bytes ends before its frame header (SOF), so its size '
+        'is unknown' % len(data))
