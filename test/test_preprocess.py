@@ -347,3 +347,41 @@ def test_preprocessor_interface():
     for abstract in (Preprocessor, HostPreprocessor, DevicePreprocessor):
         with pytest.raises(TypeError):
             abstract(spec)
+
+
+def test_a_camera_changing_resolution_keeps_a_bounded_set_of_buffers():
+    # Issue 12: 20 yuv422 sizes near 2048x1536 left about 200 MB of work buffers behind.
+    tracemalloc = pytest.importorskip('tracemalloc')
+    pre = CpuPreprocessor(PreprocessSpec(width=320, height=320))
+    out = pre.allocate_batch(1)
+    frames = []
+    for k in range(20):
+        width, height = 2048 - 16 * k, 1536 - 8 * k
+        frames.append(RawImage.from_buffer(np.full(width * 2 * height, 128, np.uint8), width,
+                                           height, width * 2, 'yuv422'))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for frame in frames:
+            pre.run_host(frame, out, 0)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    one_frame = 2048 * 1536 * 3
+    assert kept <= preprocess.SCRATCH_BYTES + one_frame, kept / 2 ** 20
+    pre.close()
+
+
+def test_scratch_buffers_release_the_least_recently_used_first():
+    from trt_perception.core.scratch import ScratchBuffers
+    buffers = ScratchBuffers(max_bytes=300)
+    a = buffers.get('a', (100,))
+    b = buffers.get('b', (100,))
+    assert buffers.get('a', (100,)) is a
+    buffers.get('c', (150,))
+    assert buffers.nbytes == 250 and buffers.get('a', (100,)) is a
+    assert buffers.get('b', (100,)) is not b
+    huge = buffers.get('huge', (1000,))
+    assert buffers.nbytes == huge.nbytes == 1000
+    buffers.clear()
+    assert buffers.nbytes == 0

@@ -22,6 +22,7 @@ import numpy as np
 from trt_perception.core.checks import is_int, is_real, positive_int, three_numbers
 from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
+from trt_perception.core.scratch import ScratchBuffers
 
 CHANNEL_ORDERS = ('rgb', 'bgr')
 DTYPES = ('float32', 'float16')
@@ -33,6 +34,9 @@ _CV_DEPTHS = {'float32': cv2.CV_32F, 'float16': getattr(cv2, 'CV_16F', None)}
 # Frames of a few distinct sizes are normal (several cameras per worker); anything beyond
 # this many is a misbehaving source and the caches start over rather than grow.
 _CACHE_ENTRIES = 8
+# Work buffers kept between frames: a 1080p yuv422 frame needs about 6 MB of them, so a few
+# cameras' sizes fit; frames of ever-changing sizes release older buffers instead of piling up.
+SCRATCH_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -219,7 +223,7 @@ class CpuPreprocessor(HostPreprocessor):
         self._gain = [float(g) for g in gain]
         self._bias = [float(b) for b in bias]
         self._pad = (spec.pad_value * gain + bias).astype(spec.numpy_dtype)[:, None, None]
-        self._scratch: Dict[Tuple, np.ndarray] = {}
+        self._scratch = ScratchBuffers(SCRATCH_BYTES)
         self._write_plane = self._choose_plane_writer()
 
     def allocate_batch(self, batch_size: int) -> np.ndarray:
@@ -288,14 +292,7 @@ class CpuPreprocessor(HostPreprocessor):
             plane[:, top:bottom, right:] = self._pad
 
     def _buffer(self, name, shape: Tuple[int, ...], dtype=np.uint8) -> np.ndarray:
-        key = (name, shape, np.dtype(dtype).str)
-        buf = self._scratch.get(key)
-        if buf is None:
-            if len(self._scratch) >= 4 * _CACHE_ENTRIES:
-                self._scratch.clear()
-            buf = np.empty(shape, dtype=dtype)
-            self._scratch[key] = buf
-        return buf
+        return self._scratch.get(name, shape, dtype)
 
     def _choose_plane_writer(self) -> PlaneWriter:
         """
