@@ -365,7 +365,13 @@ def _bad_messages():
     cases.append(('too_large', 'image', array_to_image(huge, 'mono8')))
     variant('odd_width', encoding='yuv422', width=511, step=1536)
     garbage = CompressedImage(format='jpeg', data=b'\xff\xd8\xff\xe0 not really a jpeg')
-    cases.append(('undecodable', 'image/compressed', garbage))
+    cases.append(('bad_header', 'image/compressed', garbage))
+    jpeg = bytes(array_to_compressed(np.zeros((64, 64, 3), np.uint8)).data)
+    cases.append(('undecodable', 'image/compressed',
+                  CompressedImage(format='jpeg', data=jpeg[:jpeg.index(b'\xff\xda')])))
+    bmp = cv2.imencode('.bmp', np.zeros((8, 8, 3), np.uint8))[1].tobytes()
+    cases.append(('unsupported_format', 'image/compressed', CompressedImage(format='bmp',
+                                                                           data=bmp)))
     return cases
 
 

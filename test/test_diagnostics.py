@@ -22,13 +22,14 @@ def _snap(**changes):
               'resolution': (640, 480), 'resolution_changes': 0,
               'stages': {stage: Summary(90, 5.0, 9.0, 12.0) for stage in STAGES},
               'age': Summary(90, 20.0, 30.0, 40.0), 'seconds_since_frame': 0.03,
-              'seconds_running': 60.0}
+              'seconds_running': 60.0, 'bad_stamps': {}, 'recent_bad_stamps': 0,
+              'seconds_undetected': None}
     fields.update(changes)
     return CameraSnapshot(**fields)
 
 
 LIMITS = HealthThresholds(expected_fps=30.0, fps_tolerance=0.1, max_latency_ms=50.0,
-                          stale_timeout=2.0)
+                          stale_timeout=2.0, stall_timeout=2.0)
 
 
 @pytest.mark.parametrize('changes, level, words', [
@@ -41,6 +42,11 @@ LIMITS = HealthThresholds(expected_fps=30.0, fps_tolerance=0.1, max_latency_ms=5
      'no frame received'),
     ({'seconds_since_frame': None, 'seconds_running': 1.0, 'resolution': None, 'output_fps': 0.0},
      WARN, 'below'),
+    ({'bad_stamps': {'negative': 2}, 'recent_bad_stamps': 2}, WARN, 'unusable header stamps'),
+    # Frames keep arriving but nothing comes out: never OK, whatever the other figures say.
+    ({'seconds_undetected': 2.5, 'output_fps': 0.0}, ERROR,
+     'frames arrive but none was detected for 2.5 s'),
+    ({'seconds_undetected': 1.5}, OK, 'detecting'),
 ])
 def test_camera_levels(changes, level, words):
     got, message = diagnostics.camera_health(_snap(**changes), LIMITS)
@@ -48,9 +54,9 @@ def test_camera_levels(changes, level, words):
 
 
 def test_zero_thresholds_disable_checks():
-    snap = _snap(output_fps=0.0, seconds_since_frame=1e6,
+    snap = _snap(output_fps=0.0, seconds_since_frame=1e6, seconds_undetected=1e6,
                  stages={s: Summary(1, 1e6, 1e6, 1e6) for s in STAGES})
-    assert diagnostics.camera_health(snap, HealthThresholds(0.0, 0.1, 0.0, 0.0))[0] == OK
+    assert diagnostics.camera_health(snap, HealthThresholds(0.0, 0.1, 0.0, 0.0, 0.0))[0] == OK
 
 
 def test_camera_values_name_every_key():
@@ -68,10 +74,10 @@ def test_camera_values_name_every_key():
 
 def test_engine_status_reports_fallback_and_errors():
     info = {'backend': 'onnxruntime', 'fallback': 'ONNX Runtime: no GPU'}
-    healthy = EngineSnapshot(10, 5.0, 0, 0, '')
+    healthy = EngineSnapshot(10, 5.0, 0, 0, '', None, 0.1, 0)
     level, message = diagnostics.engine_health(healthy, info)
     assert level == OK and 'fallback: ONNX Runtime: no GPU' in message
-    failing = EngineSnapshot(10, 5.0, 2, 1, 'RuntimeError: boom')
+    failing = EngineSnapshot(10, 5.0, 2, 1, 'RuntimeError: boom', None, 0.1, 0)
     assert diagnostics.engine_health(failing, info) == (
         ERROR, 'batches failing: RuntimeError: boom')
     values = dict(diagnostics.engine_values(failing, info))
@@ -84,11 +90,23 @@ def test_engine_status_reports_fallback_and_errors():
 def test_a_remote_backends_server_away_warns_until_batches_fail():
     info = {'backend': 'triton', 'server_state': 'unavailable: Triton server grpc://x:8001 '
                                                  'is unreachable: connection refused'}
-    assert diagnostics.engine_health(EngineSnapshot(0, 0.0, 0, 0, ''), info) == (
+    assert diagnostics.engine_health(EngineSnapshot(0, 0.0, 0, 0, '', None, 0.0, 0), info) == (
         WARN, 'server unavailable: Triton server grpc://x:8001 is unreachable: connection '
               'refused')
-    failing = EngineSnapshot(3, 1.0, 1, 1, 'ServerUnavailable: down')
+    failing = EngineSnapshot(3, 1.0, 1, 1, 'ServerUnavailable: down', None, 0.1, 0)
     assert diagnostics.engine_health(failing, info) == (ERROR,
                                                         'batches failing: ServerUnavailable: down')
     info['server_state'] = 'ready'
-    assert diagnostics.engine_health(EngineSnapshot(3, 1.0, 0, 0, ''), info)[0] == OK
+    assert diagnostics.engine_health(EngineSnapshot(3, 1.0, 0, 0, '', None, 0.1, 0), info)[0] == OK
+
+
+def test_engine_status_is_an_error_while_one_batch_runs_too_long():
+    info = {'backend': 'onnxruntime'}
+    working = EngineSnapshot(10, 5.0, 0, 0, '', 0.5, 0.5, 0)
+    assert diagnostics.engine_health(working, info, stall_timeout=2.0)[0] == OK
+    stuck = EngineSnapshot(10, 0.0, 0, 0, '', 7.5, 0.5, 1)
+    level, message = diagnostics.engine_health(stuck, info, stall_timeout=2.0)
+    assert level == ERROR and 'no batch completed for 7.5 s' in message
+    assert diagnostics.engine_health(stuck, info, stall_timeout=0.0)[0] == OK
+    values = dict(diagnostics.engine_values(stuck, info))
+    assert values['worker_restarts'] == '1' and values['worker_busy_seconds'] == '7.50'

@@ -112,3 +112,37 @@ def test_engine_stats():
     snap = stats.snapshot()
     assert (snap.batches, snap.errors, snap.recent_errors) == (1, 1, 1)
     assert snap.last_error == 'RuntimeError: boom'
+
+
+def test_camera_stats_bad_stamps_and_frames_waiting_for_detection():
+    clock = FakeClock()
+    stats = CameraStats(window=5.0, clock=clock)
+    assert stats.snapshot().seconds_undetected is None
+    stats.frame_received()
+    clock.now += 1.0
+    stats.frame_received()
+    clock.now += 1.5
+    # Two frames arrived, none came out: the oldest has waited 2.5 s.
+    assert stats.snapshot().seconds_undetected == pytest.approx(2.5)
+    assert stats.bad_stamp('negative') == 1
+    stats.frame_published({'total': 5.0}, math.nan)
+    snap = stats.snapshot()
+    assert snap.seconds_undetected is None and snap.published == 1
+    # A frame whose stamp gives no age still counts; the age percentiles skip it.
+    assert snap.age.count == 0 and snap.stages['total'].count == 1
+    assert snap.bad_stamps == {'negative': 1} and snap.recent_bad_stamps == 1
+
+
+def test_engine_stats_heartbeat_and_restarts():
+    clock = FakeClock()
+    stats = EngineStats(clock=clock)
+    assert stats.snapshot().busy_seconds is None
+    stats.worker_busy()
+    clock.now += 3.0
+    assert stats.snapshot().busy_seconds == pytest.approx(3.0)
+    stats.worker_idle()
+    snap = stats.snapshot()
+    assert snap.busy_seconds is None and snap.longest_batch_seconds == pytest.approx(3.0)
+    stats.worker_restarted('the inference worker ended (SystemExit: ) and was restarted')
+    snap = stats.snapshot()
+    assert snap.restarts == 1 and snap.recent_errors == 1 and 'restarted' in snap.last_error

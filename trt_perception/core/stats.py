@@ -144,6 +144,11 @@ class CameraSnapshot:
     age: Summary
     seconds_since_frame: Optional[float]
     seconds_running: float
+    bad_stamps: Dict[str, int]
+    recent_bad_stamps: int
+    seconds_undetected: Optional[float]
+    """How long the oldest frame received since the last published one has waited (None
+    when every frame so far was published)."""
 
 
 class CameraStats:
@@ -158,12 +163,15 @@ class CameraStats:
         self._received = RateMeter(window, max_samples, clock)
         self._published = RateMeter(window, max_samples, clock)
         self._rejections = RateMeter(window, max_samples, clock)
+        self._stamp_problems = RateMeter(window, max_samples, clock)
         self._stages = {stage: RollingStats(window, max_samples, clock) for stage in STAGES}
         self._age = RollingStats(window, max_samples, clock)
         self._counts = {'received': 0, 'published': 0, 'resolution_changes': 0}
         self._rejected: Dict[str, int] = {}
+        self._bad_stamps: Dict[str, int] = {}
         self._resolution: Optional[Tuple[int, int]] = None
         self._last_frame: Optional[float] = None
+        self._undetected_since: Optional[float] = None
 
     def frame_received(self) -> None:
         """Count a message that arrived from the camera."""
@@ -172,6 +180,8 @@ class CameraStats:
         with self._lock:
             self._counts['received'] += 1
             self._last_frame = now
+            if self._undetected_since is None:
+                self._undetected_since = now
 
     def frame_rejected(self, reason: str) -> int:
         """Count an unusable message; return how many were rejected for `reason` so far."""
@@ -179,6 +189,13 @@ class CameraStats:
         with self._lock:
             self._rejected[reason] = self._rejected.get(reason, 0) + 1
             return self._rejected[reason]
+
+    def bad_stamp(self, reason: str) -> int:
+        """Count a frame whose header stamp gives no age; return the count for `reason`."""
+        self._stamp_problems.tick()
+        with self._lock:
+            self._bad_stamps[reason] = self._bad_stamps.get(reason, 0) + 1
+            return self._bad_stamps[reason]
 
     def frame_size(self, width: int, height: int) -> Optional[Tuple[int, int]]:
         """Note a good frame's size; return the previous size when it changed, else None."""
@@ -191,14 +208,19 @@ class CameraStats:
             return previous
 
     def frame_published(self, stage_ms: Dict[str, float], age_ms: float) -> None:
-        """Count a frame whose detections went out, with its stage times and age at publish."""
+        """Count a frame whose detections went out, with its stage times and age at publish.
+
+        An `age_ms` of NaN (a stamp that gives no age) is left out of the age percentiles.
+        """
         now = self._clock()
         self._published.tick(now)
         for stage, value in stage_ms.items():
             self._stages[stage].add(value, now)
-        self._age.add(age_ms, now)
+        if not math.isnan(age_ms):
+            self._age.add(age_ms, now)
         with self._lock:
             self._counts['published'] += 1
+            self._undetected_since = None
 
     def output_fps(self) -> float:
         """Frames published per second."""
@@ -212,6 +234,8 @@ class CameraStats:
             rejected = dict(self._rejected)
             resolution = self._resolution
             last = self._last_frame
+            bad_stamps = dict(self._bad_stamps)
+            undetected = self._undetected_since
         return CameraSnapshot(
             received=counts['received'], published=counts['published'], dropped=dropped,
             input_fps=self._received.rate(now), output_fps=self._published.rate(now),
@@ -220,7 +244,9 @@ class CameraStats:
             stages={stage: stats.summary(now) for stage, stats in self._stages.items()},
             age=self._age.summary(now),
             seconds_since_frame=None if last is None else now - last,
-            seconds_running=now - self._start)
+            seconds_running=now - self._start, bad_stamps=bad_stamps,
+            recent_bad_stamps=self._stamp_problems.count(now),
+            seconds_undetected=None if undetected is None else now - undetected)
 
 
 @dataclass(frozen=True)
@@ -232,19 +258,48 @@ class EngineSnapshot:
     errors: int
     recent_errors: int
     last_error: str
+    busy_seconds: Optional[float]
+    """How long the worker has been on the batch in hand; None while it waits for frames."""
+    longest_batch_seconds: float
+    """The longest the worker ever spent on one batch (conversion to publishing)."""
+    restarts: int
 
 
 class EngineStats:
-    """Batch rate and failures of the inference worker."""
+    """Batch rate, failures and the heartbeat of the inference worker."""
 
     def __init__(self, window: float = 5.0, max_samples: int = 10000,
                  clock: Clock = time.monotonic) -> None:
         """Keep `window` seconds of history, at most `max_samples` entries per series."""
+        self._clock = clock
         self._batches = RateMeter(window, max_samples, clock)
         self._errors = RateMeter(window, max_samples, clock)
         self._lock = threading.Lock()
-        self._counts = {'batches': 0, 'errors': 0}
+        self._counts = {'batches': 0, 'errors': 0, 'restarts': 0}
         self._last_error = ''
+        self._busy_since: Optional[float] = None
+        self._longest = 0.0
+
+    def worker_busy(self) -> None:
+        """Note that the worker took frames and starts on them."""
+        now = self._clock()
+        with self._lock:
+            self._busy_since = now
+
+    def worker_idle(self) -> None:
+        """Note that the worker is done with its frames (published, rejected or failed)."""
+        now = self._clock()
+        with self._lock:
+            if self._busy_since is not None:
+                self._longest = max(self._longest, now - self._busy_since)
+            self._busy_since = None
+
+    def worker_restarted(self, reason: str) -> None:
+        """Note that the worker thread ended and a new one started; counts as a failure."""
+        self.batch_failed(reason)
+        with self._lock:
+            self._counts['restarts'] += 1
+            self._busy_since = None
 
     def batch_done(self) -> None:
         """One batch went through the pipeline."""
@@ -261,8 +316,13 @@ class EngineStats:
 
     def snapshot(self) -> EngineSnapshot:
         """Return counters and rates."""
+        now = self._clock()
         with self._lock:
             counts = dict(self._counts)
             last_error = self._last_error
-        return EngineSnapshot(counts['batches'], self._batches.rate(), counts['errors'],
-                              self._errors.count(), last_error)
+            busy_since = self._busy_since
+            longest = self._longest
+        return EngineSnapshot(counts['batches'], self._batches.rate(now), counts['errors'],
+                              self._errors.count(now), last_error,
+                              None if busy_since is None else now - busy_since, longest,
+                              counts['restarts'])

@@ -11,6 +11,8 @@ slow model drops stale frames instead of queueing them.  docs/node.md describes 
 import contextlib
 from dataclasses import asdict, dataclass
 import logging
+import math
+import sys
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -36,7 +38,7 @@ from trt_perception.ros import diagnostics
 from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
                                                  image_to_raw)
 from trt_perception.ros.log_handler import RclpyLogHandler
-from trt_perception.ros.log_throttle import LogThrottle
+from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.node_runner import run_node
 from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, DetectorParameters,
                                            RUNTIME_PARAMETERS)
@@ -46,6 +48,9 @@ from trt_perception.triton.settings import TritonSettings
 
 TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
 """Order of the values in each <camera>/detections/timing Float64MultiArray."""
+
+_FUTURE_STAMP_MS = 60e3
+"""A header stamp further than this ahead of the node's clock gives no meaningful age."""
 
 
 def output_prefix(image_topic: str) -> str:
@@ -118,9 +123,10 @@ class DetectorNode(Node):
         self._max_pixels = p.max_image_pixels
         self._limits = diagnostics.HealthThresholds(
             p.diagnostics_expected_fps, p.diagnostics_fps_tolerance,
-            p.diagnostics_max_latency_ms, p.diagnostics_stale_timeout)
+            p.diagnostics_max_latency_ms, p.diagnostics_stale_timeout,
+            p.diagnostics_stall_timeout)
         self._hardware_id = p.hardware_id or self.get_fully_qualified_name()
-        self._throttle = LogThrottle(5.0)
+        self._log = ThrottledLogger(self.get_logger(), 5.0)
         self._annotator = Annotator()
         self._engine_stats = EngineStats(p.diagnostics_window)
         self._mailbox: LatestFrameMailbox = LatestFrameMailbox()
@@ -131,8 +137,8 @@ class DetectorNode(Node):
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(1.0, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._worker = threading.Thread(target=self._run_worker, name='inference', daemon=True)
-        self._worker.start()
+        self._worker_end = ''
+        self._start_worker()
         self._resources.callback(self._stop_worker)
         info = self._pipeline.describe()
         self.get_logger().info('detecting on %s with %s (%s); outputs under %s' % (
@@ -182,19 +188,61 @@ class DetectorNode(Node):
         self._settings = updated
         return SetParametersResult(successful=True)
 
+    def _start_worker(self) -> None:
+        self._worker = threading.Thread(target=self._run_worker, name='inference', daemon=True)
+        self._worker.start()
+
     def _run_worker(self) -> None:
-        while True:
-            try:
-                taken = self._mailbox.take(self._pipeline.max_batch)
-            except MailboxClosed:
-                return
-            try:
-                self._process(taken)
-            except Exception as error:  # one failing batch must never end the worker
-                text = '%s: %s' % (type(error).__name__, error)
-                self._engine_stats.batch_failed(text)
-                self._log_throttled(('engine', type(error).__name__), 'error',
-                                    'processing a batch failed: %s' % text)
+        try:
+            while self._serve_one_batch():
+                pass
+        except BaseException as error:  # noted for the watchdog, which starts a new worker
+            self._worker_end = '%s: %s' % (type(error).__name__, error)
+            raise
+
+    def _serve_one_batch(self) -> bool:
+        """Take frames and process them; False once the mailbox is closed."""
+        try:
+            taken = self._mailbox.take(self._pipeline.max_batch)
+        except MailboxClosed:
+            return False
+        self._engine_stats.worker_busy()
+        try:
+            self._process(taken)
+        except Exception as error:  # one failing batch must never end the worker
+            self._batch_failed(error)
+        finally:
+            self._engine_stats.worker_idle()
+        # Returning drops `taken`, so no frame outlives its batch while the worker waits.
+        return True
+
+    def _batch_failed(self, error: Exception) -> None:
+        if not self.context.ok():
+            # rclpy was shut down (Ctrl-C, SIGTERM) while the batch ran, so publishing
+            # failed: the node is stopping, nothing went wrong.
+            return
+        text = '%s: %s' % (type(error).__name__, error)
+        self._engine_stats.batch_failed(text)
+        try:
+            self._log.error(('engine', type(error).__name__),
+                            'processing a batch failed: %s' % text)
+        except Exception as log_error:  # the failure is counted above; the worker goes on
+            sys.stderr.write('detector_node: processing a batch failed: %s (and logging it '
+                             'failed: %r)\n' % (text, log_error))
+
+    def _check_worker(self) -> None:
+        """Start a new worker if the thread ended while the node runs (the watchdog).
+
+        Safe because a thread that ended no longer touches the pipeline; a thread stuck in a
+        batch cannot be replaced (it still holds the pipeline) and shows as an ERROR instead.
+        """
+        if self._worker.is_alive() or self._mailbox.closed or not self.context.ok():
+            return
+        reason = 'the inference worker ended (%s) and was restarted' % (
+            self._worker_end or 'no exception recorded')
+        self._engine_stats.worker_restarted(reason)
+        self._log.error(('engine', 'worker'), reason)
+        self._start_worker()
 
     def _process(self, taken: Sequence[Tuple[Any, _Frame, float]]) -> None:
         ready = []
@@ -220,6 +268,7 @@ class DetectorNode(Node):
                  found: List[Detection], times: Dict[str, float], timing: StageTimes) -> None:
         start = time.perf_counter()
         header = frame.msg.header
+        age_ms = self._age_ms(camera, header.stamp)
         camera.detections.publish(self._layout.to_message(header, found))
         if camera.debug_image.get_subscription_count() > 0:
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
@@ -229,34 +278,45 @@ class DetectorNode(Node):
         done = time.perf_counter()
         times['publish'] = (done - start) * 1e3
         times['total'] = (time.monotonic() - frame.received) * 1e3
-        age_ms = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds / 1e6
         camera.stats.frame_published(times, age_ms)
         values = [times[stage] for stage in STAGES] + [age_ms, float(len(found))]
         camera.timing.publish(timing_message(values))
 
+    def _age_ms(self, camera: CameraStream, stamp) -> float:
+        """Milliseconds from `stamp` to now; NaN, counted and logged, for an unusable stamp."""
+        if stamp.sec < 0:
+            reason, why = 'negative', 'is negative'
+        elif stamp.nanosec >= 10 ** 9:
+            reason, why = 'bad_nanosec', 'has nanosec >= 10^9'
+        else:
+            age_ms = (self.get_clock().now().nanoseconds - Time.from_msg(stamp).nanoseconds) / 1e6
+            if age_ms >= -_FUTURE_STAMP_MS:
+                return age_ms
+            reason, why = 'future', 'is %.0f s ahead of this node\'s clock' % (-age_ms / 1e3)
+        count = camera.stats.bad_stamp(reason)
+        self._log.warning(
+            (camera.topic, 'stamp', reason),
+            'camera %s: header stamp %d.%09d %s (%d so far); detections are published with it, '
+            'its age is not measured: fix the camera driver\'s clock or time source'
+            % (camera.topic, stamp.sec, stamp.nanosec, why, count))
+        return math.nan
+
     def _reject(self, camera: CameraStream, error: ImageFormatError) -> None:
         count = camera.stats.frame_rejected(error.reason)
-        self._log_throttled((camera.topic, error.reason), 'warning',
-                            'camera %s: skipped a message (%s, %d so far): %s'
-                            % (camera.topic, error.reason, count, error))
+        self._log.warning((camera.topic, error.reason),
+                          'camera %s: skipped a message (%s, %d so far): %s'
+                          % (camera.topic, error.reason, count, error))
 
     def _note_size(self, camera: CameraStream, image: RawImage) -> None:
         previous = camera.stats.frame_size(image.width, image.height)
         if previous is not None:
-            self._log_throttled((camera.topic, 'resolution'), 'warning',
-                                'camera %s: resolution changed from %dx%d to %dx%d; detecting '
-                                'at the new size' % ((camera.topic,) + previous
-                                                     + (image.width, image.height)))
-
-    def _log_throttled(self, key, severity: str, text: str) -> None:
-        suppressed = self._throttle.allow(key)
-        if suppressed is None:
-            return
-        if suppressed:
-            text += ' (%d similar messages not logged)' % suppressed
-        getattr(self.get_logger(), severity)(text)
+            self._log.warning((camera.topic, 'resolution'),
+                              'camera %s: resolution changed from %dx%d to %dx%d; detecting '
+                              'at the new size' % ((camera.topic,) + previous
+                                                   + (image.width, image.height)))
 
     def _publish_diagnostics(self) -> None:
+        self._check_worker()
         statuses = []
         name = self.get_name()
         for camera in self._cameras:
@@ -272,7 +332,8 @@ class DetectorNode(Node):
                      'iou_threshold': '%g' % params.iou_threshold,
                      'classes': ','.join(map(str, sorted(params.classes or ()))) or 'all'})
         statuses.append(diagnostics.status(
-            '%s: engine' % name, self._hardware_id, diagnostics.engine_health(engine, info),
+            '%s: engine' % name, self._hardware_id,
+            diagnostics.engine_health(engine, info, self._limits.stall_timeout),
             diagnostics.engine_values(engine, info)))
         self._diagnostics.publish(
             diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))

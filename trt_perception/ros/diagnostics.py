@@ -27,6 +27,7 @@ class HealthThresholds:
     fps_tolerance: float = 0.1
     max_latency_ms: float = 1000.0
     stale_timeout: float = 5.0
+    stall_timeout: float = 5.0
 
 
 def camera_health(snap: CameraSnapshot, limits: HealthThresholds) -> Tuple[bytes, str]:
@@ -38,6 +39,9 @@ def camera_health(snap: CameraSnapshot, limits: HealthThresholds) -> Tuple[bytes
         elif snap.seconds_since_frame is not None \
                 and snap.seconds_since_frame > limits.stale_timeout:
             problems.append((ERROR, 'no frame for %.1f s' % snap.seconds_since_frame))
+    undetected = snap.seconds_undetected
+    if limits.stall_timeout > 0 and undetected is not None and undetected > limits.stall_timeout:
+        problems.append((ERROR, 'frames arrive but none was detected for %.1f s' % undetected))
     minimum_fps = limits.expected_fps * (1.0 - limits.fps_tolerance)
     if limits.expected_fps > 0 and snap.output_fps < minimum_fps:
         problems.append((WARN, 'output %.1f fps is below %.1f (expected %.1f)'
@@ -49,6 +53,9 @@ def camera_health(snap: CameraSnapshot, limits: HealthThresholds) -> Tuple[bytes
     if snap.recent_rejections:
         problems.append((WARN, '%d messages rejected recently (%s)' % (
             snap.recent_rejections, ', '.join(sorted(snap.rejected)))))
+    if snap.recent_bad_stamps:
+        problems.append((WARN, '%d frames with unusable header stamps recently (%s)' % (
+            snap.recent_bad_stamps, ', '.join(sorted(snap.bad_stamps)))))
     if not problems:
         return OK, 'detecting at %.1f fps' % snap.output_fps
     return max(level for level, _ in problems), '; '.join(text for _, text in problems)
@@ -74,6 +81,8 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
     ]
     values += [('rejected.%s' % reason, str(count))
                for reason, count in sorted(snap.rejected.items())]
+    values += [('bad_stamp.%s' % reason, str(count))
+               for reason, count in sorted(snap.bad_stamps.items())]
     values += [('resolution_changes', str(snap.resolution_changes)),
                ('seconds_since_last_frame', 'never' if since is None else '%.2f' % since)]
     for stage, summary in snap.stages.items():
@@ -82,15 +91,24 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
     return values
 
 
-def engine_health(snap: EngineSnapshot, info: Dict[str, str]) -> Tuple[bytes, str]:
+def engine_health(snap: EngineSnapshot, info: Dict[str, str],
+                  stall_timeout: float = 0.0) -> Tuple[bytes, str]:
     """
-    Return ERROR while batches fail, WARN while a remote server is away, else OK.
+    Return ERROR while batches fail or one batch runs too long, WARN while a server is away.
 
-    WARN covers a Triton server that is down while no batch has failed yet (no frames came);
-    OK names the backend and any fallback.
+    `stall_timeout` is the longest one batch may take (0: no limit). WARN covers a Triton
+    server that is down while no batch has failed yet (no frames came); OK names the backend
+    and any fallback.
     """
+    problems: List[str] = []
+    busy = snap.busy_seconds
+    if stall_timeout > 0 and busy is not None and busy > stall_timeout:
+        problems.append('no batch completed for %.1f s: the inference worker is stuck in one '
+                        'batch' % busy)
     if snap.recent_errors:
-        return ERROR, 'batches failing: %s' % snap.last_error
+        problems.append('batches failing: %s' % snap.last_error)
+    if problems:
+        return ERROR, '; '.join(problems)
     if info.get('server_state', 'ready') != 'ready':
         return WARN, 'server %s' % info['server_state']
     message = '%s running' % info.get('backend', 'backend')
@@ -105,6 +123,10 @@ def engine_values(snap: EngineSnapshot, info: Dict[str, str]) -> List[Tuple[str,
     values += [('batches', str(snap.batches)),
                ('batches_per_second', '%.2f' % snap.batches_per_second),
                ('inference_errors', str(snap.errors)),
+               ('worker_restarts', str(snap.restarts)),
+               ('worker_busy_seconds', 'idle' if snap.busy_seconds is None
+                else '%.2f' % snap.busy_seconds),
+               ('longest_batch_seconds', '%.3f' % snap.longest_batch_seconds),
                ('last_error', snap.last_error)]
     return values
 

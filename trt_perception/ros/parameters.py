@@ -196,6 +196,10 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('diagnostics.stale_timeout', 5.0,
                   'ERROR when a camera sent no frame for this many seconds. 0 disables.',
                   low=0.0, high=3600.0),
+    ParameterSpec('diagnostics.stall_timeout', 5.0,
+                  'ERROR when frames arrive but none is detected for this many seconds, or '
+                  'the inference worker spends longer than this on one batch. 0 disables.',
+                  low=0.0, high=3600.0),
 ]
 """Parameters of detector_node."""
 
@@ -270,6 +274,7 @@ class DetectorParameters:
     diagnostics_fps_tolerance: float
     diagnostics_max_latency_ms: float
     diagnostics_stale_timeout: float
+    diagnostics_stall_timeout: float
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> 'DetectorParameters':

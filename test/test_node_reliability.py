@@ -1,0 +1,147 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Faults inside a running DetectorNode, through real rclpy and DDS.
+
+The worker survives them, the watchdog notices what it cannot survive, and diagnostics never
+say OK while nothing is detected.  Helpers come from test_detector_node.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+from test_detector_node import Harness, photo_message, wait_for
+
+from diagnostic_msgs.msg import DiagnosticStatus  # noqa: E402  (after the importorskips)
+from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
+
+OK = DiagnosticStatus.OK
+ERROR = DiagnosticStatus.ERROR
+
+
+@pytest.fixture
+def ros():
+    harness = Harness()
+    yield harness
+    harness.close()
+
+
+def engine_status(ros, node, predicate, timeout=30.0):
+    """Wait for an engine status of `node` satisfying predicate(status, values)."""
+    name = '%s: engine' % node.get_name()
+
+    def match():
+        for array in reversed(ros.diagnostics[-20:]):
+            for status in array.status:
+                values = {kv.key: kv.value for kv in status.values}
+                if status.name == name and predicate(status, values):
+                    return status, values
+        return None
+    return wait_for(match, timeout, what='engine diagnostics of %s' % node.get_name())
+
+
+def depth_image(sec):
+    """Build a 16UC1 depth frame: well formed, but not an encoding the detector takes."""
+    msg = array_to_image(np.zeros((48, 64), np.uint8), 'mono8')
+    msg.encoding, msg.step = '16UC1', 128
+    msg.data = bytes(48 * 128)
+    msg.header.stamp.sec = sec
+    return msg
+
+
+def test_a_warning_then_a_negative_stamp_keeps_detecting(ros):
+    # Issue 12, defects 1 and 2: the 16UC1 warning and then the error about the negative
+    # stamp came from one line of code, rclpy raised, and the inference thread ended.
+    node = ros.detector()
+    publisher = ros.publisher('image')
+
+    def rejected(status, values):
+        publisher.publish(depth_image(1))
+        return int(values.get('rejected.unknown_encoding', 0)) >= 1
+    ros.camera_status(node, 'image', rejected)
+    for sec in (-5, 2 ** 31 - 1):
+        found, hypotheses = ros.detections_for('detections', publisher,
+                                               photo_message('astronaut', sec))
+        assert 'person' in [h.class_id for h in hypotheses], sec
+    _, hypotheses = ros.detections_for('detections', publisher, photo_message('astronaut', 7))
+    assert 'person' in [h.class_id for h in hypotheses]
+    # The frames with unusable stamps were counted, and not lost from the statistics.
+    ros.camera_status(
+        node, 'image', lambda s, v: int(v.get('bad_stamp.negative', 0)) >= 1
+        and int(v.get('bad_stamp.future', 0)) >= 1 and int(v['frames_published']) >= 3
+        and v['age_ms_max'] != 'nan')
+
+
+# The thread's end is reported by threading, as it should be; pytest sees that as a warning.
+@pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
+def test_the_watchdog_restarts_a_worker_that_ended(ros):
+    node = ros.detector()
+    detect = node._pipeline.detect
+    ended = []
+
+    def end_the_thread_once(images):
+        if not ended:
+            ended.append(1)
+            raise SystemExit('injected: the worker thread ends')
+        return detect(images)
+    node._pipeline.detect = end_the_thread_once
+    publisher = ros.publisher('image')
+    _, hypotheses = ros.detections_for('detections', publisher, photo_message('astronaut', 1),
+                                       timeout=60.0)
+    assert ended and 'person' in [h.class_id for h in hypotheses]
+    status, values = engine_status(ros, node, lambda s, v: int(v['worker_restarts']) >= 1)
+    assert 'worker ended (SystemExit: injected' in values['last_error']
+
+
+def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
+    node = ros.detector(diagnostics__stall_timeout=1.0)
+    detect = node._pipeline.detect
+    release = threading.Event()
+    stuck = []
+
+    def block_once(images):
+        if not stuck:
+            stuck.append(1)
+            release.wait(120)
+        return detect(images)
+    node._pipeline.detect = block_once
+    publisher = ros.publisher('image')
+    sec = [0]
+
+    def publish():
+        sec[0] += 1
+        publisher.publish(photo_message('astronaut', sec[0]))
+    try:
+        wait_for(lambda: stuck, every=publish, what='the worker to take a frame')
+        status, _ = engine_status(ros, node, lambda s, v: publish() or s.level == ERROR)
+        assert 'no batch completed for' in status.message
+        status, _ = ros.camera_status(node, 'image', lambda s, v: s.level == ERROR)
+        assert 'none was detected' in status.message
+    finally:
+        release.set()
+    ros.detections_for('detections', publisher, photo_message('astronaut', 1000))
+    engine_status(ros, node, lambda s, v: publish() or s.level == OK)
+    ros.camera_status(node, 'image', lambda s, v: publish() or s.level == OK)
+
+
+def test_an_exception_while_reporting_a_failure_does_not_end_the_worker(ros):
+    node = ros.detector()
+    detect = node._pipeline.detect
+    failures = []
+
+    def fail_once(images):
+        if not failures:
+            failures.append(1)
+            raise RuntimeError('injected failure')
+        return detect(images)
+
+    def logging_fails(*args, **kwargs):
+        raise ValueError('Logger severity cannot be changed between calls.')
+    node._pipeline.detect = fail_once
+    node.get_logger().error = logging_fails
+    _, hypotheses = ros.detections_for('detections', ros.publisher('image'),
+                                       photo_message('astronaut', 1))
+    assert failures and 'person' in [h.class_id for h in hypotheses]
+    status, values = engine_status(ros, node, lambda s, v: int(v['inference_errors']) >= 1)
+    assert values['worker_restarts'] == '0'
