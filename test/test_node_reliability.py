@@ -11,9 +11,10 @@ import threading
 import numpy as np
 import pytest
 
-from test_detector_node import Harness, photo_message, wait_for
+from test_detector_node import Harness, _executable, _set, photo_message, wait_for
 
 from diagnostic_msgs.msg import DiagnosticStatus  # noqa: E402  (after the importorskips)
+from rcl_interfaces.msg import ParameterType  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 OK = DiagnosticStatus.OK
@@ -145,3 +146,30 @@ def test_an_exception_while_reporting_a_failure_does_not_end_the_worker(ros):
     assert failures and 'person' in [h.class_id for h in hypotheses]
     status, values = engine_status(ros, node, lambda s, v: int(v['inference_errors']) >= 1)
     assert values['worker_restarts'] == '0'
+
+
+def test_refusals_name_the_parameter_the_model_and_the_fix(ros):
+    node = ros.detector()
+    # Issue 12, defect 5: a class id the model does not have silently detected nothing, and
+    # rclpy's own type refusal read "Wrong parameter type, expected '3' got '4'".
+    refused = _set(ros, node, 'classes', '80', ParameterType.PARAMETER_STRING)
+    assert not refused.successful
+    assert 'class id 80 is not in this model, which has 80 classes' in refused.reason
+    refused = _set(ros, node, 'conf_threshold', 'high', ParameterType.PARAMETER_STRING)
+    assert not refused.successful
+    assert refused.reason == ("conf_threshold='high' has type str; conf_threshold takes a "
+                              "double (0 to 1)")
+    assert node.pipeline_params.conf_threshold == pytest.approx(0.25)
+    assert _set(ros, node, 'conf_threshold', 0.5, ParameterType.PARAMETER_DOUBLE).successful
+    assert node.pipeline_params.conf_threshold == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize('argument, words', [
+    ('classes:=999', 'class id 999 is not in this model'),
+    ('max_batch:=100', 'max_batch takes an integer, 1 to 64'),
+])
+def test_a_refused_start_parameter_is_explained_in_one_line(argument, words):
+    process = _executable('-p', argument, '-p', 'backend:=onnxruntime')
+    output = process.communicate(timeout=120)[0]
+    assert process.returncode == 1, output
+    assert words in output and 'Traceback' not in output, output

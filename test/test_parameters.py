@@ -58,7 +58,11 @@ def test_parse_classes_takes_names_and_ids():
     assert parse_classes('', LABELS) is None
     assert parse_classes(' , ', LABELS) is None
     assert parse_classes('person, car', LABELS) == frozenset({0, 2})
-    assert parse_classes('1,7', LABELS) == frozenset({1, 7})
+    assert parse_classes('1,2', LABELS) == frozenset({1, 2})
+    assert parse_classes('1,7', []) == frozenset({1, 7})
+    # Issue 12: an id the model does not have used to filter out every detection silently.
+    with pytest.raises(ValueError, match='class id 3 is not in this model, which has 3 classes'):
+        parse_classes('1,3', LABELS)
     with pytest.raises(ValueError, match="'dog' is neither"):
         parse_classes('person,dog', LABELS)
     with pytest.raises(ValueError):

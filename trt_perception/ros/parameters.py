@@ -14,6 +14,7 @@ import numbers
 import sys
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
+import rclpy.exceptions
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
 
@@ -30,6 +31,15 @@ _TYPES = (
     (str, ParameterType.PARAMETER_STRING, 'string'),
     (list, ParameterType.PARAMETER_STRING_ARRAY, 'string array'),
 )
+
+# rclpy's own refusal of a value of the wrong type reads "Wrong parameter type, expected '3'
+# got '4'"; where descriptors can say so (Galactic on), run-time parameters leave the type
+# check to `ParameterSpec.check`, whose refusal names the parameter and its type.  Foxy does
+# not check types at all.
+_DYNAMIC_TYPING = 'dynamic_typing' in ParameterDescriptor.get_fields_and_field_types()
+_REFUSALS = tuple(getattr(rclpy.exceptions, name) for name in (
+    'ParameterException', 'InvalidParameterValueException', 'InvalidParameterTypeException')
+    if hasattr(rclpy.exceptions, name))
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,11 @@ class ParameterSpec:
         """Type as written in the docs."""
         return self._type()[2]
 
+    @property
+    def a_type_name(self) -> str:
+        """Type with its article, for messages: 'an integer', 'a double'."""
+        return ('an ' if self.type_name[0] in 'aeiou' else 'a ') + self.type_name
+
     def _type(self) -> Tuple[type, int, str]:
         # bool is checked before int because bool is a subclass of int.
         for python_type, ros_type, name in _TYPES:
@@ -75,6 +90,8 @@ class ParameterSpec:
         descriptor = ParameterDescriptor(
             name=self.name, type=self.ros_type, description=self.description,
             read_only=self.read_only, additional_constraints=self.constraints())
+        if _DYNAMIC_TYPING and not self.read_only:
+            descriptor.dynamic_typing = True
         if self.low is None or self.high is None:
             return descriptor
         if isinstance(self.default, float):
@@ -86,15 +103,25 @@ class ParameterSpec:
         return descriptor
 
     def check(self, value: Any) -> Any:
-        """Return `value` if allowed, else raise ValueError naming it and what is allowed."""
+        """Return `value` if allowed (a double as float), else raise ValueError naming it."""
         allowed = self.constraints()
+        python_type = self._type()[0]
+        # A whole number is read as an integer (`-p classes:=0`, `ros2 param set ... 1`):
+        # a double or a string parameter takes it too.
+        if python_type is str and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        wanted = (int, float) if python_type is float else python_type
+        if isinstance(value, bool) != (python_type is bool) or not isinstance(value, wanted):
+            raise ValueError('%s=%r has type %s; %s takes %s%s' % (
+                self.name, value, type(value).__name__, self.name, self.a_type_name,
+                ' (%s)' % allowed if allowed else ''))
         if self.choices and value not in self.choices:
             raise ValueError('%s=%r is not allowed; use %s' % (self.name, value, allowed))
         if self.low is not None and self.high is not None and (
                 isinstance(value, bool) or not isinstance(value, numbers.Real)
                 or not self.low <= float(value) <= self.high):
             raise ValueError('%s=%r is out of range; use %s' % (self.name, value, allowed))
-        return value
+        return float(value) if python_type is float else value
 
 
 def _number(value: float) -> str:
@@ -312,13 +339,22 @@ def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
     """Declare `specs` on `node`; return their validated values by name (ValueError if bad)."""
     values = {}
     for spec in specs:
-        node.declare_parameter(spec.name, spec.default, spec.descriptor())
+        try:
+            node.declare_parameter(spec.name, spec.default, spec.descriptor())
+        except _REFUSALS as error:
+            raise ValueError('%s refused: %s (%s takes %s%s; see docs/parameters.md)' % (
+                spec.name, error, spec.name, spec.a_type_name,
+                ', ' + spec.constraints() if spec.constraints() else '')) from None
         values[spec.name] = spec.check(node.get_parameter(spec.name).value)
     return values
 
 
 def parse_classes(text: str, labels: Sequence[str]) -> Optional[FrozenSet[int]]:
-    """Class ids named by a 'classes' value: names or ids, comma-separated; '' means all."""
+    """Class ids named by a 'classes' value: names or ids, comma-separated; '' means all.
+
+    With `labels` (one per class of the model), an id the model does not have is refused: it
+    would silently filter out every detection.
+    """
     ids = set()
     for item in (part.strip() for part in text.split(',')):
         if not item:
@@ -326,6 +362,10 @@ def parse_classes(text: str, labels: Sequence[str]) -> Optional[FrozenSet[int]]:
         if item in labels:
             ids.add(list(labels).index(item))
         elif item.isdigit():
+            if labels and int(item) >= len(labels):
+                raise ValueError('classes=%r: class id %s is not in this model, which has %d '
+                                 'classes (ids 0 to %d); give names or ids from its labels'
+                                 % (text, item, len(labels), len(labels) - 1))
             ids.add(int(item))
         else:
             raise ValueError("classes=%r: %r is neither a class id nor one of the model's "
