@@ -6,15 +6,18 @@ The worker survives them, the watchdog notices what it cannot survive, and diagn
 say OK while nothing is detected.  Helpers come from test_detector_node.
 """
 
+import signal
 import threading
 
 import numpy as np
 import pytest
 
-from test_detector_node import Harness, _executable, _set, photo_message, wait_for
+from test_detector_node import (Harness, _executable, _set, photo_message, skimage_data,
+                                wait_for)
 
 from diagnostic_msgs.msg import DiagnosticStatus  # noqa: E402  (after the importorskips)
 from rcl_interfaces.msg import ParameterType  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 OK = DiagnosticStatus.OK
@@ -173,3 +176,27 @@ def test_a_refused_start_parameter_is_explained_in_one_line(argument, words):
     output = process.communicate(timeout=120)[0]
     assert process.returncode == 1, output
     assert words in output and 'Traceback' not in output, output
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_under_load_stops_cleanly_with_nothing_logged_as_an_error(ros, signum):
+    # Issue 12, defect 6: Ctrl-C under load logged "processing a batch failed ... context is
+    # invalid" as an error: the batch in hand failed to publish because rclpy shut down.
+    namespace = ros.namespace + '_exe'
+    process = _executable('-r', '__ns:=' + namespace, '-p', 'backend:=onnxruntime')
+    publisher = ros.peer.create_publisher(Image, namespace + '/image', 10)
+    detections = ros.listen(namespace + '/detections')
+    frame = array_to_image(np.ascontiguousarray(
+        np.tile(skimage_data.astronaut(), (2, 3, 1))), 'rgb8')
+    try:
+        # Frames keep coming faster than the node detects them, so the worker is in a batch
+        # when the signal arrives.
+        wait_for(lambda: len(detections) >= 3, timeout=120, every=lambda: publisher.publish(frame),
+                 what='the executable to detect under load')
+        for _ in range(5):
+            publisher.publish(frame)
+    finally:
+        process.send_signal(signum)
+        output = process.communicate(timeout=60)[0]
+    assert process.returncode == 0, output
+    assert '[ERROR]' not in output and 'Traceback' not in output, output
