@@ -6,7 +6,7 @@
 import numpy as np
 import pytest
 
-from trt_perception.core.annotate import Annotator, colour_for, to_bgr
+from trt_perception.core.annotate import Annotator, colour_for, debug_canvas, to_bgr
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ENCODINGS, RawImage
 
@@ -90,3 +90,16 @@ def test_draw_keeps_tags_inside_for_boxes_at_the_top():
     canvas = np.zeros((100, 200, 3), np.uint8)
     Annotator().draw(canvas, [Detection(0, 0, 199, 99, 0.5, 1, 'edge')])
     assert canvas[5, 5].any()
+
+
+def test_debug_canvas_shrinks_huge_frames_and_draw_follows_the_scale():
+    pixels = np.zeros((3000, 4000, 3), np.uint8)
+    pixels[1000:2000, 2000:3000] = 255
+    canvas, scale = debug_canvas(RawImage.from_array(pixels, 'rgb8'), 1000 * 750)
+    assert scale == pytest.approx(0.25) and canvas.shape == (750, 1000, 3)
+    assert canvas[375, 625].min() == 255 and canvas[100, 100].max() == 0
+    det = Detection(2000, 1000, 3000, 2000, 0.9, 0, 'square')
+    Annotator().draw(canvas, [det], scale=scale)
+    np.testing.assert_array_equal(canvas[500, 625], colour_for(0))
+    small, unscaled = debug_canvas(RawImage.from_array(pixels[:10, :20], 'rgb8'), 1000 * 750)
+    assert unscaled == 1.0 and small.shape == (10, 20, 3)

@@ -200,3 +200,19 @@ def test_a_signal_under_load_stops_cleanly_with_nothing_logged_as_an_error(ros, 
         output = process.communicate(timeout=60)[0]
     assert process.returncode == 0, output
     assert '[ERROR]' not in output and 'Traceback' not in output, output
+
+
+def test_debug_images_of_huge_frames_are_shrunk(ros):
+    # Issue 12: a 5760x5760 frame with a debug-image subscriber left 104 MB behind, the size
+    # of its full-resolution debug image (the reliable publisher keeps its last sample).
+    ros.detector()
+    debug = []
+    ros.peer.create_subscription(Image, 'detections/debug_image', debug.append, 10)
+    frame = array_to_image(np.ascontiguousarray(
+        np.tile(skimage_data.astronaut(), (3, 5, 1))), 'rgb8')
+    frame.header.stamp.sec = 5
+    publisher = ros.publisher('image')
+    image = wait_for(lambda: [m for m in debug if m.header == frame.header],
+                     every=lambda: publisher.publish(frame), what='a debug image')[0]
+    assert image.width * image.height <= 1920 * 1080
+    assert image.width / image.height == pytest.approx(2560 / 1536, rel=0.01)

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Draw detections (boxes, labels, scores) and a frame-rate line onto a copy of a frame."""
 
+import math
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -40,6 +41,21 @@ def to_bgr(image: RawImage) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(pixels), code)
 
 
+def debug_canvas(image: RawImage, max_pixels: int) -> Tuple[np.ndarray, float]:
+    """Return a BGR copy of `image` shrunk to at most `max_pixels` pixels, and its scale.
+
+    A debug image is for looking at: a huge frame published at full size would make the
+    middleware keep a copy of that size for as long as the node runs (the last sample of a
+    reliable publisher), so it is shrunk first.
+    """
+    bgr = to_bgr(image)
+    scale = min(1.0, math.sqrt(max_pixels / float(image.width * image.height)))
+    if scale < 1.0:
+        size = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
+        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+    return bgr, scale
+
+
 def colour_for(class_id: int) -> Tuple[int, int, int]:
     """Return the BGR colour used for `class_id`."""
     return PALETTE[class_id % len(PALETTE)]
@@ -54,16 +70,19 @@ class Annotator:
         self.thickness = thickness
 
     def draw(self, bgr: np.ndarray, detections: Sequence[Detection],
-             status: str = '') -> np.ndarray:
-        """Draw onto `bgr` (H, W, 3 uint8, modified in place) and return it."""
-        scale = max(1.0, min(bgr.shape[:2]) / 640.0)
-        font_scale = self.font_scale * scale
-        thickness = max(1, int(round(self.thickness * scale)))
+             status: str = '', scale: float = 1.0) -> np.ndarray:
+        """Draw onto `bgr` (H, W, 3 uint8, modified in place) and return it.
+
+        `scale` maps detection coordinates onto `bgr` (see `debug_canvas`).
+        """
+        size_factor = max(1.0, min(bgr.shape[:2]) / 640.0)
+        font_scale = self.font_scale * size_factor
+        thickness = max(1, int(round(self.thickness * size_factor)))
         for det in detections:
             colour = colour_for(det.class_id)
-            top_left = (int(round(det.x1)), int(round(det.y1)))
-            cv2.rectangle(bgr, top_left, (int(round(det.x2)), int(round(det.y2))), colour,
-                          thickness)
+            top_left = (int(round(det.x1 * scale)), int(round(det.y1 * scale)))
+            bottom_right = (int(round(det.x2 * scale)), int(round(det.y2 * scale)))
+            cv2.rectangle(bgr, top_left, bottom_right, colour, thickness)
             self._tag(bgr, '%s %.2f' % (det.label, det.score), top_left, colour, font_scale)
         if status:
             # Bottom-left: box tags sit at box tops, where a top-left status line would hide

@@ -27,7 +27,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
 from trt_perception.assembly import create_pipeline, PipelineConfig
-from trt_perception.core.annotate import Annotator, to_bgr
+from trt_perception.core.annotate import Annotator, debug_canvas
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
@@ -48,6 +48,9 @@ from trt_perception.triton.settings import TritonSettings
 
 TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
 """Order of the values in each <camera>/detections/timing Float64MultiArray."""
+
+DEBUG_IMAGE_MAX_PIXELS = 1920 * 1080
+"""Debug images of larger frames are shrunk to this many pixels (see `debug_canvas`)."""
 
 _FUTURE_STAMP_MS = 60e3
 """A header stamp further than this ahead of the node's clock gives no meaningful age."""
@@ -273,7 +276,8 @@ class DetectorNode(Node):
         if camera.debug_image.get_subscription_count() > 0:
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
                                                       timing.inference)
-            bgr = self._annotator.draw(to_bgr(image), found, status)
+            canvas, scale = debug_canvas(image, DEBUG_IMAGE_MAX_PIXELS)
+            bgr = self._annotator.draw(canvas, found, status, scale)
             camera.debug_image.publish(array_to_image(bgr, 'bgr8', header))
         done = time.perf_counter()
         times['publish'] = (done - start) * 1e3
