@@ -6,8 +6,10 @@ import logging
 import uuid
 
 import pytest
+from ros_imports import ros_imports
 
-rclpy_logging = pytest.importorskip('rclpy.logging')
+with ros_imports():
+    import rclpy.logging as rclpy_logging
 
 from trt_perception.ros.log_handler import RclpyLogHandler  # noqa: E402
 

@@ -4,9 +4,12 @@
 
 import uuid
 
-import pytest
+from ros_imports import ros_imports
 
-from trt_perception.ros.log_throttle import LogThrottle, ThrottledLogger
+with ros_imports():
+    import rclpy.logging as rclpy_logging
+
+from trt_perception.ros.log_throttle import LogThrottle, ThrottledLogger  # noqa: E402
 
 
 class FakeClock:
@@ -34,7 +37,6 @@ def test_each_key_logs_once_per_period_and_counts_the_rest():
 def test_warnings_and_errors_share_a_real_rclpy_logger(capfd):
     # rclpy raises 'Logger severity cannot be changed between calls' when one line of code
     # logs at two severities; a warning followed by an error once killed the inference thread.
-    rclpy_logging = pytest.importorskip('rclpy.logging')
     clock = FakeClock()
     log = ThrottledLogger(rclpy_logging.get_logger('throttle_%s' % uuid.uuid4().hex[:8]),
                           5.0, clock)

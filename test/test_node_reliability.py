@@ -11,13 +11,15 @@ import threading
 
 import numpy as np
 import pytest
+from ros_imports import ros_imports
 
-from test_detector_node import (Harness, _executable, _set, photo_message, skimage_data,
-                                wait_for)
+with ros_imports():
+    from diagnostic_msgs.msg import DiagnosticStatus
+    from rcl_interfaces.msg import ParameterType
+    from sensor_msgs.msg import Image
 
-from diagnostic_msgs.msg import DiagnosticStatus  # noqa: E402  (after the importorskips)
-from rcl_interfaces.msg import ParameterType  # noqa: E402
-from sensor_msgs.msg import Image  # noqa: E402
+from test_detector_node import (Harness, _executable, _set, photo_message,  # noqa: E402
+                                skimage_data, wait_for)
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 OK = DiagnosticStatus.OK
