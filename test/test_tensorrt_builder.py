@@ -10,6 +10,7 @@ flags (networks are strongly typed), which the builder must detect and report.  
 are never executed: TensorRT cannot run on these machines.
 """
 
+import errno
 import glob
 import json
 import logging
@@ -30,6 +31,7 @@ trt = pytest.importorskip(
 
 from trt_perception.core.backend import BackendError  # noqa: E402
 from trt_perception.core.models import file_sha256  # noqa: E402
+from trt_perception.tensorrt import cache as cache_module  # noqa: E402
 from trt_perception.tensorrt.api import TensorRTApi  # noqa: E402
 from trt_perception.tensorrt.builder import _Heartbeat, BuildOptions, EngineBuilder  # noqa: E402
 from trt_perception.tensorrt.cache import EngineCache, EngineKey, resolve_engine  # noqa: E402
@@ -287,6 +289,22 @@ def test_a_read_only_cache_serves_the_built_engine_and_says_so(api, rng, tmp_pat
     assert engine.plan and engine.source == model
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sum('not writable' in w and 'engine_cache_dir' in w for w in warnings) == 1
+
+
+def test_a_full_cache_serves_the_built_engine_and_says_so(api, rng, tmp_path, caplog,
+                                                         monkeypatch):
+    def disk_full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+    monkeypatch.setattr(cache_module, 'write_atomic', disk_full)
+    model = conv_net(tmp_path / 'net.onnx', rng)
+    caplog.set_level(logging.INFO)
+    engine = resolve_engine(model, api, 'cpu-build', '8.6', precision='fp32',
+                            cache_dir=str(tmp_path / 'engines'))
+    assert engine.plan and engine.source == model
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum('could not store the engine' in w and 'No space left' in w
+               for w in warnings) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_an_engine_file_is_read_as_it_is_and_a_missing_one_is_named(api, tmp_path):
