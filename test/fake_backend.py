@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A test double of an inference backend that fails on the calls it is told to.
+"""
+A test double of an inference backend that fails on the calls it is told to.
 
 `FailingBackend` wraps a real backend (ONNX Runtime in the tests) and raises `BackendError`
 from `infer` on the chosen call numbers, as a GPU backend does on a CUDA error or a lost
@@ -28,18 +29,18 @@ class FailingBackend(InferenceBackend):
         self.failures = 0
 
     @property
-    def input(self) -> TensorSpec:
-        """The real backend's input."""
+    def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
+        """Return the real backend's input."""
         return self._backend.input
 
     @property
     def outputs(self) -> List[TensorSpec]:
-        """The real backend's outputs."""
+        """Return the real backend's outputs."""
         return self._backend.outputs
 
     @property
     def max_batch(self) -> int:
-        """The real backend's batch limit."""
+        """Return the real backend's batch limit."""
         return self._backend.max_batch
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:

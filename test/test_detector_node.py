@@ -370,8 +370,8 @@ def _bad_messages():
     cases.append(('undecodable', 'image/compressed',
                   CompressedImage(format='jpeg', data=jpeg[:jpeg.index(b'\xff\xda')])))
     bmp = cv2.imencode('.bmp', np.zeros((8, 8, 3), np.uint8))[1].tobytes()
-    cases.append(('unsupported_format', 'image/compressed', CompressedImage(format='bmp',
-                                                                           data=bmp)))
+    cases.append(('unsupported_format', 'image/compressed',
+                  CompressedImage(format='bmp', data=bmp)))
     return cases
 
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Faults injected into the detector node, over real rclpy and DDS.
+"""
+Faults injected into the detector node, over real rclpy and DDS.
 
 Start-up faults run the executable (clear line, exit status 1); run-time faults use an
 in-process node: a backend that fails mid-run (`fake_backend.FailingBackend`, a named fake
@@ -8,14 +9,14 @@ around ONNX Runtime) and a camera that stops and comes back.  Signals under load
 test_node_reliability.py, engine cache faults in test_tensorrt_builder.py.
 """
 
+from fake_backend import FailingBackend
 import pytest
 from ros_imports import ros_imports
 
 with ros_imports():
     from diagnostic_msgs.msg import DiagnosticStatus
 
-from fake_backend import FailingBackend  # noqa: E402
-from test_detector_node import Harness, _executable, photo_message  # noqa: E402
+from test_detector_node import _executable, Harness, photo_message  # noqa: E402
 from test_node_reliability import engine_status  # noqa: E402
 from trt_perception import assembly  # noqa: E402
 
@@ -94,4 +95,3 @@ def test_a_camera_that_stops_and_returns(ros):
         sec[0] += 1
         publisher.publish(photo_message('astronaut', sec[0]))
     ros.camera_status(node, 'image', lambda s, v: publish() or s.level == OK)
-

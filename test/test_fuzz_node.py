@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A seeded fuzz test of the detector_node executable over real rclpy and Fast DDS.
+"""
+A seeded fuzz test of the detector_node executable over real rclpy and Fast DDS.
 
 Rounds of malformed messages of every kind (raw and compressed) alternate with valid frames
 (odd-but-valid ones included); every valid frame must be detected, every malformed one
@@ -25,7 +26,7 @@ from ros_imports import ros_imports
 with ros_imports():
     from sensor_msgs.msg import CompressedImage, Image
 
-from test_detector_node import ROOT, Harness, skimage_data, wait_for  # noqa: E402
+from test_detector_node import Harness, ROOT, skimage_data, wait_for  # noqa: E402
 from trt_perception.ros.image_conversion import (array_to_compressed,  # noqa: E402
                                                  array_to_image)
 

@@ -17,7 +17,7 @@ def test_reads_the_size_opencv_writes(rng, extension, name):
         height, width = int(rng.integers(1, 300)), int(rng.integers(1, 300))
         ok, data = cv2.imencode(extension, np.zeros((height, width, 3), np.uint8))
         header = read_compressed_header(data.tobytes())
-        assert (header.format, header.width, header.height) == (name, width, height)
+        assert (header.codec, header.width, header.height) == (name, width, height)
 
 
 def test_progressive_jpeg_and_restart_markers(rng):
@@ -56,4 +56,4 @@ def test_png_size_is_read_from_ihdr():
     ihdr = struct.pack('>IIBBBBB', 123456, 7, 8, 2, 0, 0, 0)
     data = b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' + ihdr + bytes(4)
     header = read_compressed_header(data)
-    assert (header.format, header.width, header.height) == ('png', 123456, 7)
+    assert (header.codec, header.width, header.height) == ('png', 123456, 7)

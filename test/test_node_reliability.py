@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Faults inside a running DetectorNode, through real rclpy and DDS.
+"""
+Faults inside a running DetectorNode, through real rclpy and DDS.
 
 The worker survives them, the watchdog notices what it cannot survive, and diagnostics never
 say OK while nothing is detected.  Helpers come from test_detector_node.
@@ -18,7 +19,7 @@ with ros_imports():
     from rcl_interfaces.msg import ParameterType
     from sensor_msgs.msg import Image
 
-from test_detector_node import (Harness, _executable, _set, photo_message,  # noqa: E402
+from test_detector_node import (_executable, _set, Harness, photo_message,  # noqa: E402
                                 skimage_data, wait_for)
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
@@ -162,8 +163,8 @@ def test_refusals_name_the_parameter_the_model_and_the_fix(ros):
     assert 'class id 80 is not in this model, which has 80 classes' in refused.reason
     refused = _set(ros, node, 'conf_threshold', 'high', ParameterType.PARAMETER_STRING)
     assert not refused.successful
-    assert refused.reason == ("conf_threshold='high' has type str; conf_threshold takes a "
-                              "double (0 to 1)")
+    expected = "conf_threshold='high' has type str; conf_threshold takes a double (0 to 1)"
+    assert refused.reason == expected
     assert node.pipeline_params.conf_threshold == pytest.approx(0.25)
     assert _set(ros, node, 'conf_threshold', 0.5, ParameterType.PARAMETER_DOUBLE).successful
     assert node.pipeline_params.conf_threshold == pytest.approx(0.5)

@@ -291,8 +291,8 @@ def test_a_read_only_cache_serves_the_built_engine_and_says_so(api, rng, tmp_pat
     assert sum('not writable' in w and 'engine_cache_dir' in w for w in warnings) == 1
 
 
-def test_a_full_cache_serves_the_built_engine_and_says_so(api, rng, tmp_path, caplog,
-                                                         monkeypatch):
+def test_a_full_cache_serves_the_built_engine_and_says_so(
+        api, rng, tmp_path, caplog, monkeypatch):
     def disk_full(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
     monkeypatch.setattr(cache_module, 'write_atomic', disk_full)

@@ -42,7 +42,8 @@ def to_bgr(image: RawImage) -> np.ndarray:
 
 
 def debug_canvas(image: RawImage, max_pixels: int) -> Tuple[np.ndarray, float]:
-    """Return a BGR copy of `image` shrunk to at most `max_pixels` pixels, and its scale.
+    """
+    Return a BGR copy of `image` shrunk to at most `max_pixels` pixels, and its scale.
 
     A debug image is for looking at: a huge frame published at full size would make the
     middleware keep a copy of that size for as long as the node runs (the last sample of a
@@ -71,7 +72,8 @@ class Annotator:
 
     def draw(self, bgr: np.ndarray, detections: Sequence[Detection],
              status: str = '', scale: float = 1.0) -> np.ndarray:
-        """Draw onto `bgr` (H, W, 3 uint8, modified in place) and return it.
+        """
+        Draw onto `bgr` (H, W, 3 uint8, modified in place) and return it.
 
         `scale` maps detection coordinates onto `bgr` (see `debug_canvas`).
         """

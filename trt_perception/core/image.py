@@ -11,8 +11,8 @@ the GPU preprocessors read this layout directly, so no conversion happens before
 decoders will, so a compressed frame's size is checked before a single pixel is decoded.
 """
 
-import struct
 from dataclasses import dataclass
+import struct
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -171,9 +171,9 @@ def check_dimensions(width: int, height: int, max_pixels: Optional[int] = None) 
 
 @dataclass(frozen=True)
 class CompressedHeader:
-    """The format ('jpeg' or 'png') and declared size of a compressed frame."""
+    """The codec ('jpeg' or 'png') and declared size of a compressed frame."""
 
-    format: str
+    codec: str
     width: int
     height: int
 
@@ -196,7 +196,8 @@ _OTHER_FORMATS = ((b'BM', 'BMP'), (b'GIF8', 'GIF'), (b'II*\x00', 'TIFF'), (b'MM\
 
 
 def read_compressed_header(data: bytes) -> CompressedHeader:
-    """Read a JPEG or PNG frame's format and declared size; raise `ImageFormatError` else.
+    """
+    Read a JPEG or PNG frame's codec and declared size; raise `ImageFormatError` else.
 
     The JPEG reader walks the markers as libjpeg does, skipping stray bytes between segments,
     and takes the first start-of-frame; a frame header libjpeg would not reach is refused, so

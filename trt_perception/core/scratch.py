@@ -1,6 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Reusable numpy work buffers, kept within a byte budget.
+"""
+Reusable numpy work buffers, kept within a byte budget.
 
 A steady stream needs the same few buffers every frame, so they are allocated once and reused;
 a camera whose resolution keeps changing would otherwise leave one set of buffers per size

@@ -208,7 +208,8 @@ class CameraStats:
             return previous
 
     def frame_published(self, stage_ms: Dict[str, float], age_ms: float) -> None:
-        """Count a frame whose detections went out, with its stage times and age at publish.
+        """
+        Count a frame whose detections went out, with its stage times and age at publish.
 
         An `age_ms` of NaN (a stamp that gives no age) is left out of the age percentiles.
         """

@@ -234,7 +234,8 @@ class DetectorNode(Node):
                              'failed: %r)\n' % (text, log_error))
 
     def _check_worker(self) -> None:
-        """Start a new worker if the thread ended while the node runs (the watchdog).
+        """
+        Start a new worker if the thread ended while the node runs (the watchdog).
 
         Safe because a thread that ended no longer touches the pipeline; a thread stuck in a
         batch cannot be replaced (it still holds the pipeline) and shows as an ERROR instead.
@@ -296,12 +297,12 @@ class DetectorNode(Node):
             age_ms = (self.get_clock().now().nanoseconds - Time.from_msg(stamp).nanoseconds) / 1e6
             if age_ms >= -_FUTURE_STAMP_MS:
                 return age_ms
-            reason, why = 'future', 'is %.0f s ahead of this node\'s clock' % (-age_ms / 1e3)
+            reason, why = 'future', "is %.0f s ahead of this node's clock" % (-age_ms / 1e3)
         count = camera.stats.bad_stamp(reason)
         self._log.warning(
             (camera.topic, 'stamp', reason),
             'camera %s: header stamp %d.%09d %s (%d so far); detections are published with it, '
-            'its age is not measured: fix the camera driver\'s clock or time source'
+            "its age is not measured: fix the camera driver's clock or time source"
             % (camera.topic, stamp.sec, stamp.nanosec, why, count))
         return math.nan
 

@@ -46,12 +46,12 @@ def compressed_to_raw(msg: CompressedImage, max_pixels: Optional[int] = None) ->
     if bgr is None:
         raise ImageFormatError(
             'undecodable', 'could not decode %d bytes of %s data (format %r, declaring %dx%d)'
-            % (len(data), header.format.upper(), msg.format, header.width, header.height))
+            % (len(data), header.codec.upper(), msg.format, header.width, header.height))
     # EXIF orientation may swap width and height; the pixel count is what was checked.
     if bgr.shape[0] * bgr.shape[1] != header.width * header.height:
         raise ImageFormatError(
             'bad_header', '%s header declares %dx%d but %dx%d was decoded'
-            % (header.format.upper(), header.width, header.height, bgr.shape[1], bgr.shape[0]))
+            % (header.codec.upper(), header.width, header.height, bgr.shape[1], bgr.shape[0]))
     return RawImage.from_array(bgr, 'bgr8')
 
 

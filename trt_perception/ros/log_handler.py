@@ -6,7 +6,8 @@ import logging
 
 
 class RclpyLogHandler(logging.Handler):
-    """A logging.Handler writing to an rclpy logger at the matching severity.
+    """
+    A logging.Handler writing to an rclpy logger at the matching severity.
 
     rclpy raises when one line of code logs at a second severity, so each severity is written
     from its own line below (never through a variable holding the logger method).

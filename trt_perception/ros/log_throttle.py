@@ -36,7 +36,8 @@ class LogThrottle:
 
 
 class ThrottledLogger:
-    """An rclpy logger whose messages are throttled per key, with one method per severity.
+    """
+    An rclpy logger whose messages are throttled per key, with one method per severity.
 
     rclpy remembers the severity of every call site and raises ``ValueError('Logger severity
     cannot be changed between calls.')`` when one line of code logs at a second severity, so
@@ -57,18 +58,18 @@ class ThrottledLogger:
 
     def info(self, key: Hashable, text: str) -> None:
         """Log `text` at INFO unless `key` logged within the period."""
-        text = self._text(key, text)
-        if text is not None:
-            self._ros_logger.info(text)
+        line = self._text(key, text)
+        if line is not None:
+            self._ros_logger.info(line)
 
     def warning(self, key: Hashable, text: str) -> None:
         """Log `text` at WARN unless `key` logged within the period."""
-        text = self._text(key, text)
-        if text is not None:
-            self._ros_logger.warning(text)
+        line = self._text(key, text)
+        if line is not None:
+            self._ros_logger.warning(line)
 
     def error(self, key: Hashable, text: str) -> None:
         """Log `text` at ERROR unless `key` logged within the period."""
-        text = self._text(key, text)
-        if text is not None:
-            self._ros_logger.error(text)
+        line = self._text(key, text)
+        if line is not None:
+            self._ros_logger.error(line)

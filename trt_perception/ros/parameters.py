@@ -14,9 +14,9 @@ import numbers
 import sys
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-import rclpy.exceptions
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
+import rclpy.exceptions
 
 from trt_perception.assembly import BACKENDS, PREPROCESSORS
 from trt_perception.core.backend import PRECISIONS
@@ -121,7 +121,9 @@ class ParameterSpec:
                 isinstance(value, bool) or not isinstance(value, numbers.Real)
                 or not self.low <= float(value) <= self.high):
             raise ValueError('%s=%r is out of range; use %s' % (self.name, value, allowed))
-        return float(value) if python_type is float else value
+        if python_type is float and isinstance(value, int):
+            return float(value)
+        return value
 
 
 def _number(value: float) -> str:
@@ -350,7 +352,8 @@ def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
 
 
 def parse_classes(text: str, labels: Sequence[str]) -> Optional[FrozenSet[int]]:
-    """Class ids named by a 'classes' value: names or ids, comma-separated; '' means all.
+    """
+    Class ids named by a 'classes' value: names or ids, comma-separated; '' means all.
 
     With `labels` (one per class of the model), an id the model does not have is refused: it
     would silently filter out every detection.
