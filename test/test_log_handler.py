@@ -47,6 +47,7 @@ def test_records_of_every_level_reach_rclpy_in_any_order(core_log, capfd):
 
 
 class FakeClock:
+
     def __init__(self):
         self.now = 0.0
 

@@ -25,4 +25,3 @@ def test_each_key_logs_once_per_period_and_counts_the_rest():
     clock.now = 5.0
     assert throttle.allow(('cam', 'data_too_short')) == 2
     assert throttle.allow(('cam', 'data_too_short')) is None
-
