@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from test_pipeline import best, bgr, EXPECTED, iou
-from trt_perception.assembly import create_pipeline, PipelineConfig
+from test_pipeline import EXPECTED, bgr, best, iou
+from trt_perception.assembly import (GPU_PIPELINE_DEPTH, PipelineConfig,
+                                     _onnxruntime_gpu_unavailable_reason, create_pipeline)
 from trt_perception.core.backend import BackendError
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage
@@ -32,8 +33,32 @@ def test_auto_falls_back_to_onnxruntime_and_says_why():
     with create_pipeline(PipelineConfig(backend='auto')) as pipe:
         info = pipe.describe()
     assert info['backend'] == 'onnxruntime'
-    assert info['fallback'] == 'ONNX Runtime: ' + reason
-    assert info['preprocess'] == 'host'
+    assert 'TensorRT: ' + reason in info['fallback']
+    gpu_reason = _onnxruntime_gpu_unavailable_reason('cuda')
+    if gpu_reason is None:  # ONNX Runtime's CUDA provider, fed in place by the GPU kernel
+        assert info['fallback'].startswith('ONNX Runtime on the GPU because')
+        assert (info['preprocess'], info['zero_copy_input']) == ('device', 'true')
+        assert info['pipeline_depth'] == str(GPU_PIPELINE_DEPTH)
+    else:
+        assert info['fallback'].startswith('ONNX Runtime on the CPU because')
+        assert 'ONNX Runtime CUDA: ' + gpu_reason in info['fallback']
+        assert (info['preprocess'], info['pipeline_depth']) == ('host', '1')
+
+
+def test_forced_onnxruntime_gpu_without_one_fails_clearly():
+    reason = _onnxruntime_gpu_unavailable_reason('cuda')
+    if reason is None:
+        pytest.skip('ONNX Runtime can use a GPU here')
+    with pytest.raises(BackendError) as info:
+        create_pipeline(PipelineConfig(backend='onnxruntime', onnxruntime_provider='cuda'))
+    assert reason in str(info.value) and "'cpu'" in str(info.value)
+
+
+def test_onnxruntime_provider_cpu_stays_on_the_cpu():
+    config = PipelineConfig(backend='onnxruntime', onnxruntime_provider='cpu')
+    with create_pipeline(config) as pipe:
+        info = pipe.describe()
+    assert info['device'] == 'CPUExecutionProvider' and 'fallback' not in info
 
 
 def test_forced_tensorrt_without_tensorrt_fails_clearly():
@@ -50,6 +75,10 @@ def test_bad_config_values_are_named():
         PipelineConfig(backend='tensorflow')
     with pytest.raises(ValueError, match='max_batch'):
         PipelineConfig(max_batch=0)
+    with pytest.raises(ValueError, match='pipeline_depth'):
+        PipelineConfig(pipeline_depth=-1)
+    with pytest.raises(ValueError, match='onnxruntime_provider'):
+        PipelineConfig(onnxruntime_provider='rocm')
 
 
 def test_yolov8_random_architecture_runs_for_benchmarks():

@@ -126,3 +126,30 @@ def test_params_update_changes_output_and_rejects_bad_values(pipeline):
     finally:
         pipeline.update_params(**{f: getattr(original, f)
                                   for f in ('conf_threshold', 'classes')})
+
+
+def test_submit_then_complete_is_detect_and_one_batch_is_in_flight_on_the_cpu(pipeline):
+    frames = [RawImage.from_array(bgr(p), 'bgr8') for p in ('chelsea', 'coffee')]
+    expected = pipeline.detect(frames)
+    assert (pipeline.depth, pipeline.in_flight) == (1, 0)
+    submitted = pipeline.submit(frames)
+    assert pipeline.in_flight == 1
+    with pytest.raises(RuntimeError, match='complete'):
+        pipeline.submit(frames[:1])
+    result = pipeline.complete(submitted)
+    assert pipeline.in_flight == 0 and result.gpu_times == {}
+    for got, want in zip(result.detections, expected.detections):
+        assert [(d.label, d.score, d.box) for d in got] == \
+            [(d.label, d.score, d.box) for d in want]
+
+
+def test_thresholds_are_those_in_force_when_a_batch_was_submitted(pipeline):
+    frame = RawImage.from_array(bgr('coffee'), 'bgr8')
+    original = pipeline.params
+    try:
+        submitted = pipeline.submit([frame])
+        pipeline.update_params(conf_threshold=0.99)
+        loose = pipeline.complete(submitted).detections[0]
+        assert any(d.score < 0.99 for d in loose)
+    finally:
+        pipeline.update_params(conf_threshold=original.conf_threshold)

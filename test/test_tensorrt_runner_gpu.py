@@ -45,11 +45,11 @@ def context():
     ctx.close()
 
 
-def open_backend(context, io_api='named', max_batch=4, **plan_args):
+def open_backend(context, io_api='named', max_batch=4, slots=1, **plan_args):
     fake = make_fake_tensorrt(io_api)
     api = TensorRTApi.from_module(fake, 'tensorrt')
     backend = TensorRTBackend(fake_plan(H, W, **plan_args), max_batch=max_batch, api=api,
-                              context=context, source='fake.plan')
+                              context=context, source='fake.plan', slots=slots)
     fake.streams[backend.stream.handle] = backend.stream
     return fake, backend
 
@@ -218,3 +218,25 @@ def test_close_is_idempotent_and_frees_buffers(context):
         backend.close()
         backend.close()
         assert cuda.mem_get_info()[0] >= free_before - (1 << 20)
+
+
+@pytest.mark.parametrize('io_api', ['named', 'bindings'])
+def test_slots_keep_batches_in_flight_apart(context, rng, io_api):
+    with context.activated():
+        fake, backend = open_backend(context, io_api, slots=3)
+        with backend:
+            assert backend.slots == 3 and backend.describe()['slots'] == '3'
+            batches = [rng.standard_normal((n, 3, H, W)).astype(np.float32) for n in (2, 4, 1)]
+            for slot, batch in enumerate(batches):
+                backend.upload(batch, slot)
+                backend.enqueue(batch.shape[0], slot)
+            with pytest.raises(BackendError, match='collect'):
+                backend.device_input(1, 0)
+            for slot in (1, 0, 2):  # any order: each slot has its own buffers and events
+                check(backend.collect(slot), batches[slot])
+            with pytest.raises(BackendError, match='nothing enqueued'):
+                backend.collect(0)
+            with pytest.raises(BackendError, match='before its input was written'):
+                backend.enqueue(1, 0)
+            with pytest.raises(BackendError, match='outside 0..2'):
+                backend.device_input(1, 3)

@@ -30,6 +30,12 @@ if TYPE_CHECKING:  # pycuda is optional: imported only where a GPU is used
 
 BACKENDS = ('auto', 'onnxruntime', 'tensorrt', 'triton')
 PREPROCESSORS = ('auto', 'cpu', 'gpu')
+ONNXRUNTIME_PROVIDERS = ('auto', 'cuda', 'tensorrt', 'cpu')
+GPU_RUNTIMES = ('tensorrt', 'cuda', 'tensorrt-ep')
+"""What `_runtime` may choose that runs on the local GPU (and so needs a CUDA context)."""
+GPU_PIPELINE_DEPTH = 2
+"""Batches in flight on a GPU backend when pipeline_depth is 0 (auto): one on the GPU while
+the CPU decodes the previous one and prepares the next."""
 
 
 @dataclass(frozen=True)
@@ -48,19 +54,31 @@ class PipelineConfig:
     precision: str = 'fp16'
     engine_cache_dir: str = ''
     max_batch: int = 1
+    pipeline_depth: int = 0
+    """Batches in flight at once on a GPU backend; 0: GPU_PIPELINE_DEPTH there, 1 on the
+    CPU (where inference holds the worker anyway)."""
+    onnxruntime_provider: str = 'auto'
+    """auto: ONNX Runtime's CUDA provider where it and a GPU are usable, else the CPU."""
+    cuda_graphs: bool = False
+    """Capture and replay ONNX Runtime's GPU runs as CUDA graphs (fixed shapes)."""
     params: DetectionParams = field(default_factory=DetectionParams)
     triton: TritonSettings = field(default_factory=TritonSettings)
     """The server and model of backend 'triton'."""
 
     def __post_init__(self) -> None:
         """Reject unknown choices, naming the field."""
-        for name, value, allowed in (('backend', self.backend, BACKENDS),
-                                     ('preprocess', self.preprocess, PREPROCESSORS),
-                                     ('precision', self.precision, PRECISIONS)):
+        for name, value, allowed in (
+                ('backend', self.backend, BACKENDS),
+                ('preprocess', self.preprocess, PREPROCESSORS),
+                ('precision', self.precision, PRECISIONS),
+                ('onnxruntime_provider', self.onnxruntime_provider, ONNXRUNTIME_PROVIDERS)):
             if value not in allowed:
                 raise ValueError('%s=%r is not one of %s' % (name, value, ', '.join(allowed)))
         if self.max_batch < 1:
             raise ValueError('max_batch=%d must be at least 1' % self.max_batch)
+        if self.pipeline_depth < 0:
+            raise ValueError('pipeline_depth=%d must be 0 (auto) or more'
+                             % self.pipeline_depth)
 
 
 def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
@@ -68,11 +86,8 @@ def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
     return load_labels(path) if path else []
 
 
-def _wants_tensorrt(config: PipelineConfig, card: ModelCard, info: Dict[str, str],
-                    log: logging.Logger) -> bool:
+def _wants_tensorrt(config: PipelineConfig, card: ModelCard, fallbacks: List[str]) -> bool:
     """Whether to run TensorRT; raises when it is required but unusable."""
-    if config.backend == 'triton':
-        return False
     if config.backend == 'onnxruntime' and not card.is_engine:
         return False
     from trt_perception.tensorrt import tensorrt_unavailable_reason
@@ -83,13 +98,43 @@ def _wants_tensorrt(config: PipelineConfig, card: ModelCard, info: Dict[str, str
         raise BackendError('TensorRT is needed for %s but %s; or set backend to '
                            "'onnxruntime' with an .onnx model"
                            % (card.path if card.is_engine else 'backend tensorrt', reason))
-    info['fallback'] = 'ONNX Runtime: ' + reason
-    log.warning('backend auto: using ONNX Runtime because %s', reason)
+    fallbacks.append('TensorRT: ' + reason)
     return False
 
 
+def _onnxruntime_gpu_unavailable_reason(provider: str) -> Optional[str]:
+    """None when ONNX Runtime can run `provider` on a GPU through our CUDA context."""
+    try:
+        from trt_perception.gpu.context import CudaUnavailableError, device_count
+        from trt_perception.gpu.onnxruntime_backend import cuda_provider_unavailable_reason
+    except Exception as exc:  # pycuda raises ImportError or OSError for a missing libcuda
+        return 'pycuda cannot be imported (%s)' % (exc.__cause__ or exc)
+    try:
+        if device_count() == 0:
+            return 'the CUDA driver reports no GPU'
+    except CudaUnavailableError as exc:
+        return str(exc)
+    return cuda_provider_unavailable_reason(provider)
+
+
+def _onnxruntime_gpu_provider(config: PipelineConfig, fallbacks: List[str]) -> Optional[str]:
+    """Choose the ONNX Runtime GPU provider ('cuda', 'tensorrt'), or None for the CPU."""
+    chosen = config.onnxruntime_provider
+    if chosen == 'cpu':
+        return None
+    provider = 'cuda' if chosen == 'auto' else chosen
+    reason = _onnxruntime_gpu_unavailable_reason(provider)
+    if reason is None:
+        return provider
+    if chosen != 'auto':
+        raise BackendError('onnxruntime_provider %s is needed but %s; or set '
+                           "onnxruntime_provider to 'auto' or 'cpu'" % (chosen, reason))
+    fallbacks.append('ONNX Runtime CUDA: ' + reason)
+    return None
+
+
 def _tensorrt_backend(config: PipelineConfig, card: ModelCard, context: 'CudaContext',
-                      log: logging.Logger) -> InferenceBackend:
+                      depth: int, log: logging.Logger) -> InferenceBackend:
     from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
     from trt_perception.tensorrt.backend import TensorRTBackend
     from trt_perception.tensorrt.cache import resolve_engine
@@ -99,12 +144,60 @@ def _tensorrt_backend(config: PipelineConfig, card: ModelCard, context: 'CudaCon
         raise BackendError(str(exc)) from exc
     capability = '%d.%d' % tuple(context.compute_capability)
     engine = resolve_engine(card.path, api, context.name, capability,
-                            precision=config.precision,
-                            max_batch=config.max_batch,
+                            precision=config.precision, max_batch=config.max_batch,
                             cache_dir=config.engine_cache_dir or None, log=log)
     return TensorRTBackend(engine.plan, max_batch=config.max_batch, api=api, log=log,
                            source=engine.source, precision=engine.precision,
-                           context=context)
+                           context=context, slots=depth)
+
+
+def _backend(config: PipelineConfig, card: ModelCard, context: Optional['CudaContext'],
+             runtime: str, log: logging.Logger) -> InferenceBackend:
+    """
+    Create the backend `runtime` names.
+
+    'tensorrt' is our TensorRT runner; 'cuda' and 'tensorrt-ep' are ONNX Runtime on the GPU
+    with its CUDA or TensorRT provider; 'triton' a model served by a Triton server; 'cpu' is
+    ONNX Runtime's default providers.
+    """
+    if runtime == 'triton':
+        return open_triton_backend(config.triton, card, config.max_batch, log)
+    depth = config.pipeline_depth or GPU_PIPELINE_DEPTH
+    if context is not None and runtime == 'tensorrt':
+        return _tensorrt_backend(config, card, context, depth, log)
+    if context is not None and runtime in ('cuda', 'tensorrt-ep'):
+        from trt_perception.gpu.onnxruntime_backend import OnnxRuntimeCudaBackend
+        return OnnxRuntimeCudaBackend(
+            card.path, context, max_batch=config.max_batch, slots=depth,
+            provider='tensorrt' if runtime == 'tensorrt-ep' else 'cuda',
+            cuda_graphs=config.cuda_graphs, engine_cache_dir=config.engine_cache_dir,
+            precision=config.precision, log=log)
+    providers = ['CPUExecutionProvider'] if config.onnxruntime_provider == 'cpu' else None
+    return OnnxRuntimeBackend(card.path, providers=providers, max_batch=config.max_batch)
+
+
+def _runtime(config: PipelineConfig, card: ModelCard, info: Dict[str, str],
+             log: logging.Logger) -> str:
+    """
+    Decide what runs the model: TensorRT, then ONNX Runtime on the GPU, then the CPU.
+
+    Why each one passed over was not usable is recorded in `info` and logged once.
+    """
+    if config.backend == 'triton':
+        return 'triton'
+    fallbacks: List[str] = []
+    if _wants_tensorrt(config, card, fallbacks):
+        return 'tensorrt'
+    provider = _onnxruntime_gpu_provider(config, fallbacks)
+    if provider is not None:
+        runtime = 'tensorrt-ep' if provider == 'tensorrt' else 'cuda'
+    else:
+        runtime = 'cpu'
+    if fallbacks:
+        used = 'ONNX Runtime on the GPU' if runtime != 'cpu' else 'ONNX Runtime on the CPU'
+        info['fallback'] = '%s because %s' % (used, '; '.join(fallbacks))
+        log.warning('backend %s: using %s', config.backend, info['fallback'])
+    return runtime
 
 
 def create_pipeline(config: PipelineConfig,
@@ -115,22 +208,17 @@ def create_pipeline(config: PipelineConfig,
     info = {'model_name': card.name}
     closers: List[Callable[[], None]] = []
     backend: Optional[InferenceBackend] = None
-    wants_trt = _wants_tensorrt(config, card, info, log)
+    runtime = _runtime(config, card, info, log)
     context: Optional['CudaContext'] = None
     activate: Callable[[], ContextManager[object]] = contextlib.ExitStack
-    if wants_trt or config.preprocess == 'gpu':
+    if runtime in GPU_RUNTIMES or config.preprocess == 'gpu':
         from trt_perception.gpu.context import CudaContext
         context = CudaContext(config.device_id)
         closers.append(context.close)
         activate = context.activated
     try:
         with activate():
-            if context is not None and wants_trt:
-                backend = _tensorrt_backend(config, card, context, log)
-            elif config.backend == 'triton':
-                backend = open_triton_backend(config.triton, card, config.max_batch, log)
-            else:
-                backend = OnnxRuntimeBackend(card.path, max_batch=config.max_batch)
+            backend = _backend(config, card, context, runtime, log)
             spec = preprocess_spec(card, backend)
             use_gpu = config.preprocess == 'gpu' or (
                 config.preprocess == 'auto' and isinstance(backend, DeviceInputBackend))

@@ -42,8 +42,21 @@ class RandomYoloV8Preparation(Preparation):
         from ultralytics.nn.tasks import DetectionModel
 
         torch.manual_seed(self.seed)
-        network = DetectionModel('yolov8n.yaml', ch=3, nc=80, verbose=False).eval()
-        network = network.fuse(verbose=False)
+        return self.export(DetectionModel('yolov8n.yaml', ch=3, nc=80, verbose=False),
+                           work_dir)
+
+    def export(self, network: object,
+               work_dir: Path) -> Tuple[onnx.ModelProto, Dict[str, object]]:
+        """Export a YOLOv8 `DetectionModel` (left unchanged) to ONNX, with its card fields.
+
+        The GPU benchmark exports the network Ultralytics' predictor runs, so that both
+        sides of the comparison hold the same weights.
+        """
+        import copy
+
+        import torch
+
+        network = copy.deepcopy(network).eval().fuse(verbose=False)
         detect = network.model[-1]
         # Export mode returns the decoded [N, 84, 8400] tensor alone, as Ultralytics' own
         # ONNX export does.

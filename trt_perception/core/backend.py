@@ -89,22 +89,67 @@ class InferenceBackend(abc.ABC):
 
 
 class DeviceInputBackend(InferenceBackend):
-    """A backend whose input lives in GPU memory that a GPU preprocessor can write directly."""
+    """
+    A backend whose input lives in GPU memory that a GPU preprocessor can write directly.
 
+    It keeps `slots` independent sets of buffers, so that several batches can be in flight
+    on its CUDA stream at once: while the GPU runs the batch of one slot, the CPU decodes the
+    outputs of another and prepares the next.  A slot's batch goes `device_input` (or
+    `upload`), then `enqueue`, then `collect`; a slot is free again once collected.
+    """
+
+    @property
     @abc.abstractmethod
-    def device_input(self, batch_size: int) -> int:
-        """Device pointer of the NCHW input buffer, shaped for `batch_size` images."""
-
-    @abc.abstractmethod
-    def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
-        """
-        Run on what was written to `device_input(batch_size)`; return host outputs.
-
-        Work is queued on the backend's CUDA stream (`stream`), so a preprocessor that queued
-        its kernel on the same stream needs no synchronisation in between.
-        """
+    def slots(self) -> int:
+        """How many batches can be in flight at once (sets of buffers)."""
 
     @property
     @abc.abstractmethod
     def stream(self) -> Optional[object]:
-        """CUDA stream the engine runs on (a pycuda Stream)."""
+        """The CUDA stream the engine runs on (a pycuda Stream)."""
+
+    @abc.abstractmethod
+    def device_input(self, batch_size: int, slot: int = 0) -> int:
+        """
+        Device pointer of `slot`'s NCHW input buffer, shaped for `batch_size` images.
+
+        Call it before queuing the preprocessing that writes there on `stream`.
+        """
+
+    @abc.abstractmethod
+    def upload(self, batch: np.ndarray, slot: int = 0) -> None:
+        """Queue a copy of a host NCHW batch into `slot`'s input (page-locked staging)."""
+
+    @abc.abstractmethod
+    def enqueue(self, batch_size: int, slot: int = 0) -> None:
+        """Queue inference of `slot`'s input and the copies of its outputs; do not wait."""
+
+    @abc.abstractmethod
+    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
+        """
+        Wait for `slot`'s queued work and return its host outputs by name.
+
+        The arrays are views of the slot's page-locked buffers, valid until the slot is
+        used again.
+        """
+
+    @property
+    def last_gpu_times(self) -> Dict[str, float]:
+        """GPU milliseconds of the last collected batch by stage ({} when not measured)."""
+        return {}
+
+    def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
+        """
+        Run on what was written to `device_input(batch_size)` and wait for the outputs.
+
+        Work is queued on the backend's CUDA stream (`stream`), so a preprocessor that queued
+        its kernel on the same stream needs no synchronisation in between.
+        """
+        self.enqueue(batch_size, 0)
+        return self.collect(0)
+
+    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+        """Copy a host NCHW batch in, run it and wait for the outputs."""
+        self.upload(batch, 0)
+        self.enqueue(batch.shape[0], 0)
+        return self.collect(0)

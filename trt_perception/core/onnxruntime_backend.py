@@ -3,7 +3,7 @@
 """ONNX Runtime backend: the embedded default that runs on any CPU."""
 
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -18,6 +18,9 @@ _ORT_TYPES = {
     'tensor(uint8)': np.uint8,
     'tensor(bool)': np.bool_,
 }
+
+Provider = Union[str, Tuple[str, Dict[str, str]]]
+"""An execution provider's name, or its name and options."""
 
 PROVIDER_PREFERENCE = (
     'TensorrtExecutionProvider', 'CUDAExecutionProvider', 'CPUExecutionProvider')
@@ -38,9 +41,14 @@ class OnnxRuntimeBackend(InferenceBackend):
 
     name = 'onnxruntime'
 
-    def __init__(self, model_path: str, providers: Optional[Sequence[str]] = None,
+    def __init__(self, model_path: str, providers: Optional[Sequence[Provider]] = None,
                  max_batch: int = 1, intra_op_threads: int = 0) -> None:
-        """Load `model_path`; `max_batch` caps a dynamic batch dimension."""
+        """
+        Load `model_path`; `max_batch` caps a dynamic batch dimension.
+
+        `providers` are tried in order, each a name or (name, options); the default prefers
+        TensorRT, then CUDA, then the CPU, of those installed.
+        """
         import onnxruntime as ort
 
         if not os.path.isfile(model_path):
@@ -49,7 +57,7 @@ class OnnxRuntimeBackend(InferenceBackend):
                 './scripts/setup.sh to prepare the bundled models' % model_path)
         available = ort.get_available_providers()
         wanted = list(providers) if providers else list(PROVIDER_PREFERENCE)
-        chosen = [p for p in wanted if p in available]
+        chosen = [p for p in wanted if (p if isinstance(p, str) else p[0]) in available]
         if not chosen:
             raise BackendError(
                 'none of the requested ONNX Runtime providers %s is available (installed: %s)'

@@ -8,9 +8,10 @@ preprocessor, which GPU context) is assembly, done by `trt_perception.assembly`.
 """
 
 import abc
+import collections
 import contextlib
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import time
 from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
@@ -49,93 +50,191 @@ class StageTimes:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Detections per input image, the geometry used, and stage timing."""
+    """
+    Detections per input image, the geometry used, and stage timing.
+
+    `timing` is wall-clock time on the host: preprocess is the time to queue (GPU) or do
+    (CPU) preprocessing, inference runs from then until the outputs were on the host
+    (including any wait behind an earlier batch in flight), postprocess is decoding.
+    `gpu_times` are the GPU's own milliseconds per stage, from CUDA events ({} on the CPU).
+    """
 
     detections: List[List[Detection]]
     letterboxes: List[Letterbox]
     timing: StageTimes
+    gpu_times: Dict[str, float] = field(default_factory=dict)
 
 
 class BatchPath(abc.ABC):
-    """How frames reach the backend's input: chosen once, from where each stage keeps data."""
+    """
+    How frames reach the backend's input: chosen once, from where each stage keeps data.
+
+    Every method takes the in-flight `slot` the batch uses (0 .. `slots` - 1); each slot
+    has its own buffers, so one batch can be prepared while another is in inference.
+    """
 
     zero_copy = False
 
-    @abc.abstractmethod
-    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
-        """Put `images` into the backend's next input; return each one's geometry."""
+    def __init__(self, slots: int) -> None:
+        """Serve `slots` batches in flight."""
+        self.slots = slots
 
     @abc.abstractmethod
-    def infer(self, count: int) -> Outputs:
-        """Run the backend on the `count` images just preprocessed."""
+    def preprocess(self, images: Sequence[RawImage], slot: int) -> List[Letterbox]:
+        """Put `images` into `slot`'s input; return each one's geometry."""
+
+    @abc.abstractmethod
+    def enqueue(self, count: int, slot: int) -> None:
+        """Start inference of the `count` images in `slot` (a host backend finishes it)."""
+
+    @abc.abstractmethod
+    def collect(self, slot: int) -> Outputs:
+        """Wait for `slot`'s inference and return its outputs."""
+
+    def gpu_times(self) -> Dict[str, float]:
+        """GPU milliseconds of the batch just collected, by stage ({} on the CPU)."""
+        return {}
 
 
 class _HostInput(BatchPath):
-    """A numpy input batch allocated once, run by `backend.infer`."""
+    """Numpy input batches, one per slot, allocated once."""
 
-    def __init__(self, spec: PreprocessSpec, backend: InferenceBackend) -> None:
+    def __init__(self, spec: PreprocessSpec, backend: InferenceBackend, slots: int) -> None:
+        super().__init__(slots)
         self._backend = backend
-        self._batch = np.empty((backend.max_batch, 3, spec.height, spec.width),
-                               dtype=spec.numpy_dtype)
-
-    def infer(self, count: int) -> Outputs:
-        return self._backend.infer(self._batch[:count])
+        self._batches = np.empty((slots, backend.max_batch, 3, spec.height, spec.width),
+                                 dtype=spec.numpy_dtype)
 
 
-class _HostBatch(_HostInput):
-    """Host preprocessing straight into the input batch."""
+class _HostRun(_HostInput):
+    """A host backend: `enqueue` runs inference to completion, `collect` hands it over."""
 
-    def __init__(self, preprocessor: HostPreprocessor, backend: InferenceBackend) -> None:
-        super().__init__(preprocessor.spec, backend)
+    def __init__(self, spec: PreprocessSpec, backend: InferenceBackend, slots: int) -> None:
+        super().__init__(spec, backend, slots)
+        self._outputs: List[Outputs] = [{} for _ in range(slots)]
+
+    def enqueue(self, count: int, slot: int) -> None:
+        self._outputs[slot] = self._backend.infer(self._batches[slot, :count])
+
+    def collect(self, slot: int) -> Outputs:
+        outputs, self._outputs[slot] = self._outputs[slot], {}
+        return outputs
+
+
+class _HostBatch(_HostRun):
+    """Host preprocessing straight into the input batch of a host backend."""
+
+    def __init__(self, preprocessor: HostPreprocessor, backend: InferenceBackend,
+                 slots: int) -> None:
+        super().__init__(preprocessor.spec, backend, slots)
         self._preprocessor = preprocessor
 
-    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
-        return [self._preprocessor.run_host(image, self._batch, slot)
-                for slot, image in enumerate(images)]
+    def preprocess(self, images: Sequence[RawImage], slot: int) -> List[Letterbox]:
+        batch = self._batches[slot]
+        return [self._preprocessor.run_host(image, batch, position)
+                for position, image in enumerate(images)]
 
 
-class _DownloadedBatch(_HostInput):
+class _DownloadedBatch(_HostRun):
     """GPU preprocessing into the preprocessor's own batch, fetched for a host backend."""
 
-    def __init__(self, preprocessor: DevicePreprocessor, backend: InferenceBackend) -> None:
-        super().__init__(preprocessor.spec, backend)
+    def __init__(self, preprocessor: DevicePreprocessor, backend: InferenceBackend,
+                 slots: int) -> None:
+        super().__init__(preprocessor.spec, backend, slots)
         self._preprocessor = preprocessor
 
-    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
-        boxes = [self._preprocessor.run_device(image, None, slot)
-                 for slot, image in enumerate(images)]
-        self._preprocessor.download(self._batch[:len(images)])
+    def preprocess(self, images: Sequence[RawImage], slot: int) -> List[Letterbox]:
+        boxes = [self._preprocessor.run_device(image, None, position)
+                 for position, image in enumerate(images)]
+        # download() waits for the GPU, so the preprocessor's one batch is free again.
+        self._preprocessor.download(self._batches[slot, :len(images)])
         return boxes
 
 
-class _DeviceBatch(BatchPath):
+class _DeviceRun(BatchPath):
+    """A device backend: inference and output copies queued on its stream, per slot."""
+
+    def __init__(self, backend: DeviceInputBackend, slots: int) -> None:
+        super().__init__(slots)
+        self._device = backend
+
+    def enqueue(self, count: int, slot: int) -> None:
+        self._device.enqueue(count, slot)
+
+    def collect(self, slot: int) -> Outputs:
+        return self._device.collect(slot)
+
+    def gpu_times(self) -> Dict[str, float]:
+        return self._device.last_gpu_times
+
+
+class _UploadedBatch(_DeviceRun):
+    """Host preprocessing, copied into a device backend's input through pinned staging."""
+
+    def __init__(self, preprocessor: HostPreprocessor, backend: DeviceInputBackend,
+                 slots: int) -> None:
+        super().__init__(backend, slots)
+        spec = preprocessor.spec
+        self._preprocessor = preprocessor
+        self._batches = np.empty((slots, backend.max_batch, 3, spec.height, spec.width),
+                                 dtype=spec.numpy_dtype)
+
+    def preprocess(self, images: Sequence[RawImage], slot: int) -> List[Letterbox]:
+        batch = self._batches[slot]
+        boxes = [self._preprocessor.run_host(image, batch, position)
+                 for position, image in enumerate(images)]
+        self._device.upload(batch[:len(images)], slot)
+        return boxes
+
+
+class _DeviceBatch(_DeviceRun):
     """GPU preprocessing straight into the backend's device input: no copy in between."""
 
     zero_copy = True
 
-    def __init__(self, preprocessor: DevicePreprocessor, backend: DeviceInputBackend) -> None:
+    def __init__(self, preprocessor: DevicePreprocessor, backend: DeviceInputBackend,
+                 slots: int) -> None:
+        super().__init__(backend, slots)
         self._preprocessor = preprocessor
-        self._backend = backend
 
-    def preprocess(self, images: Sequence[RawImage]) -> List[Letterbox]:
-        address = self._backend.device_input(len(images))
-        return [self._preprocessor.run_device(image, address, slot)
-                for slot, image in enumerate(images)]
-
-    def infer(self, count: int) -> Outputs:
-        return self._backend.infer_device(count)
+    def preprocess(self, images: Sequence[RawImage], slot: int) -> List[Letterbox]:
+        address = self._device.device_input(len(images), slot)
+        return [self._preprocessor.run_device(image, address, position)
+                for position, image in enumerate(images)]
 
 
 def batch_path(preprocessor: Preprocessor, backend: InferenceBackend) -> BatchPath:
-    """Choose the one way `preprocessor`'s output can reach `backend`."""
-    if isinstance(preprocessor, HostPreprocessor):
-        return _HostBatch(preprocessor, backend)
-    if isinstance(preprocessor, DevicePreprocessor):
-        if isinstance(backend, DeviceInputBackend):
-            return _DeviceBatch(preprocessor, backend)
-        return _DownloadedBatch(preprocessor, backend)
+    """
+    Choose the one way `preprocessor`'s output can reach `backend`.
+
+    A device backend keeps as many batches in flight as it has slots; a host backend runs
+    one batch at a time.
+    """
+    if isinstance(backend, DeviceInputBackend):
+        if isinstance(preprocessor, DevicePreprocessor):
+            return _DeviceBatch(preprocessor, backend, backend.slots)
+        if isinstance(preprocessor, HostPreprocessor):
+            return _UploadedBatch(preprocessor, backend, backend.slots)
+    elif isinstance(preprocessor, DevicePreprocessor):
+        return _DownloadedBatch(preprocessor, backend, 1)
+    elif isinstance(preprocessor, HostPreprocessor):
+        return _HostBatch(preprocessor, backend, 1)
     raise TypeError('preprocessor %s is neither a HostPreprocessor nor a DevicePreprocessor'
                     % type(preprocessor).__name__)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A batch handed to `DetectionPipeline.submit` and not yet completed."""
+
+    slot: int
+    count: int
+    letterboxes: List[Letterbox]
+    params: DetectionParams
+    started: float
+    """perf_counter() seconds when preprocessing began."""
+    enqueued: float
+    """perf_counter() seconds when preprocessing had been queued and inference began."""
 
 
 class DetectionPipeline:
@@ -144,8 +243,11 @@ class DetectionPipeline:
 
     The way frames reach the backend (`BatchPath`) is fixed at construction: a device
     preprocessor feeding a `DeviceInputBackend` writes straight into the engine's input;
-    any other combination goes through a host batch allocated once.  Not thread-safe: one
-    thread runs `detect`; `update_params` may be called from any thread.
+    any other combination goes through a host batch allocated once.  `detect` runs a batch
+    start to end; `submit` and `complete` split it so that up to `depth` batches are in
+    flight at once, each in its own slot of buffers (a GPU backend's `slots`).  Not
+    thread-safe: one thread submits and completes; `update_params` may be called from any
+    thread.
     """
 
     def __init__(self, backend: InferenceBackend, preprocessor: Preprocessor, decoder: Decoder,
@@ -161,9 +263,11 @@ class DetectionPipeline:
         self._activate = activate or contextlib.ExitStack
         self._closers = list(closers)
         self._path = batch_path(preprocessor, backend)
+        self._free_slots = collections.deque(range(self._path.slots))
         self._info = dict(info or {})
         self._info['preprocess'] = preprocessor.location
         self._info['zero_copy_input'] = str(self._path.zero_copy).lower()
+        self._info['pipeline_depth'] = str(self._path.slots)
 
     @property
     def params(self) -> DetectionParams:
@@ -181,22 +285,57 @@ class DetectionPipeline:
         """Largest number of frames one `detect` call runs together."""
         return self.backend.max_batch
 
+    @property
+    def depth(self) -> int:
+        """How many submitted batches may be in flight before one must be completed."""
+        return self._path.slots
+
+    @property
+    def in_flight(self) -> int:
+        """Batches submitted and not yet completed."""
+        return self._path.slots - len(self._free_slots)
+
     def detect(self, images: Sequence[RawImage]) -> BatchResult:
-        """Detect objects in up to `max_batch` frames."""
+        """Detect objects in up to `max_batch` frames, start to end."""
+        return self.complete(self.submit(images))
+
+    def submit(self, images: Sequence[RawImage]) -> Submitted:
+        """
+        Preprocess up to `max_batch` frames and start their inference; do not wait.
+
+        Raises RuntimeError when `depth` batches are already in flight.
+        """
         if not 0 < len(images) <= self.max_batch:
             raise ValueError('detect() takes 1..%d images, got %d'
                              % (self.max_batch, len(images)))
-        params = self._params
+        if not self._free_slots:
+            raise RuntimeError('%d batches are already in flight: complete() the oldest first'
+                               % self.depth)
+        slot = self._free_slots[0]
         with self._activate():
-            t0 = time.perf_counter()
-            letterboxes = self._path.preprocess(images)
-            t1 = time.perf_counter()
-            outputs = self._path.infer(len(images))
-            t2 = time.perf_counter()
-            detections = self.decoder.decode(outputs, letterboxes, params)
-            t3 = time.perf_counter()
-        timing = StageTimes((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
-        return BatchResult(detections, letterboxes, timing)
+            started = time.perf_counter()
+            letterboxes = self._path.preprocess(images, slot)
+            enqueued = time.perf_counter()
+            self._path.enqueue(len(images), slot)
+        self._free_slots.popleft()
+        return Submitted(slot, len(images), letterboxes, self._params, started, enqueued)
+
+    def complete(self, submitted: Submitted) -> BatchResult:
+        """Wait for a submitted batch's outputs and decode them; frees its slot."""
+        try:
+            with self._activate():
+                outputs = self._path.collect(submitted.slot)
+                collected = time.perf_counter()
+                gpu_times = self._path.gpu_times()
+                detections = self.decoder.decode(outputs, submitted.letterboxes,
+                                                 submitted.params)
+                decoded = time.perf_counter()
+        finally:
+            self._free_slots.append(submitted.slot)
+        timing = StageTimes((submitted.enqueued - submitted.started) * 1e3,
+                            (collected - submitted.enqueued) * 1e3,
+                            (decoded - collected) * 1e3)
+        return BatchResult(detections, submitted.letterboxes, timing, gpu_times)
 
     def describe(self) -> Dict[str, str]:
         """Backend, model and selection facts for logs and diagnostics."""

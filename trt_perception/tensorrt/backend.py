@@ -202,43 +202,59 @@ class _IOBuffers:
         self.host_outputs = []
 
 
+class _Slot:
+    """One batch in flight: an execution context, its buffers and its CUDA events."""
+
+    def __init__(self, context_engine: object, buffers: _IOBuffers) -> None:
+        self.context = context_engine
+        self.buffers = buffers
+        self.events = {name: cuda.Event() for name in ('start', 'ready', 'inferred', 'copied')}
+        self.batch = 0
+        """Batch size the context's input shape is set for (0: none yet)."""
+        self.queued = 0
+        """Batch size enqueued and not yet collected (0: free)."""
+        self.first_stage = ''
+        """'preprocess' or 'upload': how the input was written ('' not yet)."""
+        self.results: Dict[str, np.ndarray] = {}
+
+
 class TensorRTBackend(DeviceInputBackend):
     """
     A deserialised TensorRT engine with its buffers, stream and timing events.
 
     It only runs a plan it is given: getting one (a prebuilt file, the engine cache, a
-    build) is `trt_perception.tensorrt.cache.resolve_engine`'s work.  `infer`/`infer_device`
-    return views of page-locked buffers that stay valid until the next call; copy them to
-    keep results longer.  `last_gpu_times` holds the GPU-side milliseconds of the last batch,
-    measured with CUDA events: 'preprocess' (or 'upload' for `infer`), 'inference' and
-    'download'.
+    build) is `trt_perception.tensorrt.cache.resolve_engine`'s work.  Each of its `slots`
+    has its own execution context and buffers, all queued on one stream, so batches can be
+    in flight together.  `collect` returns views of page-locked buffers that stay valid
+    until the slot is used again; copy them to keep results longer.  `last_gpu_times`
+    holds the GPU-side milliseconds of the last collected batch, measured with CUDA events:
+    'preprocess' (or 'upload' for a host batch), 'inference' and 'download'.
     """
 
     name = 'tensorrt'
 
     def __init__(self, plan: bytes, max_batch: int = 1, api: Optional[TensorRTApi] = None,
                  log: Optional[logging.Logger] = None, source: str = '<plan>',
-                 precision: str = '', context: Optional[CudaContext] = None) -> None:
+                 precision: str = '', context: Optional[CudaContext] = None,
+                 slots: int = 1) -> None:
         """
-        Deserialise `plan` and allocate everything for batches up to `max_batch`.
+        Deserialise `plan` and allocate `slots` buffer sets for batches up to `max_batch`.
 
         Needs an active CUDA context; `context` (a CudaContext) supplies the device facts.
         """
+        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
+            raise ValueError('slots must be a positive integer, got %r' % (slots,))
         self._log = log or logging.getLogger('trt_perception.tensorrt')
         self._api = api or _load_api()
         self._source = source
         self._precision = precision
         self._device = _DeviceFacts.current(context)
-        # Resources, released by close() in reverse order whatever step below fails.
+        # Resources, released by close() whatever step below fails.
         self._runtime = None
         self._engine = None
-        self._context_engine = None
         self._stream: Optional[cuda.Stream] = None
-        self._buffers: Optional[_IOBuffers] = None
-        self._events: Dict[str, cuda.Event] = {}
+        self._slots: List[_Slot] = []
         self._shapes: Dict[int, List[Tuple[int, ...]]] = {}
-        self._batch = 0
-        self._started = False
         self._last_gpu_times: Dict[str, float] = {}
         try:
             self._runtime = self._api.module.Runtime(self._api.logger(self._log))
@@ -254,21 +270,26 @@ class TensorRTBackend(DeviceInputBackend):
                                   if self._api.io_api == 'named'
                                   else BindingsIO(self._api, self._engine))
             self._layout = _EngineLayout.read(self._io, source, max_batch)
-            self._context_engine = self._engine.create_execution_context()
             self._stream = cuda.Stream()
-            self._events = {name: cuda.Event()
-                            for name in ('start', 'ready', 'inferred', 'copied')}
-            self._select_batch(self._layout.max_batch)
-            self._buffers = _IOBuffers(self._layout, self._shapes[self._layout.max_batch],
-                                       source)
-            self._io.bind(self._context_engine, self._buffers.addresses)
+            for _ in range(slots):
+                self._slots.append(self._new_slot())
         except BaseException:
             self.close()
             raise
-        self._log.info('TensorRT: loaded %s on %s (%s), input %s, outputs %s, batch %d..%d',
-                       source, self._device.name, self._api.describe(),
+        self._log.info('TensorRT: loaded %s on %s (%s), input %s, outputs %s, batch %d..%d, '
+                       '%d slot(s)', source, self._device.name, self._api.describe(),
                        self.input.describe(), ' '.join(o.describe() for o in self.outputs),
-                       self._layout.min_batch, self._layout.max_batch)
+                       self._layout.min_batch, self._layout.max_batch, slots)
+
+    def _new_slot(self) -> _Slot:
+        """Create an execution context with buffers for the largest batch, addresses bound."""
+        layout = self._layout
+        context_engine = self._engine.create_execution_context()
+        shapes = self._output_shapes(context_engine, layout.max_batch)
+        slot = _Slot(context_engine, _IOBuffers(layout, shapes, self._source))
+        slot.batch = layout.max_batch
+        self._io.bind(context_engine, slot.buffers.addresses)
+        return slot
 
     @property
     def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
@@ -286,105 +307,131 @@ class TensorRTBackend(DeviceInputBackend):
         return self._layout.max_batch
 
     @property
+    def slots(self) -> int:
+        """Batches that can be in flight at once."""
+        return len(self._slots)
+
+    @property
     def stream(self) -> Optional[cuda.Stream]:
         """CUDA stream every copy and inference is queued on, a pycuda Stream."""
         return self._stream
 
     @property
     def last_gpu_times(self) -> Dict[str, float]:
-        """GPU milliseconds of the last batch by stage, from CUDA events."""
+        """GPU milliseconds of the last collected batch by stage, from CUDA events."""
         return dict(self._last_gpu_times)
 
-    def device_input(self, batch_size: int) -> int:
+    def device_input(self, batch_size: int, slot: int = 0) -> int:
         """
-        Device address of the input buffer, shaped for `batch_size` images.
+        Device address of `slot`'s input buffer, shaped for `batch_size` images.
 
         Marks the start of GPU preprocessing on `stream`, so call it before queuing the
         preprocessing work.
         """
-        buffers = self._open_buffers()
-        self._select_batch(batch_size)
-        self._events['start'].record(self._stream)
-        self._started = True
-        return buffers.input_address
+        state = self._free_slot(slot)
+        self._select_batch(state, batch_size)
+        state.events['start'].record(self._stream)
+        state.first_stage = 'preprocess'
+        return state.buffers.input_address
 
-    def infer_device(self, batch_size: int) -> Dict[str, np.ndarray]:
-        """Run on what the preprocessor queued into `device_input(batch_size)`."""
-        if not self._started:
-            raise BackendError('infer_device(%d) without device_input(%d) first: get the input '
-                               'address, queue preprocessing on backend.stream, then infer'
-                               % (batch_size, batch_size))
-        self._select_batch(batch_size)
-        return self._run(batch_size, 'preprocess')
-
-    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
-        """Copy a host NCHW batch in through the page-locked staging buffer and run it."""
-        buffers = self._open_buffers()
+    def upload(self, batch: np.ndarray, slot: int = 0) -> None:
+        """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
+        state = self._free_slot(slot)
         image = self._layout.image
         if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
                 or batch.dtype != image.dtype:
             raise BackendError('batch %s:%s does not match input %s'
                                % (batch.shape, batch.dtype, self.input.describe()))
-        count = batch.shape[0]
-        self._select_batch(count)
-        staging = buffers.staging[:batch.size].reshape(batch.shape)
+        self._select_batch(state, batch.shape[0])
+        staging = state.buffers.staging[:batch.size].reshape(batch.shape)
         np.copyto(staging, batch)
-        self._events['start'].record(self._stream)
-        cuda.memcpy_htod_async(buffers.input_address, staging, self._stream)
-        return self._run(count, 'upload')
+        state.events['start'].record(self._stream)
+        state.first_stage = 'upload'
+        cuda.memcpy_htod_async(state.buffers.input_address, staging, self._stream)
 
-    def _open_buffers(self) -> _IOBuffers:
-        if self._buffers is None:
+    def enqueue(self, batch_size: int, slot: int = 0) -> None:
+        """Queue inference of `slot`'s input and its output copies behind it; no waiting."""
+        state = self._free_slot(slot)
+        if not state.first_stage:
+            raise BackendError('enqueue(%d, slot=%d) before its input was written: get '
+                               'device_input() and queue preprocessing on backend.stream, or '
+                               'upload() a host batch, then enqueue' % (batch_size, slot))
+        self._select_batch(state, batch_size)
+        stream, events = self._stream, state.events
+        events['ready'].record(stream)
+        if not self._io.enqueue(state.context, stream.handle):
+            raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
+                               'TensorRT error above)' % (self._source, batch_size))
+        events['inferred'].record(stream)
+        state.results = {}
+        for tensor, address, host, shape in zip(
+                self._layout.outputs, state.buffers.output_addresses,
+                state.buffers.host_outputs, self._shapes[batch_size]):
+            view = host[:_volume(shape)].reshape(shape)
+            cuda.memcpy_dtoh_async(view, address, stream)
+            # A fixed-batch engine ran its whole batch: hand back the images asked for.
+            state.results[tensor.name] = view if self._layout.dynamic else view[:batch_size]
+        events['copied'].record(stream)
+        state.queued = batch_size
+
+    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
+        """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
+        state = self._slot(slot)
+        if not state.queued:
+            raise BackendError('collect(slot=%d) with nothing enqueued in that slot' % slot)
+        events = state.events
+        events['copied'].synchronize()
+        state.queued = 0
+        first_stage, state.first_stage = state.first_stage, ''
+        self._last_gpu_times = {
+            first_stage: events['start'].time_till(events['ready']),
+            'inference': events['ready'].time_till(events['inferred']),
+            'download': events['inferred'].time_till(events['copied']),
+        }
+        return state.results
+
+    def _slot(self, slot: int) -> _Slot:
+        if not self._slots:
             raise BackendError('TensorRT backend for %s was closed; create a new one'
                                % self._source)
-        return self._buffers
+        if isinstance(slot, bool) or not isinstance(slot, int) \
+                or not 0 <= slot < len(self._slots):
+            raise BackendError('slot %r is outside 0..%d' % (slot, len(self._slots) - 1))
+        return self._slots[slot]
 
-    def _select_batch(self, batch_size: int) -> None:
-        """Set the engine's input shape when the batch changes; no-op otherwise."""
-        if batch_size == self._batch:
+    def _free_slot(self, slot: int) -> _Slot:
+        state = self._slot(slot)
+        if state.queued:
+            raise BackendError('slot %d still holds an uncollected batch: collect() it first'
+                               % slot)
+        return state
+
+    def _output_shapes(self, context_engine: object, batch_size: int) -> List[Tuple[int, ...]]:
+        """Output shapes at `batch_size`, with the input shape set on `context_engine`."""
+        layout = self._layout
+        if layout.dynamic:
+            if not self._io.set_input_shape(context_engine, layout.image,
+                                            layout.input_shape(batch_size)):
+                raise BackendError('TensorRT rejected input shape %s for %s'
+                                   % (layout.input_shape(batch_size), self._source))
+        shapes = self._shapes.get(batch_size)
+        if shapes is None:
+            shapes = [self._io.shape(context_engine, t) if layout.dynamic else tuple(t.shape)
+                      for t in layout.outputs]
+            self._shapes[batch_size] = shapes
+        return shapes
+
+    def _select_batch(self, state: _Slot, batch_size: int) -> None:
+        """Set the slot's input shape when its batch changes; no-op otherwise."""
+        if batch_size == state.batch:
             return
         layout = self._layout
         if not is_int(batch_size) or not layout.min_batch <= batch_size <= layout.max_batch:
             raise BackendError('batch of %r is outside %d..%d that engine %s was loaded for'
                                % (batch_size, layout.min_batch, layout.max_batch,
                                   self._source))
-        shapes = self._shapes.get(batch_size)
-        if layout.dynamic:
-            if not self._io.set_input_shape(self._context_engine, layout.image,
-                                            layout.input_shape(batch_size)):
-                raise BackendError('TensorRT rejected input shape %s for %s'
-                                   % (layout.input_shape(batch_size), self._source))
-            if shapes is None:
-                shapes = [self._io.shape(self._context_engine, t) for t in layout.outputs]
-        elif shapes is None:
-            shapes = [tuple(t.shape) for t in layout.outputs]
-        self._shapes[batch_size] = shapes
-        self._batch = batch_size
-
-    def _run(self, batch_size: int, first_stage: str) -> Dict[str, np.ndarray]:
-        stream, events, buffers = self._stream, self._events, self._open_buffers()
-        assert stream is not None  # set with the buffers, which _open_buffers checked
-        self._started = False
-        events['ready'].record(stream)
-        if not self._io.enqueue(self._context_engine, stream.handle):
-            raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
-                               'TensorRT error above)' % (self._source, batch_size))
-        events['inferred'].record(stream)
-        results = {}
-        for tensor, address, host, shape in zip(self._layout.outputs, buffers.output_addresses,
-                                                buffers.host_outputs, self._shapes[batch_size]):
-            view = host[:_volume(shape)].reshape(shape)
-            cuda.memcpy_dtoh_async(view, address, stream)
-            # A fixed-batch engine ran its whole batch: hand back the images asked for.
-            results[tensor.name] = view if self._layout.dynamic else view[:batch_size]
-        events['copied'].record(stream)
-        events['copied'].synchronize()
-        self._last_gpu_times = {
-            first_stage: events['start'].time_till(events['ready']),
-            'inference': events['ready'].time_till(events['inferred']),
-            'download': events['inferred'].time_till(events['copied']),
-        }
-        return results
+        self._output_shapes(state.context, int(batch_size))
+        state.batch = int(batch_size)
 
     def describe(self) -> Dict[str, str]:
         """Backend facts plus TensorRT version, precision, engine and device."""
@@ -395,18 +442,18 @@ class TensorRTBackend(DeviceInputBackend):
             'precision': self._precision or 'unknown',
             'device': '%s (sm %s)' % (self._device.name, self._device.compute_capability),
             'batch_range': '%d..%d' % (self._layout.min_batch, self._layout.max_batch),
+            'slots': str(len(self._slots)),
         })
         return info
 
     def close(self) -> None:
-        """Release context, engine, runtime, then buffers and stream; safe to repeat."""
-        self._context_engine = None
+        """Release contexts, buffers, engine, runtime and stream; safe to repeat."""
+        for state in self._slots:
+            state.context = None
+            state.buffers.free()
+        self._slots = []
         self._engine = None
         self._runtime = None
-        if self._buffers is not None:
-            self._buffers.free()
-            self._buffers = None
-        self._events = {}
         self._stream = None
 
 

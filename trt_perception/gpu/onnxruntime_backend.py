@@ -1,0 +1,315 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+ONNX Runtime on the GPU, reading the input our preprocessing kernel wrote in place.
+
+`OnnxRuntimeCudaBackend` runs a session with the CUDA execution provider (or ONNX Runtime's
+TensorRT provider) on our CUDA stream (`user_compute_stream`).  IOBinding points the
+session's input and outputs at device buffers we allocated once per slot, so the fused
+letterbox kernel writes the network input where the session reads it; outputs come back
+through page-locked memory, queued on the same stream behind the inference.  Runs do not
+synchronise the stream (`disable_synchronize_execution_providers`), so `enqueue` returns
+while the GPU works and `collect` waits on a CUDA event.
+
+This is GPU inference for users without TensorRT code of their own: `pip install
+onnxruntime-gpu` (Jetson wheels exist for JetPack 4.6 and later) is all it needs.
+"""
+
+import logging
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
+from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend, Provider
+from trt_perception.gpu.context import CudaContext, cuda
+
+PROVIDERS = ('cuda', 'tensorrt')
+"""ONNX Runtime GPU execution providers this backend can drive."""
+
+_PROVIDER_NAMES = {'cuda': 'CUDAExecutionProvider', 'tensorrt': 'TensorrtExecutionProvider'}
+_NO_SYNC = 'disable_synchronize_execution_providers'
+_GRAPH_ID = 'gpu_graph_id'
+
+
+def cuda_provider_unavailable_reason(provider: str = 'cuda') -> Optional[str]:
+    """None when ONNX Runtime offers `provider` ('cuda' or 'tensorrt'), else why not."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        return 'onnxruntime cannot be imported (%s)' % exc
+    name = _PROVIDER_NAMES[provider]
+    available = ort.get_available_providers()
+    if name not in available:
+        return ('onnxruntime %s has no %s (it offers %s); install onnxruntime-gpu built for '
+                'this CUDA (on Jetson, the JetPack wheel)'
+                % (ort.__version__, name, ', '.join(available)))
+    return None
+
+
+class _Slot:
+    """One batch in flight: its IOBinding, device and page-locked buffers, CUDA events."""
+
+    def __init__(self, binding: object, input_buffer: cuda.DeviceAllocation,
+                 output_buffers: List[cuda.DeviceAllocation], host_outputs: List[np.ndarray],
+                 staging: np.ndarray) -> None:
+        self.binding = binding
+        self.input = input_buffer
+        self.outputs = output_buffers
+        self.host_outputs = host_outputs
+        self.staging = staging
+        self.events = {name: cuda.Event() for name in ('start', 'ready', 'inferred', 'copied')}
+        self.batch = 0
+        """Batch size the binding is set up for (0: none yet)."""
+        self.first_stage = ''
+        """'preprocess' or 'upload': how the input was written ('' not yet)."""
+        self.queued = 0
+        self.results: Dict[str, np.ndarray] = {}
+
+    def free(self) -> None:
+        """Free the device memory now."""
+        for buffer in [self.input] + self.outputs:
+            buffer.free()
+        self.outputs = []
+        self.host_outputs = []
+
+
+class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
+    """
+    An ONNX model run by ONNX Runtime's CUDA (or TensorRT) provider on our stream.
+
+    Every method must be called with `context` active (the pipeline activates it).
+    `cuda_graphs` captures each slot's run once per batch size and replays it (fixed
+    shapes only; see ONNX Runtime's CUDA graph notes).  With provider 'tensorrt', ONNX
+    Runtime builds TensorRT engines itself and caches them in `engine_cache_dir`.
+    """
+
+    def __init__(self, model_path: str, context: CudaContext, max_batch: int = 1,
+                 slots: int = 1, provider: str = 'cuda', cuda_graphs: bool = False,
+                 engine_cache_dir: str = '', precision: str = 'fp16',
+                 log: Optional[logging.Logger] = None) -> None:
+        """Create the session on a new stream and `slots` buffer sets for `max_batch`."""
+        if provider not in PROVIDERS:
+            raise ValueError('provider=%r is not one of %s' % (provider, ', '.join(PROVIDERS)))
+        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
+            raise ValueError('slots must be a positive integer, got %r' % (slots,))
+        import onnxruntime as ort
+
+        reason = cuda_provider_unavailable_reason(provider)
+        if reason is not None:
+            raise BackendError(reason)
+        self._log = log or logging.getLogger('trt_perception.onnxruntime')
+        self._context = context
+        self._cuda_graphs = bool(cuda_graphs)
+        self._stream: Optional[cuda.Stream] = cuda.Stream()
+        self._slots: List[_Slot] = []
+        self._last_gpu_times: Dict[str, float] = {}
+        super().__init__(model_path, providers=self._providers(
+            provider, engine_cache_dir, precision), max_batch=max_batch)
+        try:
+            used = self.providers[0]
+            if used != _PROVIDER_NAMES[provider]:
+                raise BackendError(
+                    'ONNX Runtime could not start its %s for %s and fell back to %s (see its '
+                    'log above: usually a CUDA or cuDNN library it was built for is missing)'
+                    % (_PROVIDER_NAMES[provider], model_path, used))
+            self._output_shape_check()
+            self._run_options: Dict[Tuple[int, int], object] = {}
+            self._ort = ort
+            for _ in range(slots):
+                self._slots.append(self._new_slot())
+        except BaseException:
+            self.close()
+            raise
+        self._log.info('ONNX Runtime %s: %s on %s, stream 0x%x, %d slot(s)%s', ort.__version__,
+                       used, context.name, self._stream.handle, slots,
+                       ', CUDA graphs' if self._cuda_graphs else '')
+
+    def _providers(self, provider: str, cache_dir: str, precision: str) -> List[Provider]:
+        stream = str(self._stream.handle)
+        device = str(self._context.device_id)
+        cuda_options = {'device_id': device, 'user_compute_stream': stream,
+                        'enable_cuda_graph': '1' if self._cuda_graphs else '0'}
+        chosen: List[Provider] = [('CUDAExecutionProvider', cuda_options)]
+        if provider == 'tensorrt':
+            trt_options = {'device_id': device, 'user_compute_stream': stream,
+                           'trt_fp16_enable': str(precision in ('fp16', 'int8')),
+                           'trt_int8_enable': str(precision == 'int8'),
+                           'trt_cuda_graph_enable': str(self._cuda_graphs)}
+            if cache_dir:
+                trt_options.update({'trt_engine_cache_enable': 'True',
+                                    'trt_engine_cache_path': cache_dir,
+                                    'trt_timing_cache_enable': 'True',
+                                    'trt_timing_cache_path': cache_dir})
+            chosen.insert(0, ('TensorrtExecutionProvider', trt_options))
+        return chosen
+
+    def _output_shape_check(self) -> None:
+        for spec in self.outputs:
+            if not all(isinstance(d, int) for d in spec.shape[1:]):
+                raise BackendError(
+                    'output %s has a size known only at run time; the GPU backend binds '
+                    'outputs of fixed size (batch aside): use the CPU provider '
+                    '(onnxruntime_provider: cpu) for this model' % spec.describe())
+
+    def _shape(self, spec: TensorSpec, batch_size: int) -> Tuple[int, ...]:
+        return (batch_size,) + tuple(int(d) for d in spec.shape[1:])
+
+    def _new_slot(self) -> _Slot:
+        most = self.max_batch
+        image = self.input
+        input_bytes = int(np.prod(self._shape(image, most))) * np.dtype(image.dtype).itemsize
+        outputs, hosts = [], []
+        input_buffer = cuda.mem_alloc(input_bytes)
+        for spec in self.outputs:
+            count = int(np.prod(self._shape(spec, most)))
+            outputs.append(cuda.mem_alloc(max(1, count * np.dtype(spec.dtype).itemsize)))
+            hosts.append(cuda.pagelocked_empty(count, spec.dtype))
+        staging = cuda.pagelocked_empty(int(np.prod(self._shape(image, most))), image.dtype)
+        return _Slot(self._session.io_binding(), input_buffer, outputs, hosts, staging)
+
+    @property
+    def slots(self) -> int:
+        """Batches that can be in flight at once."""
+        return len(self._slots)
+
+    @property
+    def stream(self) -> Optional[cuda.Stream]:
+        """The pycuda Stream the session and every copy run on."""
+        return self._stream
+
+    @property
+    def last_gpu_times(self) -> Dict[str, float]:
+        """GPU milliseconds of the last collected batch by stage, from CUDA events."""
+        return dict(self._last_gpu_times)
+
+    def device_input(self, batch_size: int, slot: int = 0) -> int:
+        """Device address of `slot`'s input, bound for `batch_size` images."""
+        state = self._free_slot(slot)
+        self._bind(state, batch_size)
+        state.events['start'].record(self._stream)
+        state.first_stage = 'preprocess'
+        return int(state.input)
+
+    def upload(self, batch: np.ndarray, slot: int = 0) -> None:
+        """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
+        state = self._free_slot(slot)
+        image = self.input
+        if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
+                or batch.dtype != image.dtype:
+            raise BackendError('batch %s:%s does not match input %s'
+                               % (batch.shape, batch.dtype, image.describe()))
+        self._bind(state, batch.shape[0])
+        staging = state.staging[:batch.size].reshape(batch.shape)
+        np.copyto(staging, batch)
+        state.events['start'].record(self._stream)
+        state.first_stage = 'upload'
+        cuda.memcpy_htod_async(state.input, staging, self._stream)
+
+    def enqueue(self, batch_size: int, slot: int = 0) -> None:
+        """Queue the session's run and the output copies on the stream; do not wait."""
+        state = self._free_slot(slot)
+        if not state.first_stage:
+            raise BackendError('enqueue(%d, slot=%d) before its input was written'
+                               % (batch_size, slot))
+        self._bind(state, batch_size)
+        stream, events = self._stream, state.events
+        events['ready'].record(stream)
+        try:
+            self._session.run_with_iobinding(state.binding, self._options(slot, batch_size))
+        except Exception as exc:  # onnxruntime raises its own exception family
+            raise BackendError('ONNX Runtime failed on a batch of %d: %s'
+                               % (batch_size, exc)) from exc
+        events['inferred'].record(stream)
+        state.results = {}
+        for spec, device, host in zip(self.outputs, state.outputs, state.host_outputs):
+            shape = self._shape(spec, batch_size)
+            view = host[:int(np.prod(shape))].reshape(shape)
+            cuda.memcpy_dtoh_async(view, device, stream)
+            state.results[spec.name] = view
+        events['copied'].record(stream)
+        state.queued = batch_size
+
+    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
+        """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
+        state = self._slot(slot)
+        if not state.queued:
+            raise BackendError('collect(slot=%d) with nothing enqueued in that slot' % slot)
+        events = state.events
+        events['copied'].synchronize()
+        state.queued = 0
+        first_stage, state.first_stage = state.first_stage, ''
+        self._last_gpu_times = {
+            first_stage: events['start'].time_till(events['ready']),
+            'inference': events['ready'].time_till(events['inferred']),
+            'download': events['inferred'].time_till(events['copied']),
+        }
+        return state.results
+
+    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+        """Copy a host batch in, run it on the GPU and wait for the outputs."""
+        return DeviceInputBackend.infer(self, batch)
+
+    def _options(self, slot: int, batch_size: int) -> object:
+        """Run options: no stream synchronisation, and one CUDA graph per slot and batch."""
+        key = (slot, batch_size) if self._cuda_graphs else (0, 0)
+        options = self._run_options.get(key)
+        if options is None:
+            options = self._ort.RunOptions()
+            options.add_run_config_entry(_NO_SYNC, '1')
+            if self._cuda_graphs:
+                options.add_run_config_entry(
+                    _GRAPH_ID, str(1 + slot * (self.max_batch + 1) + batch_size))
+            self._run_options[key] = options
+        return options
+
+    def _bind(self, state: _Slot, batch_size: int) -> None:
+        if batch_size == state.batch:
+            return
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or not 1 <= batch_size <= self.max_batch:
+            raise BackendError('batch of %r is outside 1..%d' % (batch_size, self.max_batch))
+        device = self._context.device_id
+        image = self.input
+        state.binding.bind_input(image.name, 'cuda', device, np.dtype(image.dtype),
+                                 list(self._shape(image, batch_size)), int(state.input))
+        for spec, buffer in zip(self.outputs, state.outputs):
+            state.binding.bind_output(spec.name, 'cuda', device, np.dtype(spec.dtype),
+                                      list(self._shape(spec, batch_size)), int(buffer))
+        state.batch = int(batch_size)
+
+    def _slot(self, slot: int) -> _Slot:
+        if not self._slots:
+            raise BackendError('the ONNX Runtime GPU backend was closed; create a new one')
+        if isinstance(slot, bool) or not isinstance(slot, int) \
+                or not 0 <= slot < len(self._slots):
+            raise BackendError('slot %r is outside 0..%d' % (slot, len(self._slots) - 1))
+        return self._slots[slot]
+
+    def _free_slot(self, slot: int) -> _Slot:
+        state = self._slot(slot)
+        if state.queued:
+            raise BackendError('slot %d still holds an uncollected batch: collect() it first'
+                               % slot)
+        return state
+
+    def describe(self) -> Dict[str, str]:
+        """Backend facts plus the device and slots."""
+        info = super().describe()
+        info.update({
+            'device': '%s on %s (sm %d.%d)' % ((','.join(self.providers), self._context.name)
+                                               + tuple(self._context.compute_capability)),
+            'slots': str(len(self._slots)),
+            'cuda_graphs': str(self._cuda_graphs).lower(),
+        })
+        return info
+
+    def close(self) -> None:
+        """Wait for queued work, then free buffers, the session and the stream."""
+        if self._stream is not None and self._slots:
+            self._stream.synchronize()
+        for state in self._slots:
+            state.free()
+        self._slots = []
+        super().close()
+        self._stream = None
