@@ -104,10 +104,16 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
         self._stream: Optional[cuda.Stream] = cuda.Stream()
         self._slots: List[_Slot] = []
         self._last_gpu_times: Dict[str, float] = {}
-        super().__init__(model_path, providers=self._providers(
-            provider, engine_cache_dir, precision), max_batch=max_batch)
-        try:
+        providers = self._providers(provider, engine_cache_dir, precision)
+        super().__init__(model_path, providers=providers, max_batch=max_batch)
+        used = self.providers[0]
+        if used != _PROVIDER_NAMES[provider] and hasattr(ort, 'preload_dlls'):
+            # onnxruntime-gpu wheels can take CUDA and cuDNN from the nvidia-* pip packages
+            # (PyTorch's) when the system has none on the library path: try that once.
+            ort.preload_dlls()
+            super().__init__(model_path, providers=providers, max_batch=max_batch)
             used = self.providers[0]
+        try:
             if used != _PROVIDER_NAMES[provider]:
                 raise BackendError(
                     'ONNX Runtime could not start its %s for %s and fell back to %s (see its '
