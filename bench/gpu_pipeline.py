@@ -269,25 +269,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for size in SIZES:
         frames = make_frames(*size)
         label = '%dx%d' % size
-        for depth in (1, 2):
-            for batch in BATCHES:
-                config = PipelineConfig(model=card, backend='onnxruntime', max_batch=batch,
-                                        pipeline_depth=depth, params=params)
-                with create_pipeline(config) as pipeline:
-                    for cameras in (c for c in CAMERAS if c >= batch):
-                        row = run_worker(pipeline, frames, size, cameras, args.seconds)
-                        row.update(size=label, depth=depth, batch=batch, cameras=cameras)
-                        rows.append(row)
-                        print('ours %s depth %d batch %d cameras %d: %.1f fps, p50 %.2f ms'
-                              % (label, depth, batch, cameras, row['fps'], row['p50_ms']),
-                              flush=True)
-        with create_pipeline(PipelineConfig(model=card, backend='onnxruntime',
-                                            params=params)) as pipeline:
-            alone = inference_alone_ms(pipeline)
-            single = one_at_a_time_ms(pipeline, frames, size)
-        results.setdefault('latency', {})[label] = {
-            'inference_alone_ms': alone, 'one_frame_p50_ms': single[0],
-            'one_frame_p95_ms': single[1]}
+        for graphs in (False, True):
+            for depth in (1, 2):
+                for batch in BATCHES:
+                    config = PipelineConfig(model=card, backend='onnxruntime',
+                                            max_batch=batch, pipeline_depth=depth,
+                                            cuda_graphs=graphs, params=params)
+                    with create_pipeline(config) as pipeline:
+                        for cameras in (c for c in CAMERAS if c >= batch):
+                            row = run_worker(pipeline, frames, size, cameras, args.seconds)
+                            row.update(size=label, depth=depth, batch=batch, cameras=cameras,
+                                       graphs=graphs)
+                            rows.append(row)
+                            print('ours %s graphs %s depth %d batch %d cameras %d: %.1f fps, '
+                                  'p50 %.2f ms' % (label, graphs, depth, batch, cameras,
+                                                   row['fps'], row['p50_ms']), flush=True)
+            config = PipelineConfig(model=card, backend='onnxruntime', cuda_graphs=graphs,
+                                    params=params)
+            with create_pipeline(config) as pipeline:
+                alone = inference_alone_ms(pipeline)
+                single = one_at_a_time_ms(pipeline, frames, size)
+            results.setdefault('latency', {})['%s graphs=%s' % (label, graphs)] = {
+                'size': label, 'graphs': graphs, 'inference_alone_ms': alone,
+                'one_frame_p50_ms': single[0], 'one_frame_p95_ms': single[1]}
         for cameras in CAMERAS:
             peer = ultralytics_row(yolo, frames, size, cameras, args.seconds)
             peer.update(size=label, cameras=cameras, batch=cameras)
@@ -314,13 +318,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def markdown(results: Dict) -> List[str]:
     """Render the tables and the three target ratios."""
     rows = results['ours']
-    lines = ['| size | worker | batch | cameras | fps | p50 ms | p95 ms | convert | '
-             'preprocess | inference | postprocess | GPU pre | GPU infer | GPU copy |',
-             '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    lines = ['| size | worker | CUDA graphs | batch | cameras | fps | p50 ms | p95 ms | convert '
+             '| preprocess | inference | postprocess | GPU pre | GPU infer | GPU copy |',
+             '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
-        lines.append('| %s | %s | %d | %d | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | '
-                     '%.2f | %.2f | %.2f |' % (
+        lines.append('| %s | %s | %s | %d | %d | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f '
+                     '| %.2f | %.2f | %.2f |' % (
                          r['size'], 'pipelined' if r['depth'] == 2 else 'synchronous',
+                         'on' if r['graphs'] else 'off',
                          r['batch'], r['cameras'], r['fps'], r['p50_ms'], r['p95_ms'],
                          r.get('convert', 0), r.get('preprocess', 0), r.get('inference', 0),
                          r.get('postprocess', 0), r.get('gpu_preprocess', 0),
@@ -334,19 +339,21 @@ def markdown(results: Dict) -> List[str]:
         lines.append('| %s | ours, ONNX Runtime CPU | 1 | %.1f | %.2f | %.2f |'
                      % (r['size'], r['fps'], r['p50_ms'], r['p95_ms']))
     lines += ['', 'Targets (batch 1, one camera):', '']
-    for size, latency in results['latency'].items():
+    for latency in results['latency'].values():
+        size, graphs = latency['size'], latency['graphs']
         piped = next(r for r in rows if r['size'] == size and r['depth'] == 2
-                     and r['batch'] == 1 and r['cameras'] == 1)
+                     and r['graphs'] == graphs and r['batch'] == 1 and r['cameras'] == 1)
         slowest = max(piped.get('convert', 0) + piped.get('preprocess', 0),
                       piped.get('gpu_preprocess', 0) + piped.get('gpu_inference', 0)
                       + piped.get('gpu_download', 0),
                       piped.get('postprocess', 0))
         peer = next(r for r in results['ultralytics'] if r['size'] == size
                     and r['cameras'] == 1)
-        lines.append('- %s: pipelined %.1f fps = %.2f x 1/(slowest stage %.2f ms); %.2f x '
-                     "Ultralytics' %.1f fps; one frame at a time p50 %.2f ms vs inference "
-                     'alone %.2f ms (+%.2f ms)' % (
-                         size, piped['fps'], piped['fps'] * slowest / 1e3, slowest,
+        lines.append('- %s, CUDA graphs %s: pipelined %.1f fps = %.2f x 1/(slowest stage '
+                     "%.2f ms); %.2f x Ultralytics' %.1f fps; one frame at a time p50 %.2f ms "
+                     'vs inference alone %.2f ms (+%.2f ms)' % (
+                         size, 'on' if graphs else 'off', piped['fps'],
+                         piped['fps'] * slowest / 1e3, slowest,
                          piped['fps'] / peer['fps'], peer['fps'],
                          latency['one_frame_p50_ms'], latency['inference_alone_ms'],
                          latency['one_frame_p50_ms'] - latency['inference_alone_ms']))
