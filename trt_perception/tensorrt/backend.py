@@ -58,10 +58,14 @@ class NamedTensorIO:
         """(min, opt, max) shapes of an input in optimisation profile 0."""
         return tuple(tuple(s) for s in self._engine.get_tensor_profile_shape(tensor.name, 0))
 
-    def bind(self, context, addresses: Dict[str, int]) -> None:
-        """Give the execution context every tensor's device address, once."""
+    def bind(self, context, addresses: Dict[str, int]) -> List[int]:
+        """Give the execution context every tensor's device address, once.
+
+        The addresses live in the context, so there is nothing to hand to `enqueue`.
+        """
         for name, address in addresses.items():
             context.set_tensor_address(name, address)
+        return []
 
     def set_input_shape(self, context, tensor: TensorInfo, shape: Tuple[int, ...]) -> bool:
         """Set a dynamic input's shape; False when outside the profile."""
@@ -71,7 +75,7 @@ class NamedTensorIO:
         """Return a tensor's shape for the input shapes currently set."""
         return tuple(context.get_tensor_shape(tensor.name))
 
-    def enqueue(self, context, stream_handle: int) -> bool:
+    def enqueue(self, context, bindings: List[int], stream_handle: int) -> bool:
         """Queue one inference on the stream."""
         return bool(context.execute_async_v3(stream_handle))
 
@@ -82,7 +86,6 @@ class BindingsIO:
     def __init__(self, api: TensorRTApi, engine) -> None:
         """Read every binding of `engine` in optimisation profile 0."""
         self._engine = engine
-        self._bindings: List[int] = []
         self.tensors = []
         for index in range(engine.num_bindings):
             name = engine.get_binding_name(index)
@@ -99,12 +102,16 @@ class BindingsIO:
         """(min, opt, max) shapes of an input in optimisation profile 0."""
         return tuple(tuple(s) for s in self._engine.get_profile_shape(0, tensor.index))
 
-    def bind(self, context, addresses: Dict[str, int]) -> None:
-        """Build the bindings array handed to every enqueue."""
+    def bind(self, context, addresses: Dict[str, int]) -> List[int]:
+        """Build the bindings array that every enqueue of `context` hands over.
+
+        Each execution context (each slot) has its own array: the addresses of its buffers.
+        """
         by_name = {t.name: t.index for t in self.tensors}
-        self._bindings = [0] * self._count
+        bindings = [0] * self._count
         for name, address in addresses.items():
-            self._bindings[by_name[name]] = address
+            bindings[by_name[name]] = address
+        return bindings
 
     def set_input_shape(self, context, tensor: TensorInfo, shape: Tuple[int, ...]) -> bool:
         """Set a dynamic input's shape; False when outside the profile."""
@@ -114,9 +121,9 @@ class BindingsIO:
         """Return a tensor's shape for the input shapes currently set."""
         return tuple(context.get_binding_shape(tensor.index))
 
-    def enqueue(self, context, stream_handle: int) -> bool:
+    def enqueue(self, context, bindings: List[int], stream_handle: int) -> bool:
         """Queue one inference on the stream."""
-        return bool(context.execute_async_v2(self._bindings, stream_handle))
+        return bool(context.execute_async_v2(bindings, stream_handle))
 
 
 def _volume(shape: Tuple[int, ...]) -> int:
@@ -215,6 +222,8 @@ class _Slot:
         """Batch size enqueued and not yet collected (0: free)."""
         self.first_stage = ''
         """'preprocess' or 'upload': how the input was written ('' not yet)."""
+        self.bindings: List[int] = []
+        """The bindings array of the TensorRT 8.0-8.4 API ([] with named tensors)."""
         self.results: Dict[str, np.ndarray] = {}
 
 
@@ -288,7 +297,7 @@ class TensorRTBackend(DeviceInputBackend):
         shapes = self._output_shapes(context_engine, layout.max_batch)
         slot = _Slot(context_engine, _IOBuffers(layout, shapes, self._source))
         slot.batch = layout.max_batch
-        self._io.bind(context_engine, slot.buffers.addresses)
+        slot.bindings = self._io.bind(context_engine, slot.buffers.addresses)
         return slot
 
     @property
@@ -359,7 +368,7 @@ class TensorRTBackend(DeviceInputBackend):
         self._select_batch(state, batch_size)
         stream, events = self._stream, state.events
         events['ready'].record(stream)
-        if not self._io.enqueue(state.context, stream.handle):
+        if not self._io.enqueue(state.context, state.bindings, stream.handle):
             raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
                                'TensorRT error above)' % (self._source, batch_size))
         events['inferred'].record(stream)
