@@ -11,8 +11,9 @@ What runs, on one machine with a CUDA GPU, pycuda and onnxruntime-gpu:
   through the node's own scheduling (`BatchScheduler` over a `LatestFrameMailbox`) into
   the GPU pipeline: fused letterbox kernel into ONNX Runtime's CUDA input (IOBinding), on
   one stream, outputs back through page-locked memory, YOLOv8 decode and NMS on the CPU.
-  For 1, 2, 4 and 8 cameras (feeder threads publishing faster than the detector can
-  keep up, so every camera always has a fresh frame) and batch sizes 1..8, the synchronous
+  For 1, 2, 4 and 8 cameras (a feeder thread per camera puts its next frame the moment the
+  last one is taken, so every camera always has a fresh frame and the figures are the
+  detector's capacity) and batch sizes 1..8, the synchronous
   worker (pipeline depth 1) and the pipelined one (depth 2): frames per second, latency
   from a frame's arrival to its detections (p50, p95) and the time of each stage.
 - peers on the same frames and the same YOLOv8n weights: Ultralytics' predictor on PyTorch
@@ -53,9 +54,6 @@ from trt_perception.core.worker import BatchScheduler, Entry  # noqa: E402
 SIZES = [(1280, 720), (1920, 1080)]
 CAMERAS = [1, 2, 4, 8]
 BATCHES = [1, 2, 4, 8]
-FEED_HZ = 500.0
-"""Each feeder publishes this often: faster than any configuration detects, so that a camera
-always has a fresh frame and the figures are the detector's capacity."""
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -100,30 +98,46 @@ def yolov8n(work_dir: str):
 
 
 class Feeders:
-    """One thread per camera putting the next frame into the mailbox every 1/FEED_HZ s."""
+    """One thread per camera that puts its next frame as soon as the last one was taken.
+
+    Every camera so always has a fresh frame waiting, as with cameras faster than the
+    detector, without threads spinning at a fixed high rate; a frame's arrival time is when
+    it was put.
+    """
 
     def __init__(self, mailbox: LatestFrameMailbox, frames: List[bytes], cameras: int) -> None:
         """Start `cameras` feeders cycling through `frames`."""
         self._mailbox = mailbox
         self._frames = frames
-        self._stop = threading.Event()
+        self._stop = False
+        self._taken = [threading.Event() for _ in range(cameras)]
         self._threads = [threading.Thread(target=self._feed, args=(c,), daemon=True)
                          for c in range(cameras)]
+        for event in self._taken:
+            event.set()
         for thread in self._threads:
             thread.start()
 
+    def taken(self, camera: int) -> None:
+        """Tell `camera`'s feeder that its frame left the mailbox."""
+        self._taken[camera].set()
+
     def _feed(self, camera: int) -> None:
         count = 0
-        period = 1.0 / FEED_HZ
-        while not self._stop.is_set():
+        while True:
+            self._taken[camera].wait()
+            self._taken[camera].clear()
+            if self._stop:
+                return
             self._mailbox.put(camera, (self._frames[count % len(self._frames)],
                                        time.perf_counter()))
             count += 1
-            self._stop.wait(period)
 
     def stop(self) -> None:
         """Stop every feeder and wait for it."""
-        self._stop.set()
+        self._stop = True
+        for event in self._taken:
+            event.set()
         for thread in self._threads:
             thread.join()
 
@@ -138,6 +152,7 @@ def run_worker(pipeline, frames: List[bytes], size: Tuple[int, int], cameras: in
     failures: List[str] = []
 
     def convert(camera, frame) -> RawImage:
+        feeders.taken(camera)
         return RawImage.from_buffer(frame[0], width, height, width * 3, 'bgr8')
 
     def deliver(entries: List[Entry], result) -> None:
@@ -151,9 +166,9 @@ def run_worker(pipeline, frames: List[bytes], size: Tuple[int, int], cameras: in
         for stage, value in result.gpu_times.items():
             stages.setdefault('gpu_' + stage, []).append(value)
 
+    feeders = Feeders(mailbox, frames, cameras)
     scheduler = BatchScheduler(pipeline, mailbox, convert, deliver,
                                lambda error: failures.append(repr(error)))
-    feeders = Feeders(mailbox, frames, cameras)
     warmup_until = time.perf_counter() + min(1.0, seconds / 2)
     while time.perf_counter() < warmup_until:
         scheduler.step()
