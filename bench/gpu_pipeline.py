@@ -45,7 +45,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, 'scripts'))
 
-from trt_perception.assembly import PipelineConfig, create_pipeline  # noqa: E402
+from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E402
 from trt_perception.core.decoders import DetectionParams  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.latest_frame import LatestFrameMailbox  # noqa: E402
@@ -57,7 +57,7 @@ BATCHES = [1, 2, 4, 8]
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """Return the q-th percentile (0..100) of `values`, nan when empty."""
+    """Return the q-th percentile of `values` (q from 0 to 100), nan when empty."""
     return float(np.percentile(values, q)) if len(values) else float('nan')
 
 
@@ -98,7 +98,8 @@ def yolov8n(work_dir: str):
 
 
 class Feeders:
-    """One thread per camera that puts its next frame as soon as the last one was taken.
+    """
+    One thread per camera that puts its next frame as soon as the last one was taken.
 
     Every camera so always has a fresh frame waiting, as with cameras faster than the
     detector, without threads spinning at a fixed high rate; a frame's arrival time is when

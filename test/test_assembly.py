@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from test_pipeline import EXPECTED, bgr, best, iou
-from trt_perception.assembly import (GPU_PIPELINE_DEPTH, PipelineConfig,
-                                     _onnxruntime_gpu_unavailable_reason, create_pipeline)
+from test_pipeline import best, bgr, EXPECTED, iou
+from trt_perception.assembly import (_onnxruntime_gpu_unavailable_reason, create_pipeline,
+                                     GPU_PIPELINE_DEPTH, PipelineConfig)
 from trt_perception.core.backend import BackendError
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage

@@ -8,19 +8,19 @@ our allocation), on the session's own stream; results must equal the CPU pipelin
 real photos, for every way frames can reach the backend and with batches in flight.
 """
 
+from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
 import numpy as np
 import pytest
 from skimage import data
 
-from cuda_device import cuda  # first: skips this module without pycuda or a CUDA device
 from test_pipeline import bgr
-from trt_perception.assembly import PipelineConfig, create_pipeline
+from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.backend import BackendError
 from trt_perception.core.image import RawImage
 from trt_perception.core.models import find_model
 from trt_perception.gpu.context import CudaContext
-from trt_perception.gpu.onnxruntime_backend import (OnnxRuntimeCudaBackend,
-                                                    cuda_provider_unavailable_reason)
+from trt_perception.gpu.onnxruntime_backend import (cuda_provider_unavailable_reason,
+                                                    OnnxRuntimeCudaBackend)
 
 pytestmark = pytest.mark.gpu
 
@@ -40,7 +40,7 @@ def frames():
 
 
 def detections(model, **config):
-    """Detections of `frames()` in batches of two through a pipeline built from `config`."""
+    """Detect `frames()` in batches of two through a pipeline built from `config`."""
     images = frames()
     with create_pipeline(PipelineConfig(model=model, max_batch=2, **config)) as pipe:
         info = pipe.describe()

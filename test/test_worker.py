@@ -42,7 +42,7 @@ class SlottedCpuBackend(DeviceInputBackend):
         self._results = [None] * slots
         self.enqueued = []
 
-    input = property(lambda self: self._session.input)
+    input = property(lambda self: self._session.input)  # noqa: A003
     outputs = property(lambda self: self._session.outputs)
     max_batch = property(lambda self: self._session.max_batch)
     slots = property(lambda self: len(self._counts))

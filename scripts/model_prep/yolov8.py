@@ -47,7 +47,8 @@ class RandomYoloV8Preparation(Preparation):
 
     def export(self, network: object,
                work_dir: Path) -> Tuple[onnx.ModelProto, Dict[str, object]]:
-        """Export a YOLOv8 `DetectionModel` (left unchanged) to ONNX, with its card fields.
+        """
+        Export a YOLOv8 `DetectionModel` (left unchanged) to ONNX, with its card fields.
 
         The GPU benchmark exports the network Ultralytics' predictor runs, so that both
         sides of the comparison hold the same weights.

@@ -106,7 +106,7 @@ class DeviceInputBackend(InferenceBackend):
     @property
     @abc.abstractmethod
     def stream(self) -> Optional[object]:
-        """The CUDA stream the engine runs on (a pycuda Stream)."""
+        """CUDA stream the engine runs on (a pycuda Stream)."""
 
     @abc.abstractmethod
     def device_input(self, batch_size: int, slot: int = 0) -> int:

@@ -11,8 +11,8 @@ node (and the end-to-end benchmark) give it what to do with frames and results.
 """
 
 import collections
-import time
 from dataclasses import dataclass
+import time
 from typing import Callable, Deque, Generic, Hashable, List, Optional, Sequence, Tuple, TypeVar
 
 from trt_perception.core.image import RawImage

@@ -22,7 +22,7 @@ import numpy as np
 
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend, Provider
-from trt_perception.gpu.context import CudaContext, cuda
+from trt_perception.gpu.context import cuda, CudaContext
 
 PROVIDERS = ('cuda', 'tensorrt')
 """ONNX Runtime GPU execution providers this backend can drive."""
@@ -181,7 +181,7 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
 
     @property
     def stream(self) -> Optional[cuda.Stream]:
-        """The pycuda Stream the session and every copy run on."""
+        """Pycuda Stream the session and every copy run on."""
         return self._stream
 
     @property

@@ -59,7 +59,8 @@ class NamedTensorIO:
         return tuple(tuple(s) for s in self._engine.get_tensor_profile_shape(tensor.name, 0))
 
     def bind(self, context, addresses: Dict[str, int]) -> List[int]:
-        """Give the execution context every tensor's device address, once.
+        """
+        Give the execution context every tensor's device address, once.
 
         The addresses live in the context, so there is nothing to hand to `enqueue`.
         """
@@ -103,7 +104,8 @@ class BindingsIO:
         return tuple(tuple(s) for s in self._engine.get_profile_shape(0, tensor.index))
 
     def bind(self, context, addresses: Dict[str, int]) -> List[int]:
-        """Build the bindings array that every enqueue of `context` hands over.
+        """
+        Build the bindings array that every enqueue of `context` hands over.
 
         Each execution context (each slot) has its own array: the addresses of its buffers.
         """
