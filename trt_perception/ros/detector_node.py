@@ -168,6 +168,8 @@ class DetectorNode(Node):
             model=p.model, backend=p.backend, preprocess=p.preprocess, decoder=p.decoder,
             labels=p.labels, device_id=p.device_id, precision=p.precision,
             engine_cache_dir=p.engine_cache_dir, max_batch=p.max_batch,
+            pipeline_depth=p.pipeline_depth, onnxruntime_provider=p.onnxruntime_provider,
+            cuda_graphs=p.cuda_graphs,
             triton=TritonSettings(url=p.triton_url, model=p.triton_model,
                                   version=p.triton_model_version, timeout=p.triton_timeout,
                                   shared_memory=p.triton_shared_memory))
