@@ -30,7 +30,7 @@ PORTABLE_TESTS = (
     'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline',
     'test_preprocess', 'test_pycuda_contract', 'test_ros_imports', 'test_stats',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
-    'test_triton_retry', 'test_triton_signature',
+    'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
 """Test modules that need no ROS and no GPU: run under every Python version."""
 
@@ -40,7 +40,8 @@ NOT_PORTABLE = {
         'test_fuzz_node', 'test_image_conversion', 'test_image_source', 'test_install_layout',
         'test_launch_file', 'test_log_handler', 'test_node_reliability', 'test_parameters',
         'test_ros_roundtrip', 'test_vision_msgs_compat'),
-    'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_tensorrt_runner_gpu'),
+    'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
+                   'test_tensorrt_runner_gpu'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_prepare_models', 'test_lint', 'test_kernel_compile',
         'test_typing'),

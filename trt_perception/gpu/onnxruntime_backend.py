@@ -16,7 +16,7 @@ onnxruntime-gpu` (Jetson wheels exist for JetPack 4.6 and later) is all it needs
 """
 
 import logging
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -50,7 +50,7 @@ def cuda_provider_unavailable_reason(provider: str = 'cuda') -> Optional[str]:
 class _Slot:
     """One batch in flight: its IOBinding, device and page-locked buffers, CUDA events."""
 
-    def __init__(self, binding: object, input_buffer: cuda.DeviceAllocation,
+    def __init__(self, binding: Any, input_buffer: cuda.DeviceAllocation,
                  output_buffers: List[cuda.DeviceAllocation], host_outputs: List[np.ndarray],
                  staging: np.ndarray) -> None:
         self.binding = binding
@@ -101,10 +101,12 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
         self._log = log or logging.getLogger('trt_perception.onnxruntime')
         self._context = context
         self._cuda_graphs = bool(cuda_graphs)
-        self._stream: Optional[cuda.Stream] = cuda.Stream()
+        stream = cuda.Stream()
+        self._stream: Optional[cuda.Stream] = stream
         self._slots: List[_Slot] = []
         self._last_gpu_times: Dict[str, float] = {}
-        providers = self._providers(provider, engine_cache_dir, precision)
+        self._dims: Dict[str, Tuple[int, ...]] = {}
+        providers = self._providers(provider, stream.handle, engine_cache_dir, precision)
         super().__init__(model_path, providers=providers, max_batch=max_batch)
         used = self.providers[0]
         if used != _PROVIDER_NAMES[provider] and hasattr(ort, 'preload_dlls'):
@@ -119,7 +121,8 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
                     'ONNX Runtime could not start its %s for %s and fell back to %s (see its '
                     'log above: usually a CUDA or cuDNN library it was built for is missing)'
                     % (_PROVIDER_NAMES[provider], model_path, used))
-            self._output_shape_check()
+            self._dims = {spec.name: self._fixed_dims(spec)
+                          for spec in [self.input] + self.outputs}
             self._run_options: Dict[Tuple[int, int], object] = {}
             self._ort = ort
             for _ in range(slots):
@@ -128,11 +131,12 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
             self.close()
             raise
         self._log.info('ONNX Runtime %s: %s on %s, stream 0x%x, %d slot(s)%s', ort.__version__,
-                       used, context.name, self._stream.handle, slots,
+                       used, context.name, stream.handle, slots,
                        ', CUDA graphs' if self._cuda_graphs else '')
 
-    def _providers(self, provider: str, cache_dir: str, precision: str) -> List[Provider]:
-        stream = str(self._stream.handle)
+    def _providers(self, provider: str, stream_handle: int, cache_dir: str,
+                   precision: str) -> List[Provider]:
+        stream = str(stream_handle)
         device = str(self._context.device_id)
         cuda_options = {'device_id': device, 'user_compute_stream': stream,
                         'enable_cuda_graph': '1' if self._cuda_graphs else '0'}
@@ -150,16 +154,19 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
             chosen.insert(0, ('TensorrtExecutionProvider', trt_options))
         return chosen
 
-    def _output_shape_check(self) -> None:
-        for spec in self.outputs:
-            if not all(isinstance(d, int) for d in spec.shape[1:]):
-                raise BackendError(
-                    'output %s has a size known only at run time; the GPU backend binds '
-                    'outputs of fixed size (batch aside): use the CPU provider '
-                    '(onnxruntime_provider: cpu) for this model' % spec.describe())
+    @staticmethod
+    def _fixed_dims(spec: TensorSpec) -> Tuple[int, ...]:
+        """The sizes after the batch; raises when one is only known at run time."""
+        dims = tuple(d for d in spec.shape[1:] if isinstance(d, int) and d >= 0)
+        if len(dims) != len(spec.shape) - 1:
+            raise BackendError(
+                'tensor %s has a size known only at run time; the GPU backend binds tensors '
+                'of fixed size (batch aside): use the CPU provider (onnxruntime_provider: '
+                'cpu) for this model' % spec.describe())
+        return dims
 
     def _shape(self, spec: TensorSpec, batch_size: int) -> Tuple[int, ...]:
-        return (batch_size,) + tuple(int(d) for d in spec.shape[1:])
+        return (batch_size,) + self._dims[spec.name]
 
     def _new_slot(self) -> _Slot:
         most = self.max_batch
@@ -303,8 +310,8 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
         """Backend facts plus the device and slots."""
         info = super().describe()
         info.update({
-            'device': '%s on %s (sm %d.%d)' % ((','.join(self.providers), self._context.name)
-                                               + tuple(self._context.compute_capability)),
+            'device': '%s on %s (sm %s)' % (','.join(self.providers), self._context.name,
+                                            '%d.%d' % self._context.compute_capability),
             'slots': str(len(self._slots)),
             'cuda_graphs': str(self._cuda_graphs).lower(),
         })

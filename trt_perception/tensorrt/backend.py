@@ -16,7 +16,7 @@ pipeline activates it around each call).
 
 from dataclasses import dataclass
 import logging
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -283,7 +283,7 @@ class TensorRTBackend(DeviceInputBackend):
             self._layout = _EngineLayout.read(self._io, source, max_batch)
             self._stream = cuda.Stream()
             for _ in range(slots):
-                self._slots.append(self._new_slot())
+                self._slots.append(self._new_slot(self._engine))
         except BaseException:
             self.close()
             raise
@@ -292,10 +292,10 @@ class TensorRTBackend(DeviceInputBackend):
                        self.input.describe(), ' '.join(o.describe() for o in self.outputs),
                        self._layout.min_batch, self._layout.max_batch, slots)
 
-    def _new_slot(self) -> _Slot:
+    def _new_slot(self, engine: Any) -> _Slot:
         """Create an execution context with buffers for the largest batch, addresses bound."""
         layout = self._layout
-        context_engine = self._engine.create_execution_context()
+        context_engine = engine.create_execution_context()
         shapes = self._output_shapes(context_engine, layout.max_batch)
         slot = _Slot(context_engine, _IOBuffers(layout, shapes, self._source))
         slot.batch = layout.max_batch
@@ -369,6 +369,7 @@ class TensorRTBackend(DeviceInputBackend):
                                'upload() a host batch, then enqueue' % (batch_size, slot))
         self._select_batch(state, batch_size)
         stream, events = self._stream, state.events
+        assert stream is not None  # it lives as long as the slots, and _free_slot found one
         events['ready'].record(stream)
         if not self._io.enqueue(state.context, state.bindings, stream.handle):
             raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
