@@ -156,7 +156,7 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
 
     @staticmethod
     def _fixed_dims(spec: TensorSpec) -> Tuple[int, ...]:
-        """The sizes after the batch; raises when one is only known at run time."""
+        """Return the sizes after the batch; raise when one is only known at run time."""
         dims = tuple(d for d in spec.shape[1:] if isinstance(d, int) and d >= 0)
         if len(dims) != len(spec.shape) - 1:
             raise BackendError(

@@ -191,7 +191,7 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'caches TensorRT engines in engine_cache_dir) require it; cpu: never the GPU.',
                   choices=ONNXRUNTIME_PROVIDERS),
     ParameterSpec('cuda_graphs', False,
-                  'Capture ONNX Runtime\'s GPU runs as CUDA graphs and replay them (one per '
+                  "Capture ONNX Runtime's GPU runs as CUDA graphs and replay them (one per "
                   'batch size): about half the inference time of small models such as YOLOv8n '
                   'on an H200, for models whose operators all run on the GPU.'),
     ParameterSpec('triton.url', 'grpc://127.0.0.1:8001',
