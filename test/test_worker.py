@@ -200,3 +200,19 @@ def test_the_worker_blocks_for_frames_only_when_nothing_is_in_flight():
         mailbox.close()
         worker.join(60)
         assert not worker.is_alive()
+
+
+def test_busy_and_idle_bracket_every_batch_for_the_watchdog():
+    events = []
+    with slotted_pipeline(slots=2, max_batch=1) as pipeline:
+        mailbox = LatestFrameMailbox()
+        images = frames()
+        scheduler = BatchScheduler(
+            pipeline, mailbox, lambda camera, name: None if name == 'bad' else images[name],
+            lambda entries, result: events.append('deliver'), pytest.fail,
+            busy=lambda: events.append('busy'), idle=lambda: events.append('idle'))
+        for name in ('coffee', 'bad', 'chelsea'):
+            mailbox.put(name, name)
+            scheduler.step()
+        scheduler.drain()
+    assert events == ['busy', 'busy', 'idle', 'busy', 'deliver', 'idle', 'deliver', 'idle']

@@ -49,6 +49,10 @@ Failed = Callable[[Exception], None]
 """Report an exception raised by the pipeline or by `deliver` (the batch is dropped)."""
 
 
+def _nothing() -> None:
+    """Do nothing (the default `busy` and `idle` hooks)."""
+
+
 class BatchScheduler(Generic[T]):
     """
     Serves a mailbox through a pipeline with up to `pipeline.depth` batches in flight.
@@ -59,13 +63,23 @@ class BatchScheduler(Generic[T]):
     """
 
     def __init__(self, pipeline: DetectionPipeline, mailbox: LatestFrameMailbox[T],
-                 convert: Convert, deliver: Deliver, failed: Failed) -> None:
-        """Schedule `mailbox`'s frames on `pipeline`; see `Convert`, `Deliver`, `Failed`."""
+                 convert: Convert, deliver: Deliver, failed: Failed,
+                 busy: Callable[[], None] = _nothing, idle: Callable[[], None] = _nothing
+                 ) -> None:
+        """
+        Schedule `mailbox`'s frames on `pipeline`; see `Convert`, `Deliver`, `Failed`.
+
+        `busy` is called when work on taken frames starts, `idle` when a batch is finished
+        with (delivered, failed, or all its frames rejected): a watchdog between the two
+        sees a batch that never finishes.
+        """
         self._pipeline = pipeline
         self._mailbox = mailbox
         self._convert = convert
         self._deliver = deliver
         self._failed = failed
+        self._busy = busy
+        self._idle = idle
         self._in_flight: Deque[_InFlight[T]] = collections.deque()
 
     @property
@@ -101,6 +115,7 @@ class BatchScheduler(Generic[T]):
             self._complete(self._in_flight.popleft())
 
     def _submit(self, taken: Sequence[Tuple[Hashable, T, float]]) -> None:
+        self._busy()
         entries = []
         for camera, frame, waited in taken:
             start = time.perf_counter()
@@ -109,11 +124,13 @@ class BatchScheduler(Generic[T]):
                 entries.append(Entry(camera, frame, image, waited * 1e3,
                                      (time.perf_counter() - start) * 1e3))
         if not entries:
+            self._idle()
             return
         try:
             submitted = self._pipeline.submit([entry.image for entry in entries])
         except Exception as error:  # the batch is lost; the worker goes on
             self._failed(error)
+            self._idle()
             return
         self._in_flight.append(_InFlight(entries, submitted))
 
@@ -123,3 +140,5 @@ class BatchScheduler(Generic[T]):
             self._deliver(batch.entries, result)
         except Exception as error:  # the batch is lost; the worker goes on
             self._failed(error)
+        finally:
+            self._idle()
