@@ -463,15 +463,15 @@ def test_executable_refuses_a_bad_parameter_with_one_clear_line():
 
 def test_a_failing_batch_is_reported_and_the_worker_carries_on(ros):
     node = ros.detector()
-    detect = node._pipeline.detect
+    submit = node._pipeline.submit
     failures = []
 
     def fail_once(images):
         if not failures:
             failures.append(1)
             raise RuntimeError('injected failure')
-        return detect(images)
-    node._pipeline.detect = fail_once
+        return submit(images)
+    node._pipeline.submit = fail_once
     publisher = ros.publisher('image')
     _, found = ros.detections_for('detections', publisher, photo_message('astronaut', 1))
     assert failures and 'person' in [h.class_id for h in found]

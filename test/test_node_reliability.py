@@ -84,15 +84,15 @@ def test_a_warning_then_a_negative_stamp_keeps_detecting(ros):
 @pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
 def test_the_watchdog_restarts_a_worker_that_ended(ros):
     node = ros.detector()
-    detect = node._pipeline.detect
+    submit = node._pipeline.submit
     ended = []
 
     def end_the_thread_once(images):
         if not ended:
             ended.append(1)
             raise SystemExit('injected: the worker thread ends')
-        return detect(images)
-    node._pipeline.detect = end_the_thread_once
+        return submit(images)
+    node._pipeline.submit = end_the_thread_once
     publisher = ros.publisher('image')
     _, hypotheses = ros.detections_for('detections', publisher, photo_message('astronaut', 1),
                                        timeout=60.0)
@@ -103,7 +103,7 @@ def test_the_watchdog_restarts_a_worker_that_ended(ros):
 
 def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
     node = ros.detector(diagnostics__stall_timeout=1.0)
-    detect = node._pipeline.detect
+    submit = node._pipeline.submit
     release = threading.Event()
     stuck = []
 
@@ -111,8 +111,8 @@ def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
         if not stuck:
             stuck.append(1)
             release.wait(120)
-        return detect(images)
-    node._pipeline.detect = block_once
+        return submit(images)
+    node._pipeline.submit = block_once
     publisher = ros.publisher('image')
     sec = [0]
 
@@ -134,18 +134,18 @@ def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
 
 def test_an_exception_while_reporting_a_failure_does_not_end_the_worker(ros):
     node = ros.detector()
-    detect = node._pipeline.detect
+    submit = node._pipeline.submit
     failures = []
 
     def fail_once(images):
         if not failures:
             failures.append(1)
             raise RuntimeError('injected failure')
-        return detect(images)
+        return submit(images)
 
     def logging_fails(*args, **kwargs):
         raise ValueError('Logger severity cannot be changed between calls.')
-    node._pipeline.detect = fail_once
+    node._pipeline.submit = fail_once
     node.get_logger().error = logging_fails
     _, hypotheses = ros.detections_for('detections', ros.publisher('image'),
                                        photo_message('astronaut', 1))

@@ -13,7 +13,8 @@ node (and the end-to-end benchmark) give it what to do with frames and results.
 import collections
 from dataclasses import dataclass
 import time
-from typing import Callable, Deque, Generic, Hashable, List, Optional, Sequence, Tuple, TypeVar
+from typing import (Any, Callable, Deque, Generic, Hashable, List, Optional, Sequence, Tuple,
+                    TypeVar)
 
 from trt_perception.core.image import RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
@@ -26,7 +27,8 @@ T = TypeVar('T')
 class Entry(Generic[T]):
     """One frame of a batch: the mailbox's camera and frame, and what was measured of it."""
 
-    camera: Hashable
+    camera: Any
+    """The mailbox's key for the frame's camera."""
     frame: T
     image: RawImage
     queue_ms: float
@@ -41,7 +43,7 @@ class _InFlight(Generic[T]):
     submitted: Submitted
 
 
-Convert = Callable[[Hashable, T], Optional[RawImage]]
+Convert = Callable[[Any, T], Optional[RawImage]]
 """Turn a mailbox frame into an image; None when it was rejected (the callee counts it)."""
 Deliver = Callable[[List[Entry[T]], BatchResult], None]
 """Publish a completed batch: its entries in order, with the pipeline's result."""

@@ -15,7 +15,7 @@ import math
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -31,9 +31,10 @@ from trt_perception.core.annotate import Annotator, debug_canvas
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
-from trt_perception.core.latest_frame import LatestFrameMailbox, MailboxClosed
-from trt_perception.core.pipeline import StageTimes
+from trt_perception.core.latest_frame import LatestFrameMailbox
+from trt_perception.core.pipeline import BatchResult, StageTimes
 from trt_perception.core.stats import CameraStats, EngineStats, STAGES
+from trt_perception.core.worker import BatchScheduler, Entry
 from trt_perception.ros import diagnostics
 from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
                                                  image_to_raw)
@@ -132,7 +133,7 @@ class DetectorNode(Node):
         self._log = ThrottledLogger(self.get_logger(), 5.0)
         self._annotator = Annotator()
         self._engine_stats = EngineStats(p.diagnostics_window)
-        self._mailbox: LatestFrameMailbox = LatestFrameMailbox()
+        self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
         qos = image_qos(p.qos_reliability, p.qos_depth)
         self._cameras = [CameraStream(self, topic, p.input_transport, qos, self._mailbox,
                                       self._layout, p.diagnostics_window)
@@ -140,6 +141,10 @@ class DetectorNode(Node):
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(1.0, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        self._scheduler: BatchScheduler[_Frame] = BatchScheduler(
+            self._pipeline, self._mailbox, self._convert, self._deliver, self._batch_failed,
+            busy=self._engine_stats.worker_busy, idle=self._engine_stats.worker_idle)
+        self._gpu_times: Dict[str, float] = {}
         self._worker_end = ''
         self._start_worker()
         self._resources.callback(self._stop_worker)
@@ -199,27 +204,11 @@ class DetectorNode(Node):
 
     def _run_worker(self) -> None:
         try:
-            while self._serve_one_batch():
+            while self._scheduler.step():
                 pass
         except BaseException as error:  # noted for the watchdog, which starts a new worker
             self._worker_end = '%s: %s' % (type(error).__name__, error)
             raise
-
-    def _serve_one_batch(self) -> bool:
-        """Take frames and process them; False once the mailbox is closed."""
-        try:
-            taken = self._mailbox.take(self._pipeline.max_batch)
-        except MailboxClosed:
-            return False
-        self._engine_stats.worker_busy()
-        try:
-            self._process(taken)
-        except Exception as error:  # one failing batch must never end the worker
-            self._batch_failed(error)
-        finally:
-            self._engine_stats.worker_idle()
-        # Returning drops `taken`, so no frame outlives its batch while the worker waits.
-        return True
 
     def _batch_failed(self, error: Exception) -> None:
         if not self.context.ok():
@@ -250,25 +239,24 @@ class DetectorNode(Node):
         self._log.error(('engine', 'worker'), reason)
         self._start_worker()
 
-    def _process(self, taken: Sequence[Tuple[Any, _Frame, float]]) -> None:
-        ready = []
-        for camera, frame, waited in taken:
-            start = time.perf_counter()
-            try:
-                image = frame.decode(frame.msg, self._max_pixels)
-            except ImageFormatError as error:
-                self._reject(camera, error)
-                continue
-            convert_ms = (time.perf_counter() - start) * 1e3
-            self._note_size(camera, image)
-            ready.append((camera, frame, image, {'convert': convert_ms, 'queue': waited * 1e3}))
-        if not ready:
-            return
-        result = self._pipeline.detect([image for _, _, image, _ in ready])
+    def _convert(self, camera: CameraStream, frame: _Frame) -> Optional[RawImage]:
+        """Turn a message into an image; None (counted and logged) when it is rejected."""
+        try:
+            image = frame.decode(frame.msg, self._max_pixels)
+        except ImageFormatError as error:
+            self._reject(camera, error)
+            return None
+        self._note_size(camera, image)
+        return image
+
+    def _deliver(self, entries: List[Entry[_Frame]], result: BatchResult) -> None:
         self._engine_stats.batch_done()
-        for (camera, frame, image, times), found in zip(ready, result.detections):
+        self._gpu_times = result.gpu_times
+        for entry, found in zip(entries, result.detections):
+            times = {'convert': entry.convert_ms, 'queue': entry.queue_ms}
             times.update(result.timing.as_dict())
-            self._publish(camera, frame, image, found, times, result.timing)
+            self._publish(entry.camera, entry.frame, entry.image, found, times,
+                          result.timing)
 
     def _publish(self, camera: CameraStream, frame: _Frame, image: RawImage,
                  found: List[Detection], times: Dict[str, float], timing: StageTimes) -> None:
@@ -335,6 +323,8 @@ class DetectorNode(Node):
         engine = self._engine_stats.snapshot()
         info = self._pipeline.describe()
         params = self._pipeline.params
+        info.update({'batches_in_flight': str(self._scheduler.in_flight)})
+        info.update({'gpu_%s_ms' % stage: '%.2f' % ms for stage, ms in self._gpu_times.items()})
         info.update({'conf_threshold': '%g' % params.conf_threshold,
                      'iou_threshold': '%g' % params.iou_threshold,
                      'classes': ','.join(map(str, sorted(params.classes or ()))) or 'all'})
