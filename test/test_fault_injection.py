@@ -53,8 +53,9 @@ def test_a_backend_failing_mid_run_is_counted_and_the_node_recovers(ros, monkeyp
     fakes = []
     real = assembly.OnnxRuntimeBackend
 
-    def failing_onnxruntime(path, max_batch=1):
-        fakes.append(FailingBackend(real(path, max_batch=max_batch), failing={2, 3}))
+    def failing_onnxruntime(path, providers=None, max_batch=1):
+        fakes.append(FailingBackend(real(path, providers=providers, max_batch=max_batch),
+                                    failing={2, 3}))
         return fakes[-1]
     monkeypatch.setattr(assembly, 'OnnxRuntimeBackend', failing_onnxruntime)
     node = ros.detector(backend='onnxruntime', diagnostics__window=1.0)
