@@ -23,6 +23,7 @@ import numpy as np
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend, Provider
 from trt_perception.gpu.context import cuda, CudaContext
+from trt_perception.gpu.slots import BatchInFlight, Slots
 
 PROVIDERS = ('cuda', 'tensorrt')
 """ONNX Runtime GPU execution providers this backend can drive."""
@@ -47,24 +48,20 @@ def cuda_provider_unavailable_reason(provider: str = 'cuda') -> Optional[str]:
     return None
 
 
-class _Slot:
+class _Slot(BatchInFlight):
     """One batch in flight: its IOBinding, device and page-locked buffers, CUDA events."""
 
     def __init__(self, binding: Any, input_buffer: cuda.DeviceAllocation,
                  output_buffers: List[cuda.DeviceAllocation], host_outputs: List[np.ndarray],
                  staging: np.ndarray) -> None:
+        super().__init__()
         self.binding = binding
         self.input = input_buffer
         self.outputs = output_buffers
         self.host_outputs = host_outputs
         self.staging = staging
-        self.events = {name: cuda.Event() for name in ('start', 'ready', 'inferred', 'copied')}
         self.batch = 0
         """Batch size the binding is set up for (0: none yet)."""
-        self.first_stage = ''
-        """'preprocess' or 'upload': how the input was written ('' not yet)."""
-        self.queued = 0
-        self.results: Dict[str, np.ndarray] = {}
 
     def free(self) -> None:
         """Free the device memory now."""
@@ -103,7 +100,7 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
         self._cuda_graphs = bool(cuda_graphs)
         stream = cuda.Stream()
         self._stream: Optional[cuda.Stream] = stream
-        self._slots: List[_Slot] = []
+        self._slots: Slots[_Slot] = Slots('the ONNX Runtime GPU backend')
         self._last_gpu_times: Dict[str, float] = {}
         self._dims: Dict[str, Tuple[int, ...]] = {}
         providers = self._providers(provider, stream.handle, engine_cache_dir, precision)
@@ -125,8 +122,7 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
                           for spec in [self.input] + self.outputs}
             self._run_options: Dict[Tuple[int, int], object] = {}
             self._ort = ort
-            for _ in range(slots):
-                self._slots.append(self._new_slot())
+            self._slots.extend([self._new_slot() for _ in range(slots)])
         except BaseException:
             self.close()
             raise
@@ -198,15 +194,14 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
 
     def device_input(self, batch_size: int, slot: int = 0) -> int:
         """Device address of `slot`'s input, bound for `batch_size` images."""
-        state = self._free_slot(slot)
+        state = self._slots.free(slot)
         self._bind(state, batch_size)
-        state.events['start'].record(self._stream)
-        state.first_stage = 'preprocess'
+        state.written('preprocess', self._stream)
         return int(state.input)
 
     def upload(self, batch: np.ndarray, slot: int = 0) -> None:
         """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
-        state = self._free_slot(slot)
+        state = self._slots.free(slot)
         image = self.input
         if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
                 or batch.dtype != image.dtype:
@@ -215,49 +210,33 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
         self._bind(state, batch.shape[0])
         staging = state.staging[:batch.size].reshape(batch.shape)
         np.copyto(staging, batch)
-        state.events['start'].record(self._stream)
-        state.first_stage = 'upload'
+        state.written('upload', self._stream)
         cuda.memcpy_htod_async(state.input, staging, self._stream)
 
     def enqueue(self, batch_size: int, slot: int = 0) -> None:
         """Queue the session's run and the output copies on the stream; do not wait."""
-        state = self._free_slot(slot)
-        if not state.first_stage:
-            raise BackendError('enqueue(%d, slot=%d) before its input was written'
-                               % (batch_size, slot))
+        state = self._slots.free(slot)
+        stream = self._stream
+        state.inference_starts(stream, slot, batch_size)
         self._bind(state, batch_size)
-        stream, events = self._stream, state.events
-        events['ready'].record(stream)
         try:
             self._session.run_with_iobinding(state.binding, self._options(slot, batch_size))
         except Exception as exc:  # onnxruntime raises its own exception family
             raise BackendError('ONNX Runtime failed on a batch of %d: %s'
                                % (batch_size, exc)) from exc
-        events['inferred'].record(stream)
-        state.results = {}
+        state.events['inferred'].record(stream)
+        results = {}
         for spec, device, host in zip(self.outputs, state.outputs, state.host_outputs):
             shape = self._shape(spec, batch_size)
             view = host[:int(np.prod(shape))].reshape(shape)
             cuda.memcpy_dtoh_async(view, device, stream)
-            state.results[spec.name] = view
-        events['copied'].record(stream)
-        state.queued = batch_size
+            results[spec.name] = view
+        state.queued(stream, batch_size, results)
 
     def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
         """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
-        state = self._slot(slot)
-        if not state.queued:
-            raise BackendError('collect(slot=%d) with nothing enqueued in that slot' % slot)
-        events = state.events
-        events['copied'].synchronize()
-        state.queued = 0
-        first_stage, state.first_stage = state.first_stage, ''
-        self._last_gpu_times = {
-            first_stage: events['start'].time_till(events['ready']),
-            'inference': events['ready'].time_till(events['inferred']),
-            'download': events['inferred'].time_till(events['copied']),
-        }
-        return state.results
+        results, self._last_gpu_times = self._slots.busy(slot).wait()
+        return results
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
         """Copy a host batch in, run it on the GPU and wait for the outputs."""
@@ -291,21 +270,6 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
                                       list(self._shape(spec, batch_size)), int(buffer))
         state.batch = int(batch_size)
 
-    def _slot(self, slot: int) -> _Slot:
-        if not self._slots:
-            raise BackendError('the ONNX Runtime GPU backend was closed; create a new one')
-        if isinstance(slot, bool) or not isinstance(slot, int) \
-                or not 0 <= slot < len(self._slots):
-            raise BackendError('slot %r is outside 0..%d' % (slot, len(self._slots) - 1))
-        return self._slots[slot]
-
-    def _free_slot(self, slot: int) -> _Slot:
-        state = self._slot(slot)
-        if state.queued:
-            raise BackendError('slot %d still holds an uncollected batch: collect() it first'
-                               % slot)
-        return state
-
     def describe(self) -> Dict[str, str]:
         """Backend facts plus the device and slots."""
         info = super().describe()
@@ -319,10 +283,9 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
 
     def close(self) -> None:
         """Wait for queued work, then free buffers, the session and the stream."""
-        if self._stream is not None and self._slots:
+        if self._stream is not None and len(self._slots):
             self._stream.synchronize()
-        for state in self._slots:
+        for state in self._slots.clear():
             state.free()
-        self._slots = []
         super().close()
         self._stream = None

@@ -23,6 +23,7 @@ import numpy as np
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
 from trt_perception.core.checks import is_int
 from trt_perception.gpu.context import cuda, CudaContext
+from trt_perception.gpu.slots import BatchInFlight, Slots
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
 
 _PROFILE_SUFFIX = ' [profile '
@@ -211,22 +212,17 @@ class _IOBuffers:
         self.host_outputs = []
 
 
-class _Slot:
+class _Slot(BatchInFlight):
     """One batch in flight: an execution context, its buffers and its CUDA events."""
 
     def __init__(self, context_engine: object, buffers: _IOBuffers) -> None:
+        super().__init__()
         self.context = context_engine
         self.buffers = buffers
-        self.events = {name: cuda.Event() for name in ('start', 'ready', 'inferred', 'copied')}
         self.batch = 0
         """Batch size the context's input shape is set for (0: none yet)."""
-        self.queued = 0
-        """Batch size enqueued and not yet collected (0: free)."""
-        self.first_stage = ''
-        """'preprocess' or 'upload': how the input was written ('' not yet)."""
         self.bindings: List[int] = []
         """The bindings array of the TensorRT 8.0-8.4 API ([] with named tensors)."""
-        self.results: Dict[str, np.ndarray] = {}
 
 
 class TensorRTBackend(DeviceInputBackend):
@@ -264,7 +260,7 @@ class TensorRTBackend(DeviceInputBackend):
         self._runtime = None
         self._engine = None
         self._stream: Optional[cuda.Stream] = None
-        self._slots: List[_Slot] = []
+        self._slots: Slots[_Slot] = Slots('TensorRT backend for %s' % source)
         self._shapes: Dict[int, List[Tuple[int, ...]]] = {}
         self._last_gpu_times: Dict[str, float] = {}
         try:
@@ -282,8 +278,7 @@ class TensorRTBackend(DeviceInputBackend):
                                   else BindingsIO(self._api, self._engine))
             self._layout = _EngineLayout.read(self._io, source, max_batch)
             self._stream = cuda.Stream()
-            for _ in range(slots):
-                self._slots.append(self._new_slot(self._engine))
+            self._slots.extend([self._new_slot(self._engine) for _ in range(slots)])
         except BaseException:
             self.close()
             raise
@@ -339,15 +334,14 @@ class TensorRTBackend(DeviceInputBackend):
         Marks the start of GPU preprocessing on `stream`, so call it before queuing the
         preprocessing work.
         """
-        state = self._free_slot(slot)
+        state = self._slots.free(slot)
         self._select_batch(state, batch_size)
-        state.events['start'].record(self._stream)
-        state.first_stage = 'preprocess'
+        state.written('preprocess', self._stream)
         return state.buffers.input_address
 
     def upload(self, batch: np.ndarray, slot: int = 0) -> None:
         """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
-        state = self._free_slot(slot)
+        state = self._slots.free(slot)
         image = self._layout.image
         if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
                 or batch.dtype != image.dtype:
@@ -356,67 +350,34 @@ class TensorRTBackend(DeviceInputBackend):
         self._select_batch(state, batch.shape[0])
         staging = state.buffers.staging[:batch.size].reshape(batch.shape)
         np.copyto(staging, batch)
-        state.events['start'].record(self._stream)
-        state.first_stage = 'upload'
+        state.written('upload', self._stream)
         cuda.memcpy_htod_async(state.buffers.input_address, staging, self._stream)
 
     def enqueue(self, batch_size: int, slot: int = 0) -> None:
         """Queue inference of `slot`'s input and its output copies behind it; no waiting."""
-        state = self._free_slot(slot)
-        if not state.first_stage:
-            raise BackendError('enqueue(%d, slot=%d) before its input was written: get '
-                               'device_input() and queue preprocessing on backend.stream, or '
-                               'upload() a host batch, then enqueue' % (batch_size, slot))
+        state = self._slots.free(slot)
+        stream = self._stream
+        assert stream is not None  # it lives as long as the slots, and one was found
+        state.inference_starts(stream, slot, batch_size)
         self._select_batch(state, batch_size)
-        stream, events = self._stream, state.events
-        assert stream is not None  # it lives as long as the slots, and _free_slot found one
-        events['ready'].record(stream)
         if not self._io.enqueue(state.context, state.bindings, stream.handle):
             raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
                                'TensorRT error above)' % (self._source, batch_size))
-        events['inferred'].record(stream)
-        state.results = {}
+        state.events['inferred'].record(stream)
+        results = {}
         for tensor, address, host, shape in zip(
                 self._layout.outputs, state.buffers.output_addresses,
                 state.buffers.host_outputs, self._shapes[batch_size]):
             view = host[:_volume(shape)].reshape(shape)
             cuda.memcpy_dtoh_async(view, address, stream)
             # A fixed-batch engine ran its whole batch: hand back the images asked for.
-            state.results[tensor.name] = view if self._layout.dynamic else view[:batch_size]
-        events['copied'].record(stream)
-        state.queued = batch_size
+            results[tensor.name] = view if self._layout.dynamic else view[:batch_size]
+        state.queued(stream, batch_size, results)
 
     def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
         """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
-        state = self._slot(slot)
-        if not state.queued:
-            raise BackendError('collect(slot=%d) with nothing enqueued in that slot' % slot)
-        events = state.events
-        events['copied'].synchronize()
-        state.queued = 0
-        first_stage, state.first_stage = state.first_stage, ''
-        self._last_gpu_times = {
-            first_stage: events['start'].time_till(events['ready']),
-            'inference': events['ready'].time_till(events['inferred']),
-            'download': events['inferred'].time_till(events['copied']),
-        }
-        return state.results
-
-    def _slot(self, slot: int) -> _Slot:
-        if not self._slots:
-            raise BackendError('TensorRT backend for %s was closed; create a new one'
-                               % self._source)
-        if isinstance(slot, bool) or not isinstance(slot, int) \
-                or not 0 <= slot < len(self._slots):
-            raise BackendError('slot %r is outside 0..%d' % (slot, len(self._slots) - 1))
-        return self._slots[slot]
-
-    def _free_slot(self, slot: int) -> _Slot:
-        state = self._slot(slot)
-        if state.queued:
-            raise BackendError('slot %d still holds an uncollected batch: collect() it first'
-                               % slot)
-        return state
+        results, self._last_gpu_times = self._slots.busy(slot).wait()
+        return results
 
     def _output_shapes(self, context_engine: object, batch_size: int) -> List[Tuple[int, ...]]:
         """Output shapes at `batch_size`, with the input shape set on `context_engine`."""
@@ -460,10 +421,9 @@ class TensorRTBackend(DeviceInputBackend):
 
     def close(self) -> None:
         """Release contexts, buffers, engine, runtime and stream; safe to repeat."""
-        for state in self._slots:
+        for state in self._slots.clear():
             state.context = None
             state.buffers.free()
-        self._slots = []
         self._engine = None
         self._runtime = None
         self._stream = None
