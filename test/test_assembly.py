@@ -8,7 +8,7 @@ from skimage import data
 
 from test_pipeline import best, bgr, EXPECTED, iou
 from trt_perception.assembly import (_onnxruntime_gpu_unavailable_reason, create_pipeline,
-                                     GPU_PIPELINE_DEPTH, PipelineConfig)
+                                     PipelineConfig)
 from trt_perception.core.backend import BackendError
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage
@@ -38,7 +38,7 @@ def test_auto_falls_back_to_onnxruntime_and_says_why():
     if gpu_reason is None:  # ONNX Runtime's CUDA provider, fed in place by the GPU kernel
         assert info['fallback'].startswith('ONNX Runtime on the GPU because')
         assert (info['preprocess'], info['zero_copy_input']) == ('device', 'true')
-        assert info['pipeline_depth'] == str(GPU_PIPELINE_DEPTH)
+        assert info['pipeline_depth'] == '1'  # kernel-by-kernel launches: see assembly
     else:
         assert info['fallback'].startswith('ONNX Runtime on the CPU because')
         assert 'ONNX Runtime CUDA: ' + gpu_reason in info['fallback']

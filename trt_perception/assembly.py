@@ -34,8 +34,11 @@ ONNXRUNTIME_PROVIDERS = ('auto', 'cuda', 'tensorrt', 'cpu')
 GPU_RUNTIMES = ('tensorrt', 'cuda', 'tensorrt-ep')
 """What `_runtime` may choose that runs on the local GPU (and so needs a CUDA context)."""
 GPU_PIPELINE_DEPTH = 2
-"""Batches in flight on a GPU backend when pipeline_depth is 0 (auto): one on the GPU while
-the CPU decodes the previous one and prepares the next."""
+"""Batches in flight when pipeline_depth is 0 (auto) on a GPU backend whose enqueue costs the
+CPU little (TensorRT, ONNX Runtime replaying CUDA graphs): one on the GPU while the CPU
+decodes the previous one and prepares the next.  ONNX Runtime launching kernel by kernel
+keeps the CPU as busy as the GPU, so there auto is 1: two in flight measured 20% slower
+(docs/benchmarks.md)."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,8 @@ class PipelineConfig:
     engine_cache_dir: str = ''
     max_batch: int = 1
     pipeline_depth: int = 0
-    """Batches in flight at once on a GPU backend; 0: GPU_PIPELINE_DEPTH there, 1 on the
-    CPU (where inference holds the worker anyway)."""
+    """Batches in flight at once on a GPU backend; 0 (auto): see GPU_PIPELINE_DEPTH; always
+    1 on the CPU (where inference holds the worker anyway)."""
     onnxruntime_provider: str = 'auto'
     """auto: ONNX Runtime's CUDA provider where it and a GPU are usable, else the CPU."""
     cuda_graphs: bool = False
@@ -162,7 +165,8 @@ def _backend(config: PipelineConfig, card: ModelCard, context: Optional['CudaCon
     """
     if runtime == 'triton':
         return open_triton_backend(config.triton, card, config.max_batch, log)
-    depth = config.pipeline_depth or GPU_PIPELINE_DEPTH
+    cheap_enqueue = runtime == 'tensorrt' or config.cuda_graphs
+    depth = config.pipeline_depth or (GPU_PIPELINE_DEPTH if cheap_enqueue else 1)
     if context is not None and runtime == 'tensorrt':
         return _tensorrt_backend(config, card, context, depth, log)
     if context is not None and runtime in ('cuda', 'tensorrt-ep'):

@@ -182,8 +182,8 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'many.', low=1, high=64),
     ParameterSpec('pipeline_depth', 0,
                   'Batches in flight at once on a GPU backend, each with its own buffers: the '
-                  'CPU converts and decodes one batch while the GPU runs another. 0: 2 on a '
-                  'GPU backend, 1 on the CPU.', low=0, high=8),
+                  'CPU converts and decodes one batch while the GPU runs another. 0: 2 for '
+                  'TensorRT and for ONNX Runtime with cuda_graphs, else 1.', low=0, high=8),
     ParameterSpec('onnxruntime_provider', 'auto',
                   'How ONNX Runtime runs the model. auto: its CUDA provider when pycuda, a GPU '
                   'and onnxruntime-gpu are there (the input written in place by the GPU '
