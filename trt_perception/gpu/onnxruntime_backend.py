@@ -23,7 +23,7 @@ import numpy as np
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend, Provider
 from trt_perception.gpu.context import cuda, CudaContext
-from trt_perception.gpu.slots import BatchInFlight, Slots
+from trt_perception.gpu.slots import BatchInFlight, Slots, SlottedBackend
 
 PROVIDERS = ('cuda', 'tensorrt')
 """ONNX Runtime GPU execution providers this backend can drive."""
@@ -71,7 +71,7 @@ class _Slot(BatchInFlight):
         self.host_outputs = []
 
 
-class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
+class OnnxRuntimeCudaBackend(SlottedBackend, OnnxRuntimeBackend, DeviceInputBackend):
     """
     An ONNX model run by ONNX Runtime's CUDA (or TensorRT) provider on our stream.
 
@@ -176,21 +176,6 @@ class OnnxRuntimeCudaBackend(OnnxRuntimeBackend, DeviceInputBackend):
             hosts.append(cuda.pagelocked_empty(count, spec.dtype))
         staging = cuda.pagelocked_empty(int(np.prod(self._shape(image, most))), image.dtype)
         return _Slot(self._session.io_binding(), input_buffer, outputs, hosts, staging)
-
-    @property
-    def slots(self) -> int:
-        """Batches that can be in flight at once."""
-        return len(self._slots)
-
-    @property
-    def stream(self) -> Optional[cuda.Stream]:
-        """Pycuda Stream the session and every copy run on."""
-        return self._stream
-
-    @property
-    def last_gpu_times(self) -> Dict[str, float]:
-        """GPU milliseconds of the last collected batch by stage, from CUDA events."""
-        return dict(self._last_gpu_times)
 
     def device_input(self, batch_size: int, slot: int = 0) -> int:
         """Device address of `slot`'s input, bound for `batch_size` images."""

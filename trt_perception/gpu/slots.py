@@ -8,7 +8,7 @@ and output copies queued (`queued`), then `wait` on the last CUDA event.  The ev
 each stage, so the GPU's own time per stage comes back with the outputs.
 """
 
-from typing import Dict, Generic, List, Sequence, Tuple, TypeVar
+from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
@@ -107,3 +107,30 @@ class Slots(Generic[S]):
         """Forget every slot and return them, for their owner to release."""
         states, self.all = self.all, []
         return states
+
+
+class SlottedBackend:
+    """
+    What a GPU backend with slots reports the same way, from its own three attributes.
+
+    Mixed in before `DeviceInputBackend`, whose abstract `slots` and `stream` it provides.
+    """
+
+    _slots: Slots
+    _stream: Optional[cuda.Stream]
+    _last_gpu_times: Dict[str, float]
+
+    @property
+    def slots(self) -> int:
+        """Batches that can be in flight at once."""
+        return len(self._slots)
+
+    @property
+    def stream(self) -> Optional[cuda.Stream]:
+        """Pycuda Stream every copy and inference is queued on."""
+        return self._stream
+
+    @property
+    def last_gpu_times(self) -> Dict[str, float]:
+        """GPU milliseconds of the last collected batch by stage, from CUDA events."""
+        return dict(self._last_gpu_times)

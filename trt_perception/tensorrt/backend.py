@@ -23,7 +23,7 @@ import numpy as np
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
 from trt_perception.core.checks import is_int
 from trt_perception.gpu.context import cuda, CudaContext
-from trt_perception.gpu.slots import BatchInFlight, Slots
+from trt_perception.gpu.slots import BatchInFlight, Slots, SlottedBackend
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
 
 _PROFILE_SUFFIX = ' [profile '
@@ -225,7 +225,7 @@ class _Slot(BatchInFlight):
         """The bindings array of the TensorRT 8.0-8.4 API ([] with named tensors)."""
 
 
-class TensorRTBackend(DeviceInputBackend):
+class TensorRTBackend(SlottedBackend, DeviceInputBackend):
     """
     A deserialised TensorRT engine with its buffers, stream and timing events.
 
@@ -311,21 +311,6 @@ class TensorRTBackend(DeviceInputBackend):
     def max_batch(self) -> int:
         """Largest batch the buffers were allocated for."""
         return self._layout.max_batch
-
-    @property
-    def slots(self) -> int:
-        """Batches that can be in flight at once."""
-        return len(self._slots)
-
-    @property
-    def stream(self) -> Optional[cuda.Stream]:
-        """CUDA stream every copy and inference is queued on, a pycuda Stream."""
-        return self._stream
-
-    @property
-    def last_gpu_times(self) -> Dict[str, float]:
-        """GPU milliseconds of the last collected batch by stage, from CUDA events."""
-        return dict(self._last_gpu_times)
 
     def device_input(self, batch_size: int, slot: int = 0) -> int:
         """
