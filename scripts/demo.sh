@@ -15,6 +15,6 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export AMENT_PREFIX_PATH="$REPO/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
 export TRT_PERCEPTION_MODEL_DIR="${TRT_PERCEPTION_MODEL_DIR:-$REPO/models}"
 cd "$REPO"
-echo "[demo] image_source -> detector_node -> detection_listener (Fast DDS LARGE_DATA," \
-    "discovery on localhost, a private ROS domain)"
+echo "[demo] image_source -> detector_node -> detection_listener (best effort, Fast DDS" \
+    "profile config/fastdds_large_images.xml, discovery on localhost, a private ROS domain)"
 exec "$REPO/.venv/bin/python" -m trt_perception.demo "$@"

@@ -20,6 +20,8 @@ if os.path.join(REPO_ROOT, 'scripts') not in sys.path:
 if sys.path[0] != REPO_ROOT:
     sys.path.insert(0, REPO_ROOT)
 
+from trt_perception.fastdds_profile import profile_environment, PROFILE_VARIABLES  # noqa: E402
+
 # Set before any test creates a DDS participant. A random domain keeps this session from
 # talking to other DDS participants on the machine (another test run, a robot's nodes).
 # Valid ROS domain ids on Linux are 0-101; 0 is everyone's default, so it is never drawn.
@@ -27,9 +29,9 @@ os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 101)
 # Discovery stays on the loopback interface: without this Fast DDS also multicasts to
 # 239.255.0.1 on every network interface.
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-# Fast DDS' default transports drop large images (1080p bgr8) under best-effort QoS;
-# LARGE_DATA (shared memory + TCP, UDP only for discovery) delivers them.
-os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+# Fast DDS' default transports, and LARGE_DATA too, lose large best-effort images (1080p bgr8)
+# between processes; the shipped profile's 64 MiB shared-memory segment delivers them.
+os.environ.update(profile_environment(os.environ))
 
 
 @pytest.fixture
@@ -65,4 +67,5 @@ def pytest_report_header(config):
     return 'dds: ' + ', '.join(
         '%s=%s' % (name, os.environ[name])
         for name in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE',
-                     'FASTDDS_BUILTIN_TRANSPORTS'))
+                     'FASTDDS_BUILTIN_TRANSPORTS') + PROFILE_VARIABLES
+        if name in os.environ)

@@ -16,15 +16,20 @@ pytest.importorskip('skimage.data')
 
 from trt_perception.core.models import find_model  # noqa: E402
 from trt_perception.demo import demo_environment, PHOTOS  # noqa: E402
+from trt_perception.fastdds_profile import (large_images_profile,  # noqa: E402
+                                            PROFILE_VARIABLES)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = {'astronaut.png': 'person', 'camera.png': 'person', 'chelsea.png': 'cat',
             'coffee.png': 'cup', 'stereo_motorcycle.png': 'motorcycle'}
 
 
-def test_demo_environment_is_private_large_data():
+def test_demo_environment_is_private_with_the_large_image_profile(monkeypatch):
+    for name in PROFILE_VARIABLES + ('ROS_DISTRO',):
+        monkeypatch.delenv(name, raising=False)
     env = demo_environment(domain_id=123)
-    assert env['FASTDDS_BUILTIN_TRANSPORTS'] == 'LARGE_DATA'
+    assert env['FASTDDS_DEFAULT_PROFILES_FILE'] == large_images_profile()
+    assert os.path.basename(large_images_profile()) == 'fastdds_large_images.xml'
     assert env['ROS_DOMAIN_ID'] == '123'
     assert env['PYTHONPATH'].split(os.pathsep)[0] == ROOT
 

@@ -26,9 +26,10 @@ VERSIONS = ('3.6', '3.8', '3.10')
 PORTABLE_TESTS = (
     'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
     'test_decoders', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
-    'test_frame_source', 'test_image', 'test_latest_frame', 'test_letterbox', 'test_log_throttle',
-    'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline',
-    'test_preprocess', 'test_pycuda_contract', 'test_ros_imports', 'test_stats',
+    'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
+    'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
+    'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
+    'test_ros_imports', 'test_stats',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
@@ -36,10 +37,10 @@ PORTABLE_TESTS = (
 
 NOT_PORTABLE = {
     'ROS 2 (rclpy and the message packages are in .venv only)': (
-        'test_demo', 'test_detector_node', 'test_diagnostics', 'test_fault_injection',
-        'test_fuzz_node', 'test_image_conversion', 'test_image_source', 'test_install_layout',
-        'test_launch_file', 'test_log_handler', 'test_node_reliability', 'test_parameters',
-        'test_ros_roundtrip', 'test_vision_msgs_compat'),
+        'test_dds_delivery', 'test_demo', 'test_detector_node', 'test_diagnostics',
+        'test_fault_injection', 'test_fuzz_node', 'test_image_conversion', 'test_image_source',
+        'test_install_layout', 'test_launch_file', 'test_log_handler', 'test_node_reliability',
+        'test_parameters', 'test_ros_roundtrip', 'test_vision_msgs_compat'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
                    'test_tensorrt_runner_gpu'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (

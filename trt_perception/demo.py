@@ -28,6 +28,7 @@ import cv2
 
 import trt_perception
 from trt_perception.assembly import BACKENDS
+from trt_perception.fastdds_profile import profile_environment
 
 PHOTOS = ('astronaut', 'camera', 'chelsea', 'coffee', 'stereo_motorcycle')
 """scikit-image sample photos used: people (one in grey), a cat, a cup, a motorcycle."""
@@ -57,9 +58,8 @@ def write_photos(folder: str, names: Sequence[str] = PHOTOS) -> List[str]:
 
 
 def demo_environment(domain_id: Optional[int] = None) -> Dict[str, str]:
-    """Return the environment of the three processes: large-data Fast DDS on a private domain."""
-    env = dict(os.environ)
-    env['FASTDDS_BUILTIN_TRANSPORTS'] = 'LARGE_DATA'
+    """Return the environment of the three processes: the large-image profile, a private domain."""
+    env = profile_environment(os.environ)
     # Domains 1-101 stay clear of Linux's ephemeral ports; 0 is everyone's default.
     env['ROS_DOMAIN_ID'] = str(domain_id if domain_id is not None
                                else random.SystemRandom().randint(1, 101))
@@ -125,10 +125,9 @@ def run_demo(output: str, backend: str = 'onnxruntime', model: str = '', rate: f
     photos_dir = tempfile.mkdtemp(prefix='trt_perception_photos_')
     photos = write_photos(photos_dir)
     env = demo_environment()
-    # Reliable delivery: best-effort over Fast DDS drops frames above about half a megabyte
-    # between processes here (seen: only the 451x300 photo got through), and a demo must not
-    # depend on luck. Camera drivers keep the node's best-effort default.
-    node_args = ['-p', 'backend:=' + backend, '-p', 'qos_reliability:=reliable']
+    # Best effort, as camera drivers publish: the profile's shared-memory segment carries
+    # frames of any size between the processes.
+    node_args = ['-p', 'backend:=' + backend]
     if model:
         node_args += ['-p', 'model:=' + model]
     processes = [
@@ -137,6 +136,7 @@ def run_demo(output: str, backend: str = 'onnxruntime', model: str = '', rate: f
                                               'output_dir:=' + output), env),
         Process('image_source', _module(
             'image_source', '-p', 'source:=' + photos_dir, '-p', 'rate:=%r' % float(rate),
+            '-p', 'qos_reliability:=best_effort',
             '--log-level', NAMESPACE.strip('/') + '.image_source:=debug'), env),
     ]
     stamps: Dict[str, str] = {}
