@@ -309,6 +309,27 @@ def test_diagnostics_keys_and_stale_level(ros):
     assert 'no frame for' in status.message
 
 
+def test_camera_loss_and_return_log_one_line_each_way(ros, capfd):
+    node = ros.detector(diagnostics__stale_timeout=1.0)
+    publisher = ros.publisher('image')
+    msg = photo_message('astronaut', 7)
+
+    def receiving_since(count):
+        def check(status, values):
+            publisher.publish(msg)
+            return status.level == DiagnosticStatus.OK and int(values['frames_received']) > count
+        return check
+    ros.camera_status(node, 'image', receiving_since(0))
+    capfd.readouterr()
+    status, values = ros.camera_status(node, 'image', lambda s, v: int(v['frames_received'])
+                                       and s.level == DiagnosticStatus.ERROR)
+    assert status.message.startswith('stale: no frame for')
+    ros.camera_status(node, 'image', receiving_since(int(values['frames_received'])))
+    log = capfd.readouterr().err.splitlines()
+    assert len([line for line in log if 'camera image: stale, no frame for' in line]) == 1
+    assert len([line for line in log if 'camera image: frames again' in line]) == 1
+
+
 def _set(ros, node, name, value, kind):
     client = ros.peer.create_client(SetParameters, node.get_fully_qualified_name()
                                     + '/set_parameters')

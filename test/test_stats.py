@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from trt_perception.core.stats import (CameraStats, EngineStats, percentile, RateMeter,
-                                       RollingStats, STAGES)
+                                       RollingStats, STAGES, StaleWatch)
 
 
 class FakeClock:
@@ -146,3 +146,18 @@ def test_engine_stats_heartbeat_and_restarts():
     stats.worker_restarted('the inference worker ended (SystemExit: ) and was restarted')
     snap = stats.snapshot()
     assert snap.restarts == 1 and snap.recent_errors == 1 and 'restarted' in snap.last_error
+
+
+def test_stale_watch_reports_each_change_once():
+    clock = FakeClock()
+    stats = CameraStats(window=5.0, clock=clock)
+    watch = StaleWatch(2.0)
+    seen = []
+    for step in range(12):
+        clock.now += 0.5
+        if step < 2 or step >= 9:  # frames, a gap of 3.5 s, frames again
+            stats.frame_received()
+        seen.append(watch.update(stats.snapshot()))
+    assert [(index, change) for index, change in enumerate(seen) if change is not None] \
+        == [(6, True), (9, False)]
+    assert StaleWatch(0.0).update(stats.snapshot()) is None

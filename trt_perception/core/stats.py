@@ -151,6 +151,32 @@ class CameraSnapshot:
     when every frame so far was published)."""
 
 
+def seconds_stale(snap: CameraSnapshot, timeout: float) -> Optional[float]:
+    """Seconds without a frame when over `timeout` (0: never stale), else None."""
+    if timeout <= 0:
+        return None
+    since = snap.seconds_running if snap.seconds_since_frame is None \
+        else snap.seconds_since_frame
+    return since if since > timeout else None
+
+
+class StaleWatch:
+    """Report a camera going stale, and coming back, once each (for one log line each way)."""
+
+    def __init__(self, timeout: float) -> None:
+        """Call a camera stale after `timeout` seconds without a frame; 0 never does."""
+        self.timeout = timeout
+        self.stale = False
+
+    def update(self, snap: CameraSnapshot) -> Optional[bool]:
+        """Return True when the camera just went stale, False when it just came back, else None."""
+        stale = seconds_stale(snap, self.timeout) is not None
+        if stale == self.stale:
+            return None
+        self.stale = stale
+        return stale
+
+
 class CameraStats:
     """Counters, rates and latency windows of one camera stream."""
 

@@ -33,7 +33,7 @@ from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
 from trt_perception.core.pipeline import BatchResult, StageTimes
-from trt_perception.core.stats import CameraStats, EngineStats, STAGES
+from trt_perception.core.stats import CameraSnapshot, CameraStats, EngineStats, STAGES, StaleWatch
 from trt_perception.core.worker import BatchScheduler, Entry
 from trt_perception.ros import diagnostics
 from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
@@ -77,11 +77,13 @@ class CameraStream:
     """One camera: its subscriptions, its three publishers and its statistics."""
 
     def __init__(self, node: Node, topic: str, transport: str, qos: QoSProfile,
-                 mailbox: LatestFrameMailbox, layout: VisionMsgsLayout, window: float) -> None:
+                 mailbox: LatestFrameMailbox, layout: VisionMsgsLayout, window: float,
+                 stale_timeout: float) -> None:
         """Subscribe to `topic` per `transport` and advertise the outputs under its prefix."""
         self.topic = topic
         self.prefix = output_prefix(topic)
         self.stats = CameraStats(window)
+        self.stale = StaleWatch(stale_timeout)
         self._mailbox = mailbox
         self.detections = node.create_publisher(layout.array_type, self.prefix, 10)
         self.debug_image = node.create_publisher(
@@ -136,7 +138,8 @@ class DetectorNode(Node):
         self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
         qos = image_qos(p.qos_reliability, p.qos_depth)
         self._cameras = [CameraStream(self, topic, p.input_transport, qos, self._mailbox,
-                                      self._layout, p.diagnostics_window)
+                                      self._layout, p.diagnostics_window,
+                                      p.diagnostics_stale_timeout)
                          for topic in topics]
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(1.0, self._publish_diagnostics)
@@ -316,6 +319,7 @@ class DetectorNode(Node):
         name = self.get_name()
         for camera in self._cameras:
             snap = camera.stats.snapshot(self._mailbox.dropped(camera))
+            self._note_staleness(camera, snap)
             statuses.append(diagnostics.status(
                 '%s: camera %s' % (name, camera.topic), self._hardware_id,
                 diagnostics.camera_health(snap, self._limits),
@@ -334,6 +338,18 @@ class DetectorNode(Node):
             diagnostics.engine_values(engine, info)))
         self._diagnostics.publish(
             diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))
+
+    def _note_staleness(self, camera: CameraStream, snap: CameraSnapshot) -> None:
+        # One line each way, however long the camera stays away: diagnostics carry the rest.
+        change = camera.stale.update(snap)
+        if change:
+            self.get_logger().warning(
+                'camera %s: stale, no frame for %.1f s (diagnostics.stale_timeout): check that '
+                'the camera driver runs and publishes on this topic'
+                % (camera.topic, snap.seconds_running if snap.seconds_since_frame is None
+                   else snap.seconds_since_frame))
+        elif change is not None:
+            self.get_logger().info('camera %s: frames again, no longer stale' % camera.topic)
 
     def _stop_worker(self) -> None:
         self._mailbox.close()

@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
-from trt_perception.core.stats import CameraSnapshot, EngineSnapshot, Summary
+from trt_perception.core.stats import CameraSnapshot, EngineSnapshot, seconds_stale, Summary
 
 OK = DiagnosticStatus.OK
 WARN = DiagnosticStatus.WARN
@@ -33,12 +33,11 @@ class HealthThresholds:
 def camera_health(snap: CameraSnapshot, limits: HealthThresholds) -> Tuple[bytes, str]:
     """Return the level and message of a camera: ERROR when stale, WARN when slow or rejecting."""
     problems: List[Tuple[bytes, str]] = []
-    if limits.stale_timeout > 0:
-        if snap.seconds_since_frame is None and snap.seconds_running > limits.stale_timeout:
-            problems.append((ERROR, 'no frame received in %.1f s' % snap.seconds_running))
-        elif snap.seconds_since_frame is not None \
-                and snap.seconds_since_frame > limits.stale_timeout:
-            problems.append((ERROR, 'no frame for %.1f s' % snap.seconds_since_frame))
+    stale = seconds_stale(snap, limits.stale_timeout)
+    if stale is not None:
+        problems.append((ERROR, 'stale: %s %.1f s' % (
+            'no frame received in' if snap.seconds_since_frame is None else 'no frame for',
+            stale)))
     undetected = snap.seconds_undetected
     if limits.stall_timeout > 0 and undetected is not None and undetected > limits.stall_timeout:
         problems.append((ERROR, 'frames arrive but none was detected for %.1f s' % undetected))
