@@ -40,7 +40,7 @@ NOT_PORTABLE = {
         'test_dds_delivery', 'test_demo', 'test_detector_node', 'test_diagnostics',
         'test_fault_injection', 'test_fuzz_node', 'test_image_conversion', 'test_image_source',
         'test_install_layout', 'test_launch_file', 'test_log_handler', 'test_node_reliability',
-        'test_parameters', 'test_ros_roundtrip', 'test_vision_msgs_compat'),
+        'test_parameters', 'test_qos_matching', 'test_ros_roundtrip', 'test_vision_msgs_compat'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
                    'test_tensorrt_runner_gpu'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (

@@ -21,7 +21,6 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
@@ -44,6 +43,7 @@ from trt_perception.ros.node_runner import run_node
 from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, DetectorParameters,
                                            RUNTIME_PARAMETERS)
 from trt_perception.ros.qos import image_qos
+from trt_perception.ros.qos_matching import AUTO, MatchedSubscription
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 from trt_perception.triton.settings import TritonSettings
 
@@ -76,9 +76,10 @@ class _Frame:
 class CameraStream:
     """One camera: its subscriptions, its three publishers and its statistics."""
 
-    def __init__(self, node: Node, topic: str, transport: str, qos: QoSProfile,
+    def __init__(self, node: Node, topic: str, transport: str, reliability: str, depth: int,
                  mailbox: LatestFrameMailbox, layout: VisionMsgsLayout, window: float,
-                 stale_timeout: float) -> None:
+                 stale_timeout: float,
+                 on_incompatible: Callable[[MatchedSubscription, str], None]) -> None:
         """Subscribe to `topic` per `transport` and advertise the outputs under its prefix."""
         self.topic = topic
         self.prefix = output_prefix(topic)
@@ -91,11 +92,19 @@ class CameraStream:
         self.timing = node.create_publisher(Float64MultiArray, self.prefix + '/timing', 10)
         self.subscriptions = []
         if transport in ('raw', 'both'):
-            self.subscriptions.append(node.create_subscription(
-                Image, topic, self._receiver(image_to_raw), qos))
+            self.subscriptions.append(MatchedSubscription(
+                node, Image, topic, self._receiver(image_to_raw), reliability, depth,
+                on_incompatible))
         if transport in ('compressed', 'both'):
-            self.subscriptions.append(node.create_subscription(
-                CompressedImage, topic + '/compressed', self._receiver(compressed_to_raw), qos))
+            self.subscriptions.append(MatchedSubscription(
+                node, CompressedImage, topic + '/compressed', self._receiver(compressed_to_raw),
+                reliability, depth, on_incompatible))
+
+    def qos_values(self) -> List[Tuple[str, str]]:
+        """Diagnostics key/value pairs of the subscriptions' QoS."""
+        return [('qos_reliability', ','.join(s.reliability for s in self.subscriptions)),
+                ('qos_incompatible_events',
+                 str(sum(s.incompatible_events for s in self.subscriptions)))]
 
     def _receiver(self, decode: Callable[..., RawImage]) -> Callable[[object], None]:
         def on_message(msg) -> None:
@@ -136,11 +145,13 @@ class DetectorNode(Node):
         self._annotator = Annotator()
         self._engine_stats = EngineStats(p.diagnostics_window)
         self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
-        qos = image_qos(p.qos_reliability, p.qos_depth)
-        self._cameras = [CameraStream(self, topic, p.input_transport, qos, self._mailbox,
-                                      self._layout, p.diagnostics_window,
-                                      p.diagnostics_stale_timeout)
+        self._cameras = [CameraStream(self, topic, p.input_transport, p.qos_reliability,
+                                      p.qos_depth, self._mailbox, self._layout,
+                                      p.diagnostics_window, p.diagnostics_stale_timeout,
+                                      self._qos_incompatible)
                          for topic in topics]
+        if p.qos_reliability == AUTO:
+            self.create_timer(1.0, self._rematch_qos)
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_timer(1.0, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -323,7 +334,7 @@ class DetectorNode(Node):
             statuses.append(diagnostics.status(
                 '%s: camera %s' % (name, camera.topic), self._hardware_id,
                 diagnostics.camera_health(snap, self._limits),
-                diagnostics.camera_values(camera.topic, snap)))
+                diagnostics.camera_values(camera.topic, snap) + camera.qos_values()))
         engine = self._engine_stats.snapshot()
         info = self._pipeline.describe()
         params = self._pipeline.params
@@ -338,6 +349,24 @@ class DetectorNode(Node):
             diagnostics.engine_values(engine, info)))
         self._diagnostics.publish(
             diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))
+
+    def _rematch_qos(self) -> None:
+        for camera in self._cameras:
+            for subscription in camera.subscriptions:
+                if subscription.rematch():
+                    self.get_logger().info('camera %s: subscribed %s to match the publishers on %s'
+                                           % (camera.topic, subscription.reliability,
+                                              subscription.topic))
+
+    def _qos_incompatible(self, subscription: MatchedSubscription, policy: str) -> None:
+        # Under auto the next re-check subscribes compatibly; a fixed choice needs the user.
+        if subscription.auto or subscription.incompatible_events > 1:
+            return
+        self.get_logger().warning(
+            'camera %s: a publisher on %s offers QoS incompatible with this %s subscription '
+            '(policy %s), so none of its frames arrive: set qos_reliability to auto (or to what '
+            'the camera publishes); counted in diagnostics as qos_incompatible_events'
+            % (subscription.topic, subscription.topic, subscription.reliability, policy))
 
     def _note_staleness(self, camera: CameraStream, snap: CameraSnapshot) -> None:
         # One line each way, however long the camera stays away: diagnostics carry the rest.

@@ -21,7 +21,7 @@ import rclpy.exceptions
 from trt_perception.assembly import BACKENDS, ONNXRUNTIME_PROVIDERS, PREPROCESSORS
 from trt_perception.core.backend import PRECISIONS
 from trt_perception.core.decoders import DECODERS, DetectionParams
-from trt_perception.ros.qos import RELIABILITIES
+from trt_perception.ros.qos import RELIABILITIES, SUBSCRIBER_RELIABILITIES
 from trt_perception.triton.transport import SHARED_MEMORY
 
 _TYPES = (
@@ -130,13 +130,9 @@ def _number(value: float) -> str:
     return '%d' % value if value == int(value) else '%g' % value
 
 
-def _qos(reliability: str) -> List[ParameterSpec]:
+def _qos(reliability: str, description: str, choices: Tuple[str, ...]) -> List[ParameterSpec]:
     return [
-        ParameterSpec('qos_reliability', reliability,
-                      'Reliability of the image subscriptions/publications: best_effort '
-                      '(sensor-data QoS) or reliable. A best_effort subscriber hears both kinds '
-                      'of publisher; a reliable one hears only reliable publishers.',
-                      choices=RELIABILITIES),
+        ParameterSpec('qos_reliability', reliability, description, choices=choices),
         ParameterSpec('qos_depth', 1,
                       'History depth of the image subscriptions/publications (keep last).',
                       low=1, high=100),
@@ -153,7 +149,12 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'raw: sensor_msgs/Image on each topic; compressed: '
                   'sensor_msgs/CompressedImage (JPEG/PNG) on <topic>/compressed; both: both.',
                   choices=('raw', 'compressed', 'both')),
-] + _qos('best_effort') + [
+] + _qos('auto',
+         'Reliability of the image subscriptions. auto: reliable while every publisher on the '
+         'topic is reliable, else best_effort, re-checked as publishers come and go; '
+         'best_effort hears both kinds of publisher; reliable hears only reliable publishers '
+         '(a best-effort camera then delivers nothing: the node logs the incompatible QoS once '
+         'and counts it in diagnostics).', SUBSCRIBER_RELIABILITIES) + [
     ParameterSpec('model', '',
                   'ONNX model (.onnx) or TensorRT engine (.engine/.plan) path, or a bundled '
                   'model name; empty for the bundled default.'),
@@ -259,7 +260,8 @@ IMAGE_SOURCE_PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('publish_compressed', False,
                   'Also publish each frame as a JPEG sensor_msgs/CompressedImage on '
                   'image/compressed.'),
-] + _qos('reliable')
+] + _qos('reliable', 'Reliability of the image publications: best_effort (what most camera '
+         'drivers publish) or reliable.', RELIABILITIES)
 """Parameters of image_source (publishes image and image/compressed)."""
 
 DETECTION_LISTENER_PARAMETERS: List[ParameterSpec] = [

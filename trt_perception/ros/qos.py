@@ -7,7 +7,9 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 _RELIABILITY = {'best_effort': ReliabilityPolicy.BEST_EFFORT,
                 'reliable': ReliabilityPolicy.RELIABLE}
 RELIABILITIES = tuple(_RELIABILITY)
-"""Values of the qos_reliability parameters."""
+"""Values of a publisher's qos_reliability parameter."""
+SUBSCRIBER_RELIABILITIES = ('auto',) + RELIABILITIES
+"""Values of a subscriber's qos_reliability: 'auto' matches the publishers (qos_matching.py)."""
 
 
 def image_qos(reliability: str, depth: int) -> QoSProfile:
