@@ -42,6 +42,7 @@ setup(
     entry_points={
         'console_scripts': [
             'detector_node = trt_perception.ros.detector_node:main',
+            'lifecycle_detector_node = trt_perception.ros.lifecycle:main',
             'image_source = trt_perception.ros.image_source:main',
             'detect = trt_perception.detect:main',
             'build_engine = trt_perception.tensorrt.build_engine:main',

@@ -6,6 +6,10 @@ Launch detector_node (and optionally rviz2 showing its debug image).
     ros2 launch trt_perception detector.launch.py image:=/camera/image_raw namespace:=front \
         backend:=auto model:=/path/to/model.onnx rviz:=true
 
+With ``lifecycle:=true`` the node is lifecycle_detector_node, a managed node (Humble and
+later) that configures and activates itself when ``autostart:=true`` (the default there) and
+otherwise waits for lifecycle transitions (``ros2 lifecycle set /detector_node configure``).
+
 `image` is remapped onto the node's ``image`` input (and ``image/compressed``); outputs are
 ``<namespace>/detections``, ``<namespace>/detections/debug_image`` and
 ``<namespace>/detections/timing``.  Everything else comes from ``params_file``.
@@ -16,9 +20,9 @@ import os
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch.conditions import IfCondition, UnlessCondition
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 
@@ -28,6 +32,13 @@ def generate_launch_description():
     params_file = LaunchConfiguration('params_file')
     image = LaunchConfiguration('image')
     namespace = LaunchConfiguration('namespace')
+    lifecycle = LaunchConfiguration('lifecycle')
+    parameters = [params_file, {
+        'backend': ParameterValue(LaunchConfiguration('backend'), value_type=str),
+        'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
+        'autostart': ParameterValue(LaunchConfiguration('autostart'), value_type=bool),
+    }]
+    remappings = [('image', image), ('image/compressed', [image, '/compressed'])]
     return LaunchDescription([
         DeclareLaunchArgument(
             'params_file', default_value=os.path.join(share, 'config', 'detector.yaml'),
@@ -43,14 +54,19 @@ def generate_launch_description():
                                           'empty: the bundled default'),
         DeclareLaunchArgument('rviz', default_value='false',
                               description='also start rviz2 showing the debug image'),
+        DeclareLaunchArgument('lifecycle', default_value='false',
+                              description='run the managed (lifecycle) node; Humble or later'),
+        DeclareLaunchArgument('autostart', default_value='true',
+                              description='lifecycle:=true only: configure and activate at '
+                                          'start; false waits for lifecycle transitions'),
         Node(
             package='trt_perception', executable='detector_node', name='detector_node',
-            namespace=namespace, output='screen',
-            parameters=[params_file, {
-                'backend': ParameterValue(LaunchConfiguration('backend'), value_type=str),
-                'model': ParameterValue(LaunchConfiguration('model'), value_type=str),
-            }],
-            remappings=[('image', image), ('image/compressed', [image, '/compressed'])]),
+            namespace=namespace, output='screen', parameters=parameters,
+            remappings=remappings, condition=UnlessCondition(lifecycle)),
+        LifecycleNode(
+            package='trt_perception', executable='lifecycle_detector_node',
+            name='detector_node', namespace=namespace, output='screen', parameters=parameters,
+            remappings=remappings, condition=IfCondition(lifecycle)),
         Node(
             package='rviz2', executable='rviz2', name='rviz2', namespace=namespace,
             arguments=['-d', os.path.join(share, 'config', 'detector.rviz')],

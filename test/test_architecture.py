@@ -18,17 +18,20 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGE = os.path.join(REPO, 'trt_perception')
 
 # What each top-level part of the package may import of the others.  Floors, bottom up:
-# core; gpu; tensorrt (runs engines on gpu's context); assembly; the offline runner, the
-# demo and the ROS layer.  A new part must be given its place here.
+# core; gpu; tensorrt (runs engines on gpu's context); assembly; engine_builds (assembles in
+# the background); the offline runner, the demo and the ROS layer.  fastdds_profile only finds
+# a file.  A new part must be given its place here.
 MAY_IMPORT = {
     'core': set(),
     'gpu': {'core'},
     'tensorrt': {'core', 'gpu'},
     'triton': {'core'},
     'assembly': {'core', 'gpu', 'tensorrt', 'triton'},
+    'engine_builds': {'core', 'tensorrt', 'assembly'},
+    'fastdds_profile': set(),
     'detect': {'core', 'assembly', 'triton'},
-    'demo': {'core', 'assembly'},
-    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly'},
+    'demo': {'core', 'assembly', 'fastdds_profile'},
+    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds'},
 }
 
 

@@ -46,22 +46,40 @@ def _string_args(call):
     return [a.value for a in call.args if isinstance(a, ast.Constant)]
 
 
+def _assigned(tree, name):
+    """Return the value assigned to variable `name` in the launch file (one assignment)."""
+    (value,) = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                and [getattr(target, 'id', None) for target in node.targets] == [name]]
+    return value
+
+
+def _detector_nodes(tree):
+    """Return the plain and the managed node's actions, {executable: call}."""
+    calls = _calls(tree, 'Node') + _calls(tree, 'LifecycleNode')
+    return {ast.literal_eval(_keyword(call, 'executable')): call for call in calls
+            if ast.literal_eval(_keyword(call, 'package')) == 'trt_perception'}
+
+
 def test_arguments_read_are_declared(tree):
     declared = {_string_args(call)[0] for call in _calls(tree, 'DeclareLaunchArgument')}
     used = {_string_args(call)[0] for call in _calls(tree, 'LaunchConfiguration')}
     assert used == declared
-    assert {'params_file', 'image', 'namespace', 'backend', 'model', 'rviz'} <= declared
+    assert {'params_file', 'image', 'namespace', 'backend', 'model', 'rviz', 'lifecycle',
+            'autostart'} <= declared
 
 
 def test_node_parameters_are_declared_by_the_node(tree):
-    detector = [call for call in _calls(tree, 'Node')
-                if ast.literal_eval(_keyword(call, 'executable')) == 'detector_node']
-    assert len(detector) == 1
-    assert ast.literal_eval(_keyword(detector[0], 'package')) == 'trt_perception'
-    parameters = _keyword(detector[0], 'parameters')
+    nodes = _detector_nodes(tree)
+    assert set(nodes) == {'detector_node', 'lifecycle_detector_node'}
+    for call in nodes.values():
+        # Both run with the same parameters and remappings, under the same name.
+        assert getattr(_keyword(call, 'parameters'), 'id', None) == 'parameters'
+        assert getattr(_keyword(call, 'remappings'), 'id', None) == 'remappings'
+        assert ast.literal_eval(_keyword(call, 'name')) == 'detector_node'
+    parameters = _assigned(tree, 'parameters')
     overrides = [element for element in parameters.elts if isinstance(element, ast.Dict)]
     keys = {ast.literal_eval(key) for d in overrides for key in d.keys}
-    assert keys and keys <= set(SPECS)
+    assert keys and keys <= set(SPECS) and 'autostart' in keys
     for d in overrides:
         for key, value in zip(d.keys, d.values):
             # Launch substitutions are strings: each override goes through ParameterValue
@@ -70,18 +88,26 @@ def test_node_parameters_are_declared_by_the_node(tree):
             value_type = _keyword(value, 'value_type').id
             default = SPECS[ast.literal_eval(key)].default
             assert value_type == type(default).__name__
-    remappings = _keyword(detector[0], 'remappings').elts
+    remappings = _assigned(tree, 'remappings').elts
     remapped = {ast.literal_eval(pair.elts[0]) for pair in remappings}
     assert remapped == {'image', 'image/compressed'}
+
+
+def test_lifecycle_argument_picks_exactly_one_node(tree):
+    nodes = _detector_nodes(tree)
+    conditions = {executable: (_keyword(call, 'condition').func.id,
+                               _keyword(call, 'condition').args[0].id)
+                  for executable, call in nodes.items()}
+    assert conditions == {'detector_node': ('UnlessCondition', 'lifecycle'),
+                          'lifecycle_detector_node': ('IfCondition', 'lifecycle')}
+    assert ast.literal_eval(_assigned(tree, 'lifecycle').args[0]) == 'lifecycle'
 
 
 def test_executables_are_console_scripts(tree):
     with open(os.path.join(ROOT, 'setup.py'), encoding='utf-8') as stream:
         setup = stream.read()
-    for call in _calls(tree, 'Node'):
-        if ast.literal_eval(_keyword(call, 'package')) == 'trt_perception':
-            executable = ast.literal_eval(_keyword(call, 'executable'))
-            assert "'%s = trt_perception." % executable in setup
+    for executable in _detector_nodes(tree):
+        assert "'%s = trt_perception." % executable in setup
 
 
 def test_referenced_files_exist_and_are_installed(tree):

@@ -123,6 +123,11 @@ class OnnxRuntimeBackend(InferenceBackend):
         })
         return info
 
+    @property
+    def closed(self) -> bool:
+        """Whether close() dropped the session."""
+        return self._session is None
+
     def close(self) -> None:
         """Drop the session."""
         self._session = None

@@ -74,31 +74,46 @@ class _Frame:
 
 
 class CameraStream:
-    """One camera: its subscriptions, its three publishers and its statistics."""
+    """One camera: its three publishers, its subscriptions while active, and its statistics."""
 
-    def __init__(self, node: Node, topic: str, transport: str, reliability: str, depth: int,
-                 mailbox: LatestFrameMailbox, layout: VisionMsgsLayout, window: float,
-                 stale_timeout: float,
-                 on_incompatible: Callable[[MatchedSubscription, str], None]) -> None:
-        """Subscribe to `topic` per `transport` and advertise the outputs under its prefix."""
+    def __init__(self, node: Node, topic: str, mailbox: LatestFrameMailbox,
+                 layout: VisionMsgsLayout, window: float, stale_timeout: float) -> None:
+        """Advertise the outputs under the topic's prefix; `subscribe` starts the input."""
         self.topic = topic
         self.prefix = output_prefix(topic)
         self.stats = CameraStats(window)
         self.stale = StaleWatch(stale_timeout)
+        self._node = node
         self._mailbox = mailbox
         self.detections = node.create_publisher(layout.array_type, self.prefix, 10)
         self.debug_image = node.create_publisher(
             Image, self.prefix + '/debug_image', image_qos('reliable', 1))
         self.timing = node.create_publisher(Float64MultiArray, self.prefix + '/timing', 10)
-        self.subscriptions = []
+        self.subscriptions: List[MatchedSubscription] = []
+
+    def subscribe(self, transport: str, reliability: str, depth: int,
+                  on_incompatible: Callable[[MatchedSubscription, str], None]) -> None:
+        """Subscribe to the topic per `transport` ('raw', 'compressed' or 'both')."""
         if transport in ('raw', 'both'):
             self.subscriptions.append(MatchedSubscription(
-                node, Image, topic, self._receiver(image_to_raw), reliability, depth,
+                self._node, Image, self.topic, self._receiver(image_to_raw), reliability, depth,
                 on_incompatible))
         if transport in ('compressed', 'both'):
             self.subscriptions.append(MatchedSubscription(
-                node, CompressedImage, topic + '/compressed', self._receiver(compressed_to_raw),
-                reliability, depth, on_incompatible))
+                self._node, CompressedImage, self.topic + '/compressed',
+                self._receiver(compressed_to_raw), reliability, depth, on_incompatible))
+
+    def unsubscribe(self) -> None:
+        """Destroy the subscriptions: no more frames come in."""
+        for subscription in self.subscriptions:
+            subscription.destroy()
+        self.subscriptions = []
+
+    def destroy(self) -> None:
+        """Unsubscribe and destroy the publishers."""
+        self.unsubscribe()
+        for publisher in (self.detections, self.debug_image, self.timing):
+            self._node.destroy_publisher(publisher)
 
     def qos_values(self) -> List[Tuple[str, str]]:
         """Diagnostics key/value pairs of the subscriptions' QoS."""
@@ -114,26 +129,31 @@ class CameraStream:
 
 
 class DetectorNode(Node):
-    """Detects objects in one or more camera streams with a `DetectionPipeline`."""
+    """
+    Detects objects in one or more camera streams with a `DetectionPipeline`.
+
+    Its life has the phases of a managed node, which lifecycle.py drives one transition at a
+    time: configure loads the model (or builds/loads the engine) and advertises the outputs,
+    activate subscribes, deactivate unsubscribes and keeps the rest, cleanup releases the model.
+    This plain node configures and activates at construction.
+    """
 
     def __init__(self, **kwargs) -> None:
-        """Declare parameters, build the pipeline, subscribe and start the worker."""
+        """Declare parameters, then configure and activate (the managed node waits instead)."""
         # Set before Node.__init__: rclpy's context shutdown destroys even a node whose
         # construction failed half way, and destroy_node releases whatever was acquired.
         self._resources = contextlib.ExitStack()
+        self._configured = contextlib.ExitStack()
+        self._active = contextlib.ExitStack()
+        self._cameras: List[CameraStream] = []
         super().__init__('detector_node', **kwargs)
         p = self._settings = DetectorParameters.from_values(declare(self, DETECTOR_PARAMETERS))
-        topics = list(p.image_topics)
-        self._check_topics(topics)
+        self._check_topics(list(p.image_topics))
         self._log_handler = RclpyLogHandler(self.get_logger())
         self._core_log = logging.getLogger('trt_perception.%s' % self.get_name())
         self._core_log.addHandler(self._log_handler)
         self._core_log.propagate = False
         self._resources.callback(self._core_log.removeHandler, self._log_handler)
-        self._pipeline = create_pipeline(self._pipeline_config(p), log=self._core_log)
-        self._resources.callback(self._pipeline.close)
-        self._labels = list(self._pipeline.decoder.labels)
-        self._pipeline.update_params(**asdict(p.detection_params(self._labels)))
         self._layout = VisionMsgsLayout()
         self._max_pixels = p.max_image_pixels
         self._limits = diagnostics.HealthThresholds(
@@ -143,29 +163,77 @@ class DetectorNode(Node):
         self._hardware_id = p.hardware_id or self.get_fully_qualified_name()
         self._log = ThrottledLogger(self.get_logger(), 5.0)
         self._annotator = Annotator()
-        self._engine_stats = EngineStats(p.diagnostics_window)
-        self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
-        self._cameras = [CameraStream(self, topic, p.input_transport, p.qos_reliability,
-                                      p.qos_depth, self._mailbox, self._layout,
-                                      p.diagnostics_window, p.diagnostics_stale_timeout,
-                                      self._qos_incompatible)
-                         for topic in topics]
-        if p.qos_reliability == AUTO:
-            self.create_timer(1.0, self._rematch_qos)
-        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_timer(1.0, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._scheduler: BatchScheduler[_Frame] = BatchScheduler(
-            self._pipeline, self._mailbox, self._convert, self._deliver, self._batch_failed,
-            busy=self._engine_stats.worker_busy, idle=self._engine_stats.worker_idle)
-        self._gpu_times: Dict[str, float] = {}
-        self._worker_end = ''
-        self._start_worker()
-        self._resources.callback(self._stop_worker)
+        self._start()
+
+    def _start(self) -> None:
+        # The managed node overrides this: it configures and activates when told to.
+        self._configure()
+        self._activate()
+
+    @property
+    def is_configured(self) -> bool:
+        """Whether the model is loaded (configured, active or inactive)."""
+        return bool(self._cameras)
+
+    def _configure(self) -> None:
+        """Load the model, advertise the outputs and diagnostics, and start the worker."""
+        p = self._settings
+        try:
+            self._pipeline = create_pipeline(self._pipeline_config(p), log=self._core_log)
+            self._configured.callback(self._pipeline.close)
+            self._labels = list(self._pipeline.decoder.labels)
+            self._pipeline.update_params(**asdict(p.detection_params(self._labels)))
+            self._engine_stats = EngineStats(p.diagnostics_window)
+            self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
+            self._cameras = [CameraStream(self, topic, self._mailbox, self._layout,
+                                          p.diagnostics_window, p.diagnostics_stale_timeout)
+                             for topic in p.image_topics]
+            self._configured.callback(self._destroy_cameras)
+            self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+            self._configured.callback(self.destroy_publisher, self._diagnostics)
+            timers = [self.create_timer(1.0, self._publish_diagnostics)]
+            if p.qos_reliability == AUTO:
+                timers.append(self.create_timer(1.0, self._rematch_qos))
+            for timer in timers:
+                self._configured.callback(self.destroy_timer, timer)
+            self._scheduler: BatchScheduler[_Frame] = BatchScheduler(
+                self._pipeline, self._mailbox, self._convert, self._deliver, self._batch_failed,
+                busy=self._engine_stats.worker_busy, idle=self._engine_stats.worker_idle)
+            self._gpu_times: Dict[str, float] = {}
+            self._worker_end = ''
+            self._start_worker()
+            self._configured.callback(self._stop_worker)
+        except BaseException:
+            self._configured.close()
+            raise
         info = self._pipeline.describe()
-        self.get_logger().info('detecting on %s with %s (%s); outputs under %s' % (
-            ', '.join(topics), info.get('backend'), info.get('model_name'),
+        self.get_logger().info('configured: %s (%s); outputs under %s' % (
+            info.get('backend'), info.get('model_name'),
             ', '.join(c.prefix for c in self._cameras)))
+
+    def _activate(self) -> None:
+        """Subscribe to the cameras."""
+        p = self._settings
+        for camera in self._cameras:
+            camera.subscribe(p.input_transport, p.qos_reliability, p.qos_depth,
+                             self._qos_incompatible)
+            self._active.callback(camera.unsubscribe)
+        self.get_logger().info('detecting on %s' % ', '.join(p.image_topics))
+
+    def _deactivate(self) -> None:
+        """Unsubscribe; the model, buffers and outputs stay for the next activation."""
+        self._active.close()
+
+    def _cleanup(self) -> None:
+        """Unsubscribe if active, stop the worker and release the model, engine and buffers."""
+        self._active.close()
+        self._configured.close()
+
+    def _destroy_cameras(self) -> None:
+        for camera in self._cameras:
+            camera.destroy()
+        self._cameras = []
 
     @staticmethod
     def _check_topics(topics: Sequence[str]) -> None:
@@ -206,7 +274,9 @@ class DetectorNode(Node):
             return SetParametersResult(successful=True)
         try:
             updated = self._settings.changed(changes)
-            self._pipeline.update_params(**asdict(updated.detection_params(self._labels)))
+            # Unconfigured, the class filter is checked against the labels at configure.
+            if self.is_configured:
+                self._pipeline.update_params(**asdict(updated.detection_params(self._labels)))
         except ValueError as error:
             return SetParametersResult(successful=False, reason=str(error))
         self._settings = updated
@@ -386,6 +456,7 @@ class DetectorNode(Node):
 
     def destroy_node(self) -> None:
         """Stop the worker, release the pipeline, then destroy the ROS entities."""
+        self._cleanup()
         self._resources.close()
         super().destroy_node()
 

@@ -178,6 +178,10 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'Folder for TensorRT engines built from ONNX; empty: '
                   '$TRT_PERCEPTION_ENGINE_CACHE, else engines/ of a source checkout, else '
                   '~/.cache/trt_perception/engines.'),
+    ParameterSpec('serve_while_building', True,
+                  'While a TensorRT engine is resolved (loaded from the cache or built, which '
+                  'can take many minutes), detect with ONNX Runtime and switch to TensorRT when '
+                  'it is ready; false: start only once the engine is there.'),
     ParameterSpec('max_batch', 1,
                   'Frames from different cameras run together in one inference, at most this '
                   'many.', low=1, high=64),
@@ -223,6 +227,9 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
     ParameterSpec('max_image_pixels', 7680 * 4320,
                   'Frames with more pixels (width x height) are rejected as absurd.',
                   low=1, high=2 ** 31 - 1),
+    ParameterSpec('autostart', False,
+                  'lifecycle_detector_node only: configure and activate at start, as '
+                  'detector_node does; false waits for lifecycle transitions.'),
     ParameterSpec('hardware_id', '',
                   "hardware_id of the diagnostics; empty: the node's full name."),
     ParameterSpec('diagnostics.window', 5.0,
@@ -301,6 +308,7 @@ class DetectorParameters:
     device_id: int
     precision: str
     engine_cache_dir: str
+    serve_while_building: bool
     max_batch: int
     pipeline_depth: int
     onnxruntime_provider: str
@@ -316,6 +324,7 @@ class DetectorParameters:
     classes: str
     agnostic_nms: bool
     max_image_pixels: int
+    autostart: bool
     hardware_id: str
     diagnostics_window: float
     diagnostics_expected_fps: float
