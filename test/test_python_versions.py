@@ -37,15 +37,16 @@ PORTABLE_TESTS = (
 
 NOT_PORTABLE = {
     'ROS 2 (rclpy and the message packages are in .venv only)': (
-        'test_dds_delivery', 'test_demo', 'test_detector_node', 'test_diagnostics',
-        'test_fault_injection', 'test_fuzz_node', 'test_image_conversion', 'test_image_source',
-        'test_install_layout', 'test_launch_file', 'test_log_handler', 'test_node_reliability',
-        'test_parameters', 'test_qos_matching', 'test_ros_roundtrip', 'test_vision_msgs_compat'),
+        'test_build_while_serving', 'test_dds_delivery', 'test_demo', 'test_detector_node',
+        'test_diagnostics', 'test_fault_injection', 'test_fuzz_node', 'test_image_conversion',
+        'test_image_source', 'test_install_layout', 'test_launch_file', 'test_lifecycle',
+        'test_log_handler', 'test_node_reliability', 'test_parameters', 'test_qos_matching',
+        'test_ros_roundtrip', 'test_vision_msgs_compat'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
                    'test_tensorrt_runner_gpu'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
-        'test_tensorrt_builder', 'test_prepare_models', 'test_lint', 'test_kernel_compile',
-        'test_typing'),
+        'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
+        'test_kernel_compile', 'test_typing'),
     'the Python-version venvs themselves': ('test_python_versions',),
     'tritonclient and the nvidia-pytriton tritonserver (.venv only; the node test ROS too)': (
         'test_triton_backend', 'test_triton_node'),

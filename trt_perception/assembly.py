@@ -67,6 +67,8 @@ class PipelineConfig:
     params: DetectionParams = field(default_factory=DetectionParams)
     triton: TritonSettings = field(default_factory=TritonSettings)
     """The server and model of backend 'triton'."""
+    serve_while_building: bool = True
+    """Serve with ONNX Runtime while the TensorRT engine builds (engine_builds.py)."""
 
     def __post_init__(self) -> None:
         """Reject unknown choices, naming the field."""

@@ -111,6 +111,12 @@ class BatchScheduler(Generic[T]):
             self._complete(self._in_flight.popleft())
         return True
 
+    def switch_pipeline(self, pipeline: DetectionPipeline) -> DetectionPipeline:
+        """Complete the batches in flight, then schedule on `pipeline`; return the previous one."""
+        self.drain()
+        previous, self._pipeline = self._pipeline, pipeline
+        return previous
+
     def drain(self) -> None:
         """Complete and deliver every batch in flight."""
         while self._in_flight:

@@ -25,7 +25,7 @@ from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
-from trt_perception.assembly import create_pipeline, PipelineConfig
+from trt_perception.assembly import PipelineConfig
 from trt_perception.core.annotate import Annotator, debug_canvas
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
@@ -34,6 +34,7 @@ from trt_perception.core.latest_frame import LatestFrameMailbox
 from trt_perception.core.pipeline import BatchResult, StageTimes
 from trt_perception.core.stats import CameraSnapshot, CameraStats, EngineStats, STAGES, StaleWatch
 from trt_perception.core.worker import BatchScheduler, Entry
+from trt_perception.engine_builds import start_pipeline
 from trt_perception.ros import diagnostics
 from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
                                                  image_to_raw)
@@ -180,8 +181,9 @@ class DetectorNode(Node):
         """Load the model, advertise the outputs and diagnostics, and start the worker."""
         p = self._settings
         try:
-            self._pipeline = create_pipeline(self._pipeline_config(p), log=self._core_log)
-            self._configured.callback(self._pipeline.close)
+            self._pipeline, self._engine_build = start_pipeline(self._pipeline_config(p),
+                                                                self._core_log)
+            self._configured.callback(self._close_pipeline)
             self._labels = list(self._pipeline.decoder.labels)
             self._pipeline.update_params(**asdict(p.detection_params(self._labels)))
             self._engine_stats = EngineStats(p.diagnostics_window)
@@ -257,6 +259,7 @@ class DetectorNode(Node):
             engine_cache_dir=p.engine_cache_dir, max_batch=p.max_batch,
             pipeline_depth=p.pipeline_depth, onnxruntime_provider=p.onnxruntime_provider,
             cuda_graphs=p.cuda_graphs,
+            serve_while_building=p.serve_while_building,
             triton=TritonSettings(url=p.triton_url, model=p.triton_model,
                                   version=p.triton_model_version, timeout=p.triton_timeout,
                                   shared_memory=p.triton_shared_memory))
@@ -289,10 +292,30 @@ class DetectorNode(Node):
     def _run_worker(self) -> None:
         try:
             while self._scheduler.step():
-                pass
+                self._swap_in_built_engine()
         except BaseException as error:  # noted for the watchdog, which starts a new worker
             self._worker_end = '%s: %s' % (type(error).__name__, error)
             raise
+
+    def _swap_in_built_engine(self) -> None:
+        # On the worker thread, the only one running the pipeline, between two steps: the
+        # batches in flight complete on the serving pipeline first, so no frame is lost, and
+        # the subscriptions never change.
+        built = self._engine_build.take() if self._engine_build is not None else None
+        if built is None:
+            return
+        built.update_params(**asdict(self._pipeline.params))
+        serving = self._scheduler.switch_pipeline(built)
+        self._pipeline = built
+        serving.close()
+        assert self._engine_build is not None  # took from it just now
+        self.get_logger().info('switched to %s after a %.0f s engine build' % (
+            built.describe().get('backend'), self._engine_build.seconds()))
+
+    def _close_pipeline(self) -> None:
+        if self._engine_build is not None:
+            self._engine_build.close()
+        self._pipeline.close()
 
     def _batch_failed(self, error: Exception) -> None:
         if not self.context.ok():
@@ -407,6 +430,8 @@ class DetectorNode(Node):
                 diagnostics.camera_values(camera.topic, snap) + camera.qos_values()))
         engine = self._engine_stats.snapshot()
         info = self._pipeline.describe()
+        if self._engine_build is not None:
+            info.update(self._engine_build.describe())
         params = self._pipeline.params
         info.update({'batches_in_flight': str(self._scheduler.in_flight)})
         info.update({'gpu_%s_ms' % stage: '%.2f' % ms for stage, ms in self._gpu_times.items()})

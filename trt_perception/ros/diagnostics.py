@@ -93,7 +93,8 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
 def engine_health(snap: EngineSnapshot, info: Dict[str, str],
                   stall_timeout: float = 0.0) -> Tuple[bytes, str]:
     """
-    Return ERROR while batches fail or one batch runs too long, WARN while a server is away.
+    Return ERROR while batches or an engine build fail or one batch runs too long, else WARN
+    while an engine builds or a server is away, else OK.
 
     `stall_timeout` is the longest one batch may take (0: no limit). WARN covers a Triton
     server that is down while no batch has failed yet (no frames came); OK names the backend
@@ -106,8 +107,17 @@ def engine_health(snap: EngineSnapshot, info: Dict[str, str],
                         'batch' % busy)
     if snap.recent_errors:
         problems.append('batches failing: %s' % snap.last_error)
+    build = info.get('engine_build')
+    if build == 'failed':
+        problems.append('TensorRT engine build failed (%s); serving with %s' % (
+            info['engine_build_error'], info.get('backend')))
     if problems:
         return ERROR, '; '.join(problems)
+    if build == 'building' or build == 'ready':
+        return WARN, ('building the TensorRT engine for %s s (%s, %s, cached in %s); serving '
+                      'with %s' % (info['engine_build_seconds'], info['engine_build_model'],
+                                   info['engine_build_precision'], info['engine_build_cache'],
+                                   info.get('backend')))
     if info.get('server_state', 'ready') != 'ready':
         return WARN, 'server %s' % info['server_state']
     message = '%s running' % info.get('backend', 'backend')
