@@ -28,11 +28,10 @@ import time
 from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# As in test/conftest.py: a private DDS domain on the loopback, and Fast DDS transports that
-# deliver large images.
+# As in test/conftest.py: a private DDS domain on the loopback, and (below, once the package
+# is imported) the Fast DDS profile that delivers large images.
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 101)))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
 
 import cv2  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
@@ -41,10 +40,13 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
+from trt_perception.fastdds_profile import profile_environment  # noqa: E402
 from trt_perception.ros.detector_node import TIMING_FIELDS  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 TOTAL = TIMING_FIELDS.index('total_ms')
+
+os.environ.update(profile_environment(os.environ))
 
 
 def rss_mb(pid: int, field: str = 'VmRSS') -> float:

@@ -5,7 +5,7 @@ Where the Fast DDS large-image profile is, and the environment that makes Fast D
 
 Fast DDS keeps best-effort samples that do not fit its default shared-memory segment (about
 0.5 MB) off that transport, and between processes on one machine they are lost: 1080p bgr8
-(6.2 MB) at 30 Hz arrived 0 of 240 times with ``FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA`` and
+(6.2 MB) at 30 Hz arrived 1 of 240 times with ``FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA`` and
 240 of 240 with config/fastdds_large_images.xml (docs/benchmarks.md).  Fast DDS 2.x (Foxy,
 Humble) reads the profile from ``FASTRTPS_DEFAULT_PROFILES_FILE``, 3.x (Jazzy and later) from
 ``FASTDDS_DEFAULT_PROFILES_FILE``.  Fast DDS 3 also reads the old name but warns that it is
