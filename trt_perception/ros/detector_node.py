@@ -15,7 +15,7 @@ import math
 import sys
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
@@ -31,7 +31,7 @@ from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
-from trt_perception.core.pipeline import BatchResult, StageTimes
+from trt_perception.core.pipeline import BatchResult, DetectionPipeline, StageTimes
 from trt_perception.core.stats import CameraSnapshot, CameraStats, EngineStats, STAGES, StaleWatch
 from trt_perception.core.worker import BatchScheduler, Entry
 from trt_perception.engine_builds import start_pipeline
@@ -43,8 +43,8 @@ from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.node_runner import run_node
 from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, DetectorParameters,
                                            RUNTIME_PARAMETERS)
-from trt_perception.ros.qos import image_qos
-from trt_perception.ros.qos_matching import AUTO, MatchedSubscription
+from trt_perception.ros.qos import image_qos, QUIET_PUBLISHER
+from trt_perception.ros.qos_matching import MatchedSubscription
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 from trt_perception.triton.settings import TritonSettings
 
@@ -86,23 +86,26 @@ class CameraStream:
         self.stale = StaleWatch(stale_timeout)
         self._node = node
         self._mailbox = mailbox
-        self.detections = node.create_publisher(layout.array_type, self.prefix, 10)
+        self.detections = node.create_publisher(layout.array_type, self.prefix, 10,
+                                                event_callbacks=QUIET_PUBLISHER)
         self.debug_image = node.create_publisher(
-            Image, self.prefix + '/debug_image', image_qos('reliable', 1))
-        self.timing = node.create_publisher(Float64MultiArray, self.prefix + '/timing', 10)
+            Image, self.prefix + '/debug_image', image_qos('reliable', 1),
+            event_callbacks=QUIET_PUBLISHER)
+        self.timing = node.create_publisher(Float64MultiArray, self.prefix + '/timing', 10,
+                                            event_callbacks=QUIET_PUBLISHER)
         self.subscriptions: List[MatchedSubscription] = []
+        self.warned_qos = False
 
-    def subscribe(self, transport: str, reliability: str, depth: int,
-                  on_incompatible: Callable[[MatchedSubscription, str], None]) -> None:
+    def subscribe(self, transport: str, reliability: str, depth: int) -> None:
         """Subscribe to the topic per `transport` ('raw', 'compressed' or 'both')."""
         if transport in ('raw', 'both'):
             self.subscriptions.append(MatchedSubscription(
-                self._node, Image, self.topic, self._receiver(image_to_raw), reliability, depth,
-                on_incompatible))
+                self._node, Image, self.topic, self._receiver(image_to_raw), reliability,
+                depth))
         if transport in ('compressed', 'both'):
             self.subscriptions.append(MatchedSubscription(
                 self._node, CompressedImage, self.topic + '/compressed',
-                self._receiver(compressed_to_raw), reliability, depth, on_incompatible))
+                self._receiver(compressed_to_raw), reliability, depth))
 
     def unsubscribe(self) -> None:
         """Destroy the subscriptions: no more frames come in."""
@@ -119,8 +122,8 @@ class CameraStream:
     def qos_values(self) -> List[Tuple[str, str]]:
         """Diagnostics key/value pairs of the subscriptions' QoS."""
         return [('qos_reliability', ','.join(s.reliability for s in self.subscriptions)),
-                ('qos_incompatible_events',
-                 str(sum(s.incompatible_events for s in self.subscriptions)))]
+                ('qos_incompatible_publishers',
+                 str(sum(s.incompatible_publishers for s in self.subscriptions)))]
 
     def _receiver(self, decode: Callable[..., RawImage]) -> Callable[[object], None]:
         def on_message(msg) -> None:
@@ -183,6 +186,7 @@ class DetectorNode(Node):
         try:
             self._pipeline, self._engine_build = start_pipeline(self._pipeline_config(p),
                                                                 self._core_log)
+            self._retired: List[DetectionPipeline] = []
             self._configured.callback(self._close_pipeline)
             self._labels = list(self._pipeline.decoder.labels)
             self._pipeline.update_params(**asdict(p.detection_params(self._labels)))
@@ -192,12 +196,11 @@ class DetectorNode(Node):
                                           p.diagnostics_window, p.diagnostics_stale_timeout)
                              for topic in p.image_topics]
             self._configured.callback(self._destroy_cameras)
-            self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+            self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10,
+                                                      event_callbacks=QUIET_PUBLISHER)
             self._configured.callback(self.destroy_publisher, self._diagnostics)
-            timers = [self.create_timer(1.0, self._publish_diagnostics)]
-            if p.qos_reliability == AUTO:
-                timers.append(self.create_timer(1.0, self._rematch_qos))
-            for timer in timers:
+            for timer in (self.create_timer(1.0, self._publish_diagnostics),
+                          self.create_timer(1.0, self._check_qos)):
                 self._configured.callback(self.destroy_timer, timer)
             self._scheduler: BatchScheduler[_Frame] = BatchScheduler(
                 self._pipeline, self._mailbox, self._convert, self._deliver, self._batch_failed,
@@ -218,8 +221,7 @@ class DetectorNode(Node):
         """Subscribe to the cameras."""
         p = self._settings
         for camera in self._cameras:
-            camera.subscribe(p.input_transport, p.qos_reliability, p.qos_depth,
-                             self._qos_incompatible)
+            camera.subscribe(p.input_transport, p.qos_reliability, p.qos_depth)
             self._active.callback(camera.unsubscribe)
         self.get_logger().info('detecting on %s' % ', '.join(p.image_topics))
 
@@ -305,16 +307,22 @@ class DetectorNode(Node):
         if built is None:
             return
         built.update_params(**asdict(self._pipeline.params))
-        serving = self._scheduler.switch_pipeline(built)
+        # The executor's callbacks (diagnostics, parameters) may be using the serving pipeline
+        # right now: it is closed by the next diagnostics tick, which runs after them.
+        self._retired.append(self._scheduler.switch_pipeline(built))
         self._pipeline = built
-        serving.close()
         assert self._engine_build is not None  # took from it just now
         self.get_logger().info('switched to %s after a %.0f s engine build' % (
             built.describe().get('backend'), self._engine_build.seconds()))
 
+    def _close_retired(self) -> None:
+        while self._retired:
+            self._retired.pop().close()
+
     def _close_pipeline(self) -> None:
         if self._engine_build is not None:
             self._engine_build.close()
+        self._close_retired()
         self._pipeline.close()
 
     def _batch_failed(self, error: Exception) -> None:
@@ -419,6 +427,7 @@ class DetectorNode(Node):
 
     def _publish_diagnostics(self) -> None:
         self._check_worker()
+        self._close_retired()
         statuses = []
         name = self.get_name()
         for camera in self._cameras:
@@ -445,23 +454,23 @@ class DetectorNode(Node):
         self._diagnostics.publish(
             diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))
 
-    def _rematch_qos(self) -> None:
+    def _check_qos(self) -> None:
         for camera in self._cameras:
             for subscription in camera.subscriptions:
-                if subscription.rematch():
+                if subscription.check():
                     self.get_logger().info('camera %s: subscribed %s to match the publishers on %s'
                                            % (camera.topic, subscription.reliability,
                                               subscription.topic))
-
-    def _qos_incompatible(self, subscription: MatchedSubscription, policy: str) -> None:
-        # Under auto the next re-check subscribes compatibly; a fixed choice needs the user.
-        if subscription.auto or subscription.incompatible_events > 1:
-            return
-        self.get_logger().warning(
-            'camera %s: a publisher on %s offers QoS incompatible with this %s subscription '
-            '(policy %s), so none of its frames arrive: set qos_reliability to auto (or to what '
-            'the camera publishes); counted in diagnostics as qos_incompatible_events'
-            % (subscription.topic, subscription.topic, subscription.reliability, policy))
+                if subscription.incompatible_publishers and not camera.warned_qos:
+                    # Once per camera: the count stays in diagnostics.
+                    camera.warned_qos = True
+                    self.get_logger().warning(
+                        'camera %s: %d best-effort publisher(s) on %s cannot be heard by this '
+                        'reliable subscription, so none of their frames arrive: set '
+                        'qos_reliability to auto (or best_effort); counted in diagnostics as '
+                        'qos_incompatible_publishers'
+                        % (camera.topic, subscription.incompatible_publishers,
+                           subscription.topic))
 
     def _note_staleness(self, camera: CameraStream, snap: CameraSnapshot) -> None:
         # One line each way, however long the camera stays away: diagnostics carry the rest.

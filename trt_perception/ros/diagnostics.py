@@ -93,12 +93,11 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
 def engine_health(snap: EngineSnapshot, info: Dict[str, str],
                   stall_timeout: float = 0.0) -> Tuple[bytes, str]:
     """
-    Return ERROR while batches or an engine build fail or one batch runs too long, else WARN
-    while an engine builds or a server is away, else OK.
+    Return ERROR on failing batches, builds or a stall, WARN while building, else OK.
 
-    `stall_timeout` is the longest one batch may take (0: no limit). WARN covers a Triton
-    server that is down while no batch has failed yet (no frames came); OK names the backend
-    and any fallback.
+    ERROR while batches or an engine build fail or one batch runs longer than `stall_timeout`
+    (0: no limit); WARN while an engine builds, or while a Triton server is down and no batch
+    has failed yet (no frames came); OK names the backend and any fallback.
     """
     problems: List[str] = []
     busy = snap.busy_seconds

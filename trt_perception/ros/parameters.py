@@ -153,8 +153,8 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
          'Reliability of the image subscriptions. auto: reliable while every publisher on the '
          'topic is reliable, else best_effort, re-checked as publishers come and go; '
          'best_effort hears both kinds of publisher; reliable hears only reliable publishers '
-         '(a best-effort camera then delivers nothing: the node logs the incompatible QoS once '
-         'and counts it in diagnostics).', SUBSCRIBER_RELIABILITIES) + [
+         '(a best-effort camera then delivers nothing: the node logs that once and counts it '
+         'in diagnostics).', SUBSCRIBER_RELIABILITIES) + [
     ParameterSpec('model', '',
                   'ONNX model (.onnx) or TensorRT engine (.engine/.plan) path, or a bundled '
                   'model name; empty for the bundled default.'),
