@@ -10,7 +10,7 @@ backend failure, never that any backend works.
 """
 
 import threading
-from typing import Collection, Dict, List
+from typing import Any, Callable, Collection, Dict, List
 
 import numpy as np
 
@@ -64,3 +64,27 @@ class FailingBackend(InferenceBackend):
     def close(self) -> None:
         """Close the real backend."""
         self._backend.close()
+
+
+class FirstCall:
+    """A stand-in for a method whose first call does `before()` (raise, block) first."""
+
+    def __init__(self, target: Callable[..., Any], before: Callable[[], None]) -> None:
+        """Wrap `target`; every later call goes straight through."""
+        self._target = target
+        self._before = before
+        self.seen = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run `before` on the first call, then the real method."""
+        if not self.seen:
+            self.seen = True
+            self._before()
+        return self._target(*args, **kwargs)
+
+
+def raising(error: BaseException) -> Callable[[], None]:
+    """Return a function that raises `error`, for `FirstCall`."""
+    def fail() -> None:
+        raise error
+    return fail

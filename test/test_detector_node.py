@@ -17,6 +17,7 @@ import time
 import uuid
 
 import cv2
+from fake_backend import FirstCall, raising
 import numpy as np
 import pytest
 from ros_imports import ros_imports
@@ -485,18 +486,11 @@ def test_executable_refuses_a_bad_parameter_with_one_clear_line():
 
 def test_a_failing_batch_is_reported_and_the_worker_carries_on(ros):
     node = ros.detector()
-    submit = node._pipeline.submit
-    failures = []
-
-    def fail_once(images):
-        if not failures:
-            failures.append(1)
-            raise RuntimeError('injected failure')
-        return submit(images)
-    node._pipeline.submit = fail_once
+    node._pipeline.submit = failures = FirstCall(node._pipeline.submit,
+                                                 raising(RuntimeError('injected failure')))
     publisher = ros.publisher('image')
     _, found = ros.detections_for('detections', publisher, photo_message('astronaut', 1))
-    assert failures and 'person' in [h.class_id for h in found]
+    assert failures.seen and 'person' in [h.class_id for h in found]
     engine_name = '%s: engine' % node.get_name()
 
     def engine_error():

@@ -10,6 +10,7 @@ say OK while nothing is detected.  Helpers come from test_detector_node.
 import signal
 import threading
 
+from fake_backend import FirstCall, raising
 import numpy as np
 import pytest
 from ros_imports import ros_imports
@@ -84,35 +85,21 @@ def test_a_warning_then_a_negative_stamp_keeps_detecting(ros):
 @pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
 def test_the_watchdog_restarts_a_worker_that_ended(ros):
     node = ros.detector()
-    submit = node._pipeline.submit
-    ended = []
-
-    def end_the_thread_once(images):
-        if not ended:
-            ended.append(1)
-            raise SystemExit('injected: the worker thread ends')
-        return submit(images)
-    node._pipeline.submit = end_the_thread_once
+    node._pipeline.submit = ended = FirstCall(
+        node._pipeline.submit, raising(SystemExit('injected: the worker thread ends')))
     publisher = ros.publisher('image')
     _, hypotheses = ros.detections_for('detections', publisher, photo_message('astronaut', 1),
                                        timeout=60.0)
-    assert ended and 'person' in [h.class_id for h in hypotheses]
+    assert ended.seen and 'person' in [h.class_id for h in hypotheses]
     status, values = engine_status(ros, node, lambda s, v: int(v['worker_restarts']) >= 1)
     assert 'worker ended (SystemExit: injected' in values['last_error']
 
 
 def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
     node = ros.detector(diagnostics__stall_timeout=1.0)
-    submit = node._pipeline.submit
     release = threading.Event()
-    stuck = []
-
-    def block_once(images):
-        if not stuck:
-            stuck.append(1)
-            release.wait(120)
-        return submit(images)
-    node._pipeline.submit = block_once
+    node._pipeline.submit = stuck = FirstCall(node._pipeline.submit,
+                                              lambda: release.wait(120) and None)
     publisher = ros.publisher('image')
     sec = [0]
 
@@ -120,7 +107,7 @@ def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
         sec[0] += 1
         publisher.publish(photo_message('astronaut', sec[0]))
     try:
-        wait_for(lambda: stuck, every=publish, what='the worker to take a frame')
+        wait_for(lambda: stuck.seen, every=publish, what='the worker to take a frame')
         status, _ = engine_status(ros, node, lambda s, v: publish() or s.level == ERROR)
         assert 'no batch completed for' in status.message
         status, _ = ros.camera_status(node, 'image', lambda s, v: s.level == ERROR)
@@ -134,22 +121,15 @@ def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
 
 def test_an_exception_while_reporting_a_failure_does_not_end_the_worker(ros):
     node = ros.detector()
-    submit = node._pipeline.submit
-    failures = []
-
-    def fail_once(images):
-        if not failures:
-            failures.append(1)
-            raise RuntimeError('injected failure')
-        return submit(images)
+    node._pipeline.submit = failures = FirstCall(node._pipeline.submit,
+                                                 raising(RuntimeError('injected failure')))
 
     def logging_fails(*args, **kwargs):
         raise ValueError('Logger severity cannot be changed between calls.')
-    node._pipeline.submit = fail_once
     node.get_logger().error = logging_fails
     _, hypotheses = ros.detections_for('detections', ros.publisher('image'),
                                        photo_message('astronaut', 1))
-    assert failures and 'person' in [h.class_id for h in hypotheses]
+    assert failures.seen and 'person' in [h.class_id for h in hypotheses]
     status, values = engine_status(ros, node, lambda s, v: int(v['inference_errors']) >= 1)
     assert values['worker_restarts'] == '0'
 
