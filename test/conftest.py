@@ -69,3 +69,12 @@ def pytest_report_header(config):
         for name in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE',
                      'FASTDDS_BUILTIN_TRANSPORTS') + PROFILE_VARIABLES
         if name in os.environ)
+
+
+@pytest.fixture
+def ros():
+    """Return a `Harness` for node tests: real rclpy and DDS, closed after the test."""
+    from test_detector_node import Harness  # ROS is imported only by tests that ask for it
+    harness = Harness()
+    yield harness
+    harness.close()

@@ -20,7 +20,7 @@ with ros_imports():
     from sensor_msgs.msg import Image
     import trt_perception.ros.detector_node as detector_node
 
-from test_detector_node import Harness, photo_message, wait_for  # noqa: E402
+from test_detector_node import photo_message, wait_for  # noqa: E402
 from trt_perception.assembly import create_pipeline  # noqa: E402
 from trt_perception.core.backend import BackendError  # noqa: E402
 from trt_perception.core.decoders import make_decoder  # noqa: E402
@@ -65,13 +65,6 @@ def build_gate(monkeypatch):
                                     log, close=DetectionPipeline.close)
     monkeypatch.setattr(detector_node, 'start_pipeline', start_pipeline)
     return gate
-
-
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def engine_status(ros, node, predicate):

@@ -164,13 +164,6 @@ class Harness:
         rclpy.shutdown(context=self.context)
 
 
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
-
-
 @pytest.fixture(scope='module')
 def reference():
     """Run the core pipeline alone, the independent reference for the node's boxes."""

@@ -16,19 +16,12 @@ from ros_imports import ros_imports
 with ros_imports():
     from diagnostic_msgs.msg import DiagnosticStatus
 
-from test_detector_node import _executable, Harness, photo_message  # noqa: E402
+from test_detector_node import _executable, photo_message  # noqa: E402
 from test_node_reliability import engine_status  # noqa: E402
 from trt_perception import assembly  # noqa: E402
 
 OK = DiagnosticStatus.OK
 ERROR = DiagnosticStatus.ERROR
-
-
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 @pytest.mark.parametrize('fault', ['missing', 'corrupt', 'engine_without_tensorrt'])

@@ -20,13 +20,12 @@ import sys
 
 import cv2
 import numpy as np
-import pytest
 from ros_imports import ros_imports
 
 with ros_imports():
     from sensor_msgs.msg import CompressedImage, Image
 
-from test_detector_node import Harness, ROOT, skimage_data, wait_for  # noqa: E402
+from test_detector_node import ROOT, skimage_data, wait_for  # noqa: E402
 from trt_perception.ros.image_conversion import (array_to_compressed,  # noqa: E402
                                                  array_to_image)
 
@@ -43,13 +42,6 @@ CAMERAS = 12
 REASONS = {'unknown_encoding', 'data_too_short', 'data_too_long', 'step_too_small', 'empty',
            'too_large', 'odd_width', 'unsupported_format', 'bad_header', 'undecodable'}
 """Rejection reasons the malformed messages below must all produce."""
-
-
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def _jpeg(rng, width=32, height=24):

@@ -17,14 +17,7 @@ with ros_imports():
     from sensor_msgs.msg import Image
     from trt_perception.ros.lifecycle import LifecycleDetectorNode
 
-from test_detector_node import Harness, photo_message, wait_for  # noqa: E402
-
-
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
+from test_detector_node import photo_message, wait_for  # noqa: E402
 
 
 class LifecycleClient:

@@ -20,19 +20,12 @@ with ros_imports():
     from rcl_interfaces.msg import ParameterType
     from sensor_msgs.msg import Image
 
-from test_detector_node import (_executable, _set, Harness, photo_message,  # noqa: E402
+from test_detector_node import (_executable, _set, photo_message,  # noqa: E402
                                 skimage_data, wait_for)
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 OK = DiagnosticStatus.OK
 ERROR = DiagnosticStatus.ERROR
-
-
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def engine_status(ros, node, predicate, timeout=30.0):

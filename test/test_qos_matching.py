@@ -2,23 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """qos_reliability auto against real publishers of each kind; incompatible QoS counted, logged."""
 
-import pytest
 from ros_imports import ros_imports
 
 with ros_imports():
     from rclpy.qos import ReliabilityPolicy
     from sensor_msgs.msg import Image
 
-from test_detector_node import Harness, photo_message  # noqa: E402
+from test_detector_node import photo_message  # noqa: E402
 from trt_perception.ros.qos import image_qos  # noqa: E402
 from trt_perception.ros.qos_matching import matching_reliability  # noqa: E402
-
-
-@pytest.fixture
-def ros():
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def test_best_effort_unless_every_publisher_is_reliable():
