@@ -54,6 +54,12 @@ def run_node(factory: Callable[[], Node], name: str,
             rclpy.spin_until_future_complete(node, done)
     except _STOP_ERRORS:
         pass
+    except RuntimeError:
+        # SIGTERM shuts the context down from rclpy's signal handler; an executor building
+        # its wait set at that moment raises RCLError ("context is not valid") instead of
+        # ExternalShutdownException. That is a stop, not a failure; anything else is re-raised.
+        if rclpy.ok():
+            raise
     finally:
         node.destroy_node()
         _shutdown()
