@@ -9,6 +9,7 @@ identical, not merely close.
 """
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -189,3 +190,92 @@ def test_closing_with_the_server_gone_releases_the_shared_memory(scheme):
     assert not backend.ready
     backend.close()
     backend.close()
+
+
+@pytest.mark.parametrize('shared_memory', ['none', 'system'])
+def test_batches_in_flight_complete_in_order_with_the_local_detections(triton, shared_memory):
+    # The pipeline keeps pipeline_depth requests on the server at once (auto: 2 for Triton),
+    # each in its own slot of regions: submitting the next batch must not overwrite the one
+    # still on the server.
+    params = DetectionParams(conf_threshold=0.05)
+    frames = photo_frames()
+    settings = TritonSettings(url=triton.grpc_url, shared_memory=shared_memory)
+    with create_pipeline(PipelineConfig(model=MODEL, backend='onnxruntime', max_batch=2,
+                                        params=params)) as local, \
+            create_pipeline(PipelineConfig(model=MODEL, backend='triton', max_batch=2,
+                                           params=params, triton=settings)) as remote:
+        assert remote.depth == 2 and remote.describe()['pipeline_depth'] == '2'
+        batches = [frames[:2], frames[2:], frames[1:3], frames[:1]]
+        expected = [local.detect(batch).detections for batch in batches]
+        submitted = [remote.submit(batches[0]), remote.submit(batches[1])]
+        assert remote.in_flight == 2
+        assert remote.backend.describe()['requests_in_flight'] == '2'
+        with pytest.raises(RuntimeError, match='already in flight'):
+            remote.submit(batches[2])
+        got = [remote.complete(submitted.pop(0))]
+        submitted.append(remote.submit(batches[2]))
+        got.append(remote.complete(submitted.pop(0)))
+        submitted.append(remote.submit(batches[3]))
+        got += [remote.complete(s) for s in submitted]
+    assert [g.detections for g in got] == expected
+
+
+def test_two_requests_of_one_backend_are_on_the_server_at_once(tmp_path):
+    # With a long queue delay the server's dynamic batcher waits for more requests, so the
+    # two requests one backend sends back to back run as one execution of batch 2: they
+    # were both on the server before either was answered.
+    server = new_server(tmp_path, max_queue_delay_us=400000)
+    batch = np.zeros((1, 3, 300, 300), np.float32)
+    with server, TritonBackend(server.grpc_url, MODEL, expected_signature(person_card(), 1),
+                               slots=2, timeout=5.0) as backend:
+        before = batch_sizes(server.grpc_url)
+        backend.send(batch, 0)
+        backend.send(batch, 1)
+        outputs = [backend.collect(0), backend.collect(1)]
+        after = batch_sizes(server.grpc_url)
+    assert [o['output0'].shape for o in outputs] == [(1, 1917, 6)] * 2
+    assert {size: after[size] - before.get(size, 0) for size in after} == {2: 1}
+
+
+def test_the_slots_of_a_request_backend_are_checked(triton):
+    batch = np.zeros((1, 3, 300, 300), np.float32)
+    with TritonBackend(triton.grpc_url, MODEL, expected_signature(person_card(), 1),
+                       slots=2) as backend:
+        with pytest.raises(BackendError, match='slot 2 is outside 0..1'):
+            backend.send(batch, 2)
+        with pytest.raises(BackendError, match='no request sent in that slot'):
+            backend.collect(1)
+        backend.send(batch, 1)
+        with pytest.raises(BackendError, match='slot 1 still holds a request'):
+            backend.send(batch, 1)
+        assert backend.collect(1)['output0'].shape == (1, 1917, 6)
+
+
+@pytest.mark.parametrize('scheme', ['grpc', 'http'])
+def test_requests_in_flight_when_the_server_dies_fail_and_count_once(tmp_path, scheme):
+    server = new_server(tmp_path)
+    server.start()
+    batch = np.zeros((1, 4), np.float32)
+    backend = TritonBackend(url_of(server, scheme), SLOW_MODEL, SLOW_SIGNATURE, slots=2,
+                            timeout=10.0, retry=FAST_RETRY)
+    try:
+        assert backend.ready
+        backend.send(batch, 0)
+        backend.send(batch, 1)  # both wait on the slow model when the server dies
+        time.sleep(0.5)
+        server.kill()
+        errors = []
+        for slot in (0, 1):
+            with pytest.raises(ServerUnavailable) as error:
+                backend.collect(slot)
+            errors.append(str(error.value))
+        assert not backend.ready
+        # The first failure starts the backoff; the second is the same outage, not another.
+        assert errors[0].endswith('reconnecting in 0.1 s'), errors
+        assert errors[1].endswith('; reconnecting'), errors
+        assert backend.describe()['requests_in_flight'] == '0'
+        with pytest.raises(ServerUnavailable, match='unreachable.*retry 2 in 0.1 s'):
+            backend.send(batch, 0)
+    finally:
+        backend.close()
+        server.stop()

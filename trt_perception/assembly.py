@@ -39,6 +39,9 @@ CPU little (TensorRT, ONNX Runtime replaying CUDA graphs): one on the GPU while 
 decodes the previous one and prepares the next.  ONNX Runtime launching kernel by kernel
 keeps the CPU as busy as the GPU, so there auto is 1: two in flight measured 20% slower
 (docs/benchmarks.md)."""
+TRITON_PIPELINE_DEPTH = 2
+"""Requests in flight when pipeline_depth is 0 (auto) on backend triton: one on the server
+while the robot prepares the next batch and decodes the previous."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,9 @@ class PipelineConfig:
     engine_cache_dir: str = ''
     max_batch: int = 1
     pipeline_depth: int = 0
-    """Batches in flight at once on a GPU backend; 0 (auto): see GPU_PIPELINE_DEPTH; always
-    1 on the CPU (where inference holds the worker anyway)."""
+    """Batches in flight at once on a GPU backend or a Triton server; 0 (auto): see
+    GPU_PIPELINE_DEPTH and TRITON_PIPELINE_DEPTH; always 1 on the local CPU (where inference
+    holds the worker anyway)."""
     onnxruntime_provider: str = 'auto'
     """auto: ONNX Runtime's CUDA provider where it and a GPU are usable, else the CPU."""
     cuda_graphs: bool = False
@@ -166,7 +170,8 @@ def _backend(config: PipelineConfig, card: ModelCard, context: Optional['CudaCon
     ONNX Runtime's default providers.
     """
     if runtime == 'triton':
-        return open_triton_backend(config.triton, card, config.max_batch, log)
+        return open_triton_backend(config.triton, card, config.max_batch,
+                                   config.pipeline_depth or TRITON_PIPELINE_DEPTH, log)
     cheap_enqueue = runtime == 'tensorrt' or config.cuda_graphs
     depth = config.pipeline_depth or (GPU_PIPELINE_DEPTH if cheap_enqueue else 1)
     if context is not None and runtime == 'tensorrt':

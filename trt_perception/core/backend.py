@@ -1,6 +1,6 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The inference backend interface every runtime (ONNX Runtime, TensorRT) implements."""
+"""The inference backend interface every runtime (ONNX Runtime, TensorRT, Triton) implements."""
 
 import abc
 from dataclasses import dataclass
@@ -86,6 +86,39 @@ class InferenceBackend(abc.ABC):
     def __exit__(self, *exc) -> None:
         """Close on leaving the with-block."""
         self.close()
+
+
+class RequestBackend(InferenceBackend):
+    """
+    A backend on host arrays that keeps several requests in flight (a remote server).
+
+    Like a `DeviceInputBackend` it has `slots`: `send` starts a slot's request and returns
+    at once, `collect` waits for that slot's outputs.  While the server runs one request the
+    caller prepares the next and decodes the previous.  A slot is free again once collected,
+    whether its request succeeded or raised.
+    """
+
+    @property
+    @abc.abstractmethod
+    def slots(self) -> int:
+        """How many requests can be in flight at once."""
+
+    @abc.abstractmethod
+    def send(self, batch: np.ndarray, slot: int = 0) -> None:
+        """
+        Start inference of a host NCHW batch in `slot`; do not wait for it.
+
+        `batch` may be overwritten as soon as this returns.
+        """
+
+    @abc.abstractmethod
+    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
+        """Wait for `slot`'s request and return its outputs by name (arrays it owns)."""
+
+    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+        """Send one batch in slot 0 and wait for its outputs."""
+        self.send(batch, 0)
+        return self.collect(0)
 
 
 class DeviceInputBackend(InferenceBackend):

@@ -17,7 +17,8 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, DeviceInputBackend, InferenceBackend
+from trt_perception.core.backend import (BackendError, DeviceInputBackend, InferenceBackend,
+                                         RequestBackend)
 from trt_perception.core.decoders import Decoder, DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import RawImage
@@ -107,16 +108,28 @@ class _HostInput(BatchPath):
 
 
 class _HostRun(_HostInput):
-    """A host backend: `enqueue` runs inference to completion, `collect` hands it over."""
+    """
+    A host backend fed from the slot's host batch.
+
+    A `RequestBackend` (a server) gets the batch in `enqueue` and answers in `collect`, so
+    several requests are in flight; any other backend runs inference to completion in
+    `enqueue`, and `collect` hands the outputs over.
+    """
 
     def __init__(self, spec: PreprocessSpec, backend: InferenceBackend, slots: int) -> None:
         super().__init__(spec, backend, slots)
+        self._requests = backend if isinstance(backend, RequestBackend) else None
         self._outputs: List[Outputs] = [{} for _ in range(slots)]
 
     def enqueue(self, count: int, slot: int) -> None:
-        self._outputs[slot] = self._backend.infer(self._batches[slot, :count])
+        if self._requests is not None:
+            self._requests.send(self._batches[slot, :count], slot)
+        else:
+            self._outputs[slot] = self._backend.infer(self._batches[slot, :count])
 
     def collect(self, slot: int) -> Outputs:
+        if self._requests is not None:
+            return self._requests.collect(slot)
         outputs, self._outputs[slot] = self._outputs[slot], {}
         return outputs
 
@@ -207,18 +220,20 @@ def batch_path(preprocessor: Preprocessor, backend: InferenceBackend) -> BatchPa
     """
     Choose the one way `preprocessor`'s output can reach `backend`.
 
-    A device backend keeps as many batches in flight as it has slots; a host backend runs
-    one batch at a time.
+    A device backend keeps as many batches in flight as it has slots, and so does a
+    request backend (a server); any other host backend runs one batch at a time.
     """
     if isinstance(backend, DeviceInputBackend):
         if isinstance(preprocessor, DevicePreprocessor):
             return _DeviceBatch(preprocessor, backend, backend.slots)
         if isinstance(preprocessor, HostPreprocessor):
             return _UploadedBatch(preprocessor, backend, backend.slots)
-    elif isinstance(preprocessor, DevicePreprocessor):
-        return _DownloadedBatch(preprocessor, backend, 1)
-    elif isinstance(preprocessor, HostPreprocessor):
-        return _HostBatch(preprocessor, backend, 1)
+    else:
+        slots = backend.slots if isinstance(backend, RequestBackend) else 1
+        if isinstance(preprocessor, DevicePreprocessor):
+            return _DownloadedBatch(preprocessor, backend, slots)
+        if isinstance(preprocessor, HostPreprocessor):
+            return _HostBatch(preprocessor, backend, slots)
     raise TypeError('preprocessor %s is neither a HostPreprocessor nor a DevicePreprocessor'
                     % type(preprocessor).__name__)
 

@@ -5,20 +5,24 @@ Backend 'triton': the model runs on a Triton Inference Server, the robot only se
 
 The preprocessor and decoder are built from the local model card before the server may be up,
 so the backend knows the tensors it must exchange (`expected`) from the start; each time it
-(re)connects it checks the served model against them.  While the server is down, restarting,
-or its model is not ready, `infer` waits out an exponential backoff and raises `BackendError`
-with the reason, so the caller (the node's worker) reports it and keeps going; newer frames
-meanwhile replace older ones in the node's mailbox.
+(re)connects it checks the served model against them.  Requests are asynchronous: up to
+`slots` are in flight at once, each with its own shared-memory regions, so the server runs
+one batch while the robot prepares the next and decodes the previous.  While the server is
+down, restarting, or its model is not ready, `send` waits out an exponential backoff and
+raises `BackendError` with the reason, so the caller (the node's worker) reports it and keeps
+going; newer frames meanwhile replace older ones in the node's mailbox.
 """
 
+from concurrent import futures
+from dataclasses import dataclass
 import logging
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, InferenceBackend, TensorSpec
+from trt_perception.core.backend import BackendError, RequestBackend, TensorSpec
 from trt_perception.core.checks import positive_int
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
@@ -30,31 +34,43 @@ class ServerUnavailable(BackendError):
     """The server cannot be reached, is not ready, or does not have the model ready."""
 
 
-class TritonBackend(InferenceBackend):
-    """
-    Runs one batch at a time on a Triton server, reconnecting with backoff after faults.
+@dataclass
+class _Request:
+    """A slot's request in flight."""
 
-    Not thread-safe for `infer` (one worker thread sends); `describe` may be read from any
-    thread.  Use as a context manager or call `close()`.
+    future: 'futures.Future[Any]'
+    count: int
+    connection: int
+    """Which connection (count of successful connects) it was sent on."""
+
+
+class TritonBackend(RequestBackend):
+    """
+    Runs batches on a Triton server, `slots` requests at once, reconnecting after faults.
+
+    Not thread-safe for `send`/`collect`/`infer` (one worker thread runs requests);
+    `describe` may be read from any thread.  Use as a context manager or call `close()`.
     """
 
     name = 'triton'
 
     def __init__(self, url: str, model: str, expected: ModelSignature, version: str = '',
                  timeout: float = 1.0, shared_memory: str = 'none', max_batch: int = 1,
-                 retry: RetryPolicy = RetryPolicy(), log: Optional[logging.Logger] = None,
+                 slots: int = 1, retry: RetryPolicy = RetryPolicy(),
+                 log: Optional[logging.Logger] = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         """
         Connect to `url` (grpc://host:port or http://host:port) for `model`.
 
         A server that is down or not ready yet is retried later (logged as a warning); a
         served model that does not fit `expected` raises BackendError, since waiting cannot
-        fix a wrong deployment.
+        fix a wrong deployment.  `slots` requests may be in flight at once.
         """
         if not model:
             raise ValueError('the Triton model name is empty: set it to the name of the model '
                              "in the server's repository")
         max_batch = positive_int('max_batch', max_batch, ' (frames in one request)')
+        slots = positive_int('slots', slots, ' (requests in flight)')
         self._log = log or logging.getLogger('trt_perception')
         self._model = model
         self._version = version
@@ -62,15 +78,18 @@ class TritonBackend(InferenceBackend):
         self._max_batch = max_batch
         self._where = 'model %r%s on %s' % (model, ' version %s' % version if version else '',
                                             url)
-        self._connection = ServerConnection(url, timeout)
+        self._timeout = float(timeout)
+        self._connection = ServerConnection(url, timeout, requests=slots)
         self._faults = self._connection.faults
         self._backoff = Backoff(retry, clock)
         self._closed = threading.Event()
         self._ready = False
+        self._connects = 0
         self._reconnects = 0
+        self._requests: List[Optional[_Request]] = [None] * slots
         try:
             self._transport = make_transport(shared_memory, self._connection, expected,
-                                             max_batch)
+                                             max_batch, slots)
         except BaseException:
             self._connection.close()
             raise
@@ -102,6 +121,7 @@ class TritonBackend(InferenceBackend):
             raise ServerUnavailable('Triton server %s is unreachable: %s'
                                     % (connection.url, _message(error))) from error
         self._ready = True
+        self._connects += 1
         self._backoff.succeeded()
 
     def _reconnect(self) -> None:
@@ -137,27 +157,76 @@ class TritonBackend(InferenceBackend):
         """Whether the last attempt reached the server and its model."""
         return self._ready
 
-    def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
+    @property
+    def slots(self) -> int:
+        """Count the requests that may be in flight at once."""
+        return len(self._requests)
+
+    def send(self, batch: np.ndarray, slot: int = 0) -> None:
         """
-        Send one batch and return the outputs by name.
+        Start a request for `batch` in `slot` and return; `collect(slot)` waits for it.
 
         Raises ServerUnavailable (a BackendError) with the reason while the server is away;
         the call first waits out the backoff, so a caller that loops does not spin.
         """
+        self._check_slot(slot)
+        if self._requests[slot] is not None:
+            raise BackendError('slot %d still holds a request: collect() it first' % slot)
         if not 0 < batch.shape[0] <= self._max_batch:
             raise BackendError('batch of %d is outside 1..%d (max_batch)'
                                % (batch.shape[0], self._max_batch))
         if not self._ready:
             self._reconnect()
         try:
-            inputs, outputs = self._transport.request(batch)
-            result = self._connection.infer(self._model, self._version, inputs, outputs)
-            return self._transport.read(result, batch.shape[0])
+            inputs, outputs = self._transport.request(batch, slot)
+            future = self._connection.start_infer(self._model, self._version, inputs, outputs)
         except self._faults as error:
+            raise self._failed(error, self._connects) from error
+        self._requests[slot] = _Request(future, batch.shape[0], self._connects)
+
+    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
+        """
+        Wait for `slot`'s request and return its outputs by name.
+
+        Raises ServerUnavailable when the request failed or no answer came within the
+        timeout; the slot is free again either way.
+        """
+        self._check_slot(slot)
+        request = self._requests[slot]
+        if request is None:
+            raise BackendError('collect(slot=%d) with no request sent in that slot' % slot)
+        self._requests[slot] = None
+        try:
+            # The client's own deadline ends the request first; this bound is for a response
+            # that never comes back at all.
+            result = request.future.result(timeout=self._timeout + 1.0)
+            return self._transport.read(result, slot)
+        except futures.TimeoutError as error:
+            request.future.cancel()
+            raise self._failed(error, request.connection,
+                               'no response within %.1f s' % (self._timeout + 1.0)) from error
+        except self._faults as error:
+            raise self._failed(error, request.connection) from error
+
+    def _check_slot(self, slot: int) -> None:
+        if isinstance(slot, bool) or not isinstance(slot, int) or \
+                not 0 <= slot < len(self._requests):
+            raise BackendError('slot %r is outside 0..%d' % (slot, len(self._requests) - 1))
+
+    def _failed(self, error: BaseException, connection: int, text: str = ''
+                ) -> ServerUnavailable:
+        """
+        Return the error to raise for a failed request sent on `connection`.
+
+        Only the first failure of a connection counts towards the backoff: the other
+        requests in flight on it fail for the same reason.
+        """
+        reason = 'request to %s failed: %s' % (self._where, text or _message(error))
+        if self._ready and connection == self._connects:
             self._ready = False
-            reason = 'request to %s failed: %s' % (self._where, _message(error))
             delay = self._backoff.failed(reason)
-            raise ServerUnavailable('%s; reconnecting in %.1f s' % (reason, delay)) from error
+            return ServerUnavailable('%s; reconnecting in %.1f s' % (reason, delay))
+        return ServerUnavailable('%s; reconnecting' % reason)
 
     def describe(self) -> Dict[str, str]:
         """Backend facts plus the server, the transport and the connection state."""
@@ -169,6 +238,7 @@ class TritonBackend(InferenceBackend):
             'shared_memory': getattr(self._transport, 'name', 'none'),
             'server_state': state,
             'reconnects': str(self._reconnects),
+            'requests_in_flight': str(sum(r is not None for r in self._requests)),
         })
         return info
 
@@ -177,6 +247,10 @@ class TritonBackend(InferenceBackend):
         if self._closed.is_set():
             return
         self._closed.set()
+        for request in self._requests:
+            if request is not None:
+                request.future.cancel()
+        self._requests = [None] * len(self._requests)
         self._transport.close()
         self._connection.close()
 

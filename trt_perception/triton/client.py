@@ -9,6 +9,8 @@ same questions in different shapes (protobuf or dict, timeouts per call or per c
 dicts.
 """
 
+from concurrent import futures
+import http.client
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -57,16 +59,22 @@ def split_url(url: str) -> Tuple[str, str]:
 class ServerConnection:
     """A tritonclient client for one server URL, answering in dicts whatever the protocol."""
 
-    def __init__(self, url: str, timeout: float) -> None:
-        """Create the client (no traffic yet); `timeout` bounds every call, in seconds."""
+    def __init__(self, url: str, timeout: float, requests: int = 1) -> None:
+        """
+        Create the client (no traffic yet); `timeout` bounds every call, in seconds.
+
+        `requests` is how many `start_infer` requests may be in flight at once.
+        """
         self.url = url
         self.protocol, address = split_url(url)
         self.timeout = float(timeout)
         module, utils = tritonclient_modules(self.protocol)
         self.module = module
         # What a call raises when the server is down or answers with an error: gRPC reports
-        # everything as InferenceServerException, the HTTP client a refused connection as OSError.
-        self.faults = (utils.InferenceServerException, OSError)
+        # everything as InferenceServerException; the HTTP client a refused connection as
+        # OSError, and one closed mid-request as geventhttpclient's HTTPConnectionClosed, an
+        # http.client.HTTPException.
+        self.faults = (utils.InferenceServerException, OSError, http.client.HTTPException)
         self.np_dtype = utils.triton_to_np_dtype
         self.triton_dtype = utils.np_to_triton_dtype
         self._clients: List[Any] = []
@@ -78,6 +86,7 @@ class ServerConnection:
             client = module.InferenceServerClient(address)
             self._clients.append(client)
             self._client = lambda: client
+            self._senders: Optional[futures.ThreadPoolExecutor] = None
         else:
             self._call = {}
             self._json = {}
@@ -96,6 +105,10 @@ class ServerConnection:
                         self._clients.append(client)
                 return client
             self._client = client_of_this_thread
+            # Its async_infer is a greenlet that only runs while this thread waits in gevent,
+            # not while it preprocesses the next batch: a request in flight needs a thread.
+            self._senders = futures.ThreadPoolExecutor(
+                max_workers=requests, thread_name_prefix='triton-http')
 
     def model_ready(self, model: str, version: str) -> bool:
         """Whether the server has `model` (`version`, '' for its policy's) ready."""
@@ -125,6 +138,27 @@ class ServerConnection:
         return self._client().infer(model, inputs, model_version=version, outputs=outputs,
                                     **self._call)
 
+    def start_infer(self, model: str, version: str, inputs: List, outputs: List
+                    ) -> 'futures.Future[Any]':
+        """
+        Send one request and return at once; the future holds the tritonclient result.
+
+        The future raises what `infer` would have raised (an error of `faults`).
+        """
+        if self._senders is not None:
+            return self._senders.submit(self.infer, model, version, inputs, outputs)
+        future: 'futures.Future[Any]' = futures.Future()
+
+        def done(result, error):
+            # Runs on a gRPC thread once the response, an error or the deadline arrives.
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+        self._client().async_infer(model, inputs, done, model_version=version,
+                                   outputs=outputs, **self._call)
+        return future
+
     def output_shape(self, result, name: str) -> Optional[Tuple[int, ...]]:
         """Shape of output `name` in `result`, None when the response lacks it."""
         output = result.get_output(name)
@@ -144,6 +178,8 @@ class ServerConnection:
 
     def close(self) -> None:
         """Close the clients' channel or connection pools."""
+        if self._senders is not None:
+            self._senders.shutdown(wait=False)
         with self._lock:
             clients, self._clients = self._clients, []
         for client in clients:

@@ -57,9 +57,9 @@ def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
 
 
 def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: int,
-                        log: logging.Logger) -> TritonBackend:
+                        requests: int, log: logging.Logger) -> TritonBackend:
     """Connect (or start retrying) to the served model that `card` describes."""
     return TritonBackend(settings.url, settings.model or card.name,
                          expected_signature(card, max_batch), version=settings.version,
                          timeout=settings.timeout, shared_memory=settings.shared_memory,
-                         max_batch=max_batch, log=log)
+                         max_batch=max_batch, slots=requests, log=log)

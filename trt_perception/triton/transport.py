@@ -3,9 +3,10 @@
 """
 How tensors reach the server: inside the request, or through shared memory on one host.
 
-Both transports build the request's inputs and requested outputs for a batch and read the
-outputs of the result; the shared-memory one owns its regions and registers them again after
-every (re)connection, since a restarted server has forgotten them.
+Both transports build the request's inputs and requested outputs for a batch in one of the
+backend's slots (requests in flight at once) and read the outputs of its result; the
+shared-memory one owns a pair of regions per slot and registers them again after every
+(re)connection, since a restarted server has forgotten them.
 """
 
 import os
@@ -45,7 +46,7 @@ class SocketTransport:
     def register(self) -> None:
         """Nothing to set up on the server."""
 
-    def request(self, batch: np.ndarray) -> Tuple[List, List]:
+    def request(self, batch: np.ndarray, slot: int) -> Tuple[List, List]:
         """Return the inputs and requested outputs of one request carrying `batch`."""
         module = self._connection.module
         tensor = module.InferInput(self._signature.input.name, list(batch.shape),
@@ -54,7 +55,7 @@ class SocketTransport:
         outputs = [module.InferRequestedOutput(o.name) for o in self._signature.outputs]
         return [tensor], outputs
 
-    def read(self, result, batch_size: int) -> Dict[str, np.ndarray]:
+    def read(self, result, slot: int) -> Dict[str, np.ndarray]:
         """Return the outputs of `result` by name."""
         return {o.name: result.as_numpy(o.name) for o in self._signature.outputs}
 
@@ -66,14 +67,15 @@ class SystemSharedMemoryTransport:
     """
     Tensors travel through POSIX shared memory: the client and server share one host.
 
-    One input region and one output region sized for `max_batch`, created once and reused
-    for every request; the socket carries only the request's description.
+    Each slot has an input region and an output region sized for `max_batch`, created once
+    and reused for every request of that slot; the socket carries only the request's
+    description.
     """
 
     name = 'system'
 
     def __init__(self, connection: ServerConnection, signature: ModelSignature,
-                 max_batch: int) -> None:
+                 max_batch: int, slots: int = 1) -> None:
         """Create the regions (registered on the server by `register`)."""
         self._shm = shared_memory_module()
         self._connection = connection
@@ -81,12 +83,21 @@ class SystemSharedMemoryTransport:
         self._input_type = connection.triton_dtype(np.dtype(signature.input.dtype))
         self._input_image_bytes = _image_bytes(signature.input, 'input')
         self._output_image_bytes = [_image_bytes(o, 'output') for o in signature.outputs]
-        # Offsets of each output's slot in the output region, every slot sized for max_batch.
+        # Offsets of each output in a slot's output region, every one sized for max_batch.
         self._offsets = list(np.cumsum([0] + [b * max_batch for b in self._output_image_bytes]))
         prefix = 'trt_perception_%d_%x' % (os.getpid(), id(self))
         self._regions: List[Tuple[str, int, Any]] = []
-        self._input = self._create(prefix + '_input', self._input_image_bytes * max_batch)
-        self._output = self._create(prefix + '_output', int(self._offsets[-1]))
+        self._inputs = []
+        self._outputs = []
+        try:
+            for slot in range(slots):
+                self._inputs.append(self._create('%s_input%d' % (prefix, slot),
+                                                 self._input_image_bytes * max_batch))
+                self._outputs.append(self._create('%s_output%d' % (prefix, slot),
+                                                  int(self._offsets[-1])))
+        except BaseException:
+            self.close()
+            raise
 
     def _create(self, name: str, byte_size: int):
         handle = self._shm.create_shared_memory_region(name, '/' + name, byte_size)
@@ -94,14 +105,14 @@ class SystemSharedMemoryTransport:
         return name, handle
 
     def register(self) -> None:
-        """Register both regions with the server (again, after a restart)."""
+        """Register every region with the server (again, after a restart)."""
         for name, byte_size, _ in self._regions:
             self._connection.register_system_memory(name, '/' + name, byte_size)
 
-    def request(self, batch: np.ndarray) -> Tuple[List, List]:
-        """Copy `batch` into the input region; point the request at both regions."""
+    def request(self, batch: np.ndarray, slot: int) -> Tuple[List, List]:
+        """Copy `batch` into `slot`'s input region; point the request at its regions."""
         module = self._connection.module
-        name, handle = self._input
+        name, handle = self._inputs[slot]
         self._shm.set_shared_memory_region(handle, [np.ascontiguousarray(batch)])
         tensor = module.InferInput(self._signature.input.name, list(batch.shape),
                                    self._input_type)
@@ -110,13 +121,13 @@ class SystemSharedMemoryTransport:
         for spec, image_bytes, offset in zip(self._signature.outputs, self._output_image_bytes,
                                              self._offsets):
             output = module.InferRequestedOutput(spec.name)
-            output.set_shared_memory(self._output[0], image_bytes * batch.shape[0],
+            output.set_shared_memory(self._outputs[slot][0], image_bytes * batch.shape[0],
                                      offset=int(offset))
             outputs.append(output)
         return [tensor], outputs
 
-    def read(self, result, batch_size: int) -> Dict[str, np.ndarray]:
-        """Copy each output of `result` out of the output region."""
+    def read(self, result, slot: int) -> Dict[str, np.ndarray]:
+        """Copy each output of `result` out of `slot`'s output region."""
         arrays = {}
         for spec, offset in zip(self._signature.outputs, self._offsets):
             shape = self._connection.output_shape(result, spec.name)
@@ -124,7 +135,7 @@ class SystemSharedMemoryTransport:
                 raise BackendError('the response of %s lacks output %r'
                                    % (self._connection.url, spec.name))
             arrays[spec.name] = self._shm.get_contents_as_numpy(
-                self._output[1], np.dtype(spec.dtype), shape, offset=int(offset)).copy()
+                self._outputs[slot][1], np.dtype(spec.dtype), shape, offset=int(offset)).copy()
         return arrays
 
     def close(self) -> None:
@@ -139,10 +150,10 @@ class SystemSharedMemoryTransport:
 
 
 def make_transport(kind: str, connection: ServerConnection, signature: ModelSignature,
-                   max_batch: int):
-    """Create the transport named by `kind` (one of SHARED_MEMORY)."""
+                   max_batch: int, slots: int = 1):
+    """Create the transport named by `kind` (one of SHARED_MEMORY) for `slots` requests."""
     if kind == 'none':
         return SocketTransport(connection, signature)
     if kind == 'system':
-        return SystemSharedMemoryTransport(connection, signature, max_batch)
+        return SystemSharedMemoryTransport(connection, signature, max_batch, slots)
     raise ValueError('shared_memory=%r is not one of %s' % (kind, ', '.join(SHARED_MEMORY)))
