@@ -25,7 +25,7 @@ MAY_IMPORT = {
     'core': set(),
     'gpu': {'core'},
     'tensorrt': {'core', 'gpu'},
-    'triton': {'core'},
+    'triton': {'core', 'gpu'},
     'assembly': {'core', 'gpu', 'tensorrt', 'triton'},
     'engine_builds': {'core', 'tensorrt', 'assembly'},
     'fastdds_profile': set(),

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from test_pipeline import bgr
+from test_pipeline import assert_same, bgr
 from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.backend import BackendError
 from trt_perception.core.image import RawImage
@@ -48,15 +48,6 @@ def detections(model, **config):
         for start in (0, 2):
             found += pipe.detect(images[start:start + 2]).detections
     return info, found
-
-
-def assert_same(got, want):
-    assert len(got) == len(want) and any(want), 'the reference found nothing to compare'
-    for mine, reference in zip(got, want):
-        assert [d.label for d in mine] == [d.label for d in reference]
-        np.testing.assert_allclose([d.score for d in mine], [d.score for d in reference],
-                                   atol=0.02)
-        np.testing.assert_allclose([d.box for d in mine], [d.box for d in reference], atol=2.0)
 
 
 @pytest.fixture(scope='module', params=MODELS)

@@ -20,6 +20,16 @@ def bgr(photo):
     return cv2.cvtColor(getattr(data, photo)(), cv2.COLOR_RGB2BGR)
 
 
+def assert_same(got, want):
+    """Assert detections per image alike: labels equal, scores within 0.02, boxes within 2 px."""
+    assert len(got) == len(want) and any(want), 'the reference found nothing to compare'
+    for mine, reference in zip(got, want):
+        assert [d.label for d in mine] == [d.label for d in reference]
+        np.testing.assert_allclose([d.score for d in mine], [d.score for d in reference],
+                                   atol=0.02)
+        np.testing.assert_allclose([d.box for d in mine], [d.box for d in reference], atol=2.0)
+
+
 def core_pipeline(max_batch):
     """Assemble the bundled default detector on ONNX Runtime and the CPU by hand."""
     card = default_model()

@@ -22,7 +22,7 @@ PYCUDA_2022_1_DRIVER = {
     '': ('init', 'Device', 'Context', 'Stream', 'Event', 'DeviceAllocation', 'Error',
          'CompileError', 'device_attribute', 'event_flags', 'host_alloc_flags', 'mem_alloc',
          'memcpy_htod', 'memcpy_htod_async', 'memcpy_dtoh_async', 'module_from_buffer',
-         'pagelocked_empty'),
+         'pagelocked_empty', 'mem_get_ipc_handle'),
     'Device': ('count', 'name', 'compute_capability', 'total_memory', 'get_attribute',
                'retain_primary_context'),
     'Context': ('get_device', 'pop', 'push', 'detach'),

@@ -43,7 +43,7 @@ NOT_PORTABLE = {
         'test_log_handler', 'test_node_reliability', 'test_parameters', 'test_qos_matching',
         'test_ros_roundtrip', 'test_vision_msgs_compat'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
-                   'test_tensorrt_runner_gpu'),
+                   'test_tensorrt_runner_gpu', 'test_triton_cuda'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
         'test_kernel_compile', 'test_typing'),

@@ -171,7 +171,8 @@ def _backend(config: PipelineConfig, card: ModelCard, context: Optional['CudaCon
     """
     if runtime == 'triton':
         return open_triton_backend(config.triton, card, config.max_batch,
-                                   config.pipeline_depth or TRITON_PIPELINE_DEPTH, log)
+                                   config.pipeline_depth or TRITON_PIPELINE_DEPTH, log,
+                                   context)
     cheap_enqueue = runtime == 'tensorrt' or config.cuda_graphs
     depth = config.pipeline_depth or (GPU_PIPELINE_DEPTH if cheap_enqueue else 1)
     if context is not None and runtime == 'tensorrt':
@@ -222,7 +223,8 @@ def create_pipeline(config: PipelineConfig,
     runtime = _runtime(config, card, info, log)
     context: Optional['CudaContext'] = None
     activate: Callable[[], ContextManager[object]] = contextlib.ExitStack
-    if runtime in GPU_RUNTIMES or config.preprocess == 'gpu':
+    if runtime in GPU_RUNTIMES or config.preprocess == 'gpu' or (
+            runtime == 'triton' and config.triton.shared_memory == 'cuda'):
         from trt_perception.gpu.context import CudaContext
         context = CudaContext(config.device_id)
         closers.append(context.close)

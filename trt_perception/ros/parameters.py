@@ -186,9 +186,10 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'Frames from different cameras run together in one inference, at most this '
                   'many.', low=1, high=64),
     ParameterSpec('pipeline_depth', 0,
-                  'Batches in flight at once on a GPU backend, each with its own buffers: the '
-                  'CPU converts and decodes one batch while the GPU runs another. 0: 2 for '
-                  'TensorRT and for ONNX Runtime with cuda_graphs, else 1.', low=0, high=8),
+                  'Batches in flight at once on a GPU backend or a Triton server, each with '
+                  'its own buffers: the CPU converts and decodes one batch while the GPU or '
+                  'server runs another. 0: 2 for TensorRT, for ONNX Runtime with cuda_graphs '
+                  'and for Triton, else 1.', low=0, high=8),
     ParameterSpec('onnxruntime_provider', 'auto',
                   'How ONNX Runtime runs the model. auto: its CUDA provider when pycuda, a GPU '
                   'and onnxruntime-gpu are there (the input written in place by the GPU '
@@ -212,7 +213,9 @@ DETECTOR_PARAMETERS: List[ParameterSpec] = [
                   'batch fails and the backend reconnects with backoff.', low=0.01, high=600.0),
     ParameterSpec('triton.shared_memory', 'none',
                   'Backend triton: none: tensors travel in the request; system: POSIX shared '
-                  'memory, for a server on the same host.', choices=SHARED_MEMORY),
+                  'memory, for a server on the same host; cuda: the input in CUDA shared '
+                  'memory written by GPU preprocessing, for a server on the same host and '
+                  'GPU (not Jetson: no CUDA IPC there).', choices=SHARED_MEMORY),
     ParameterSpec('conf_threshold', 0.25, 'Minimum detection score.', read_only=False,
                   low=0.0, high=1.0),
     ParameterSpec('iou_threshold', 0.45, 'Overlap (IoU) above which NMS suppresses a box.',

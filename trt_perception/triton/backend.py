@@ -88,8 +88,7 @@ class TritonBackend(RequestBackend):
         self._reconnects = 0
         self._requests: List[Optional[_Request]] = [None] * slots
         try:
-            self._transport = make_transport(shared_memory, self._connection, expected,
-                                             max_batch, slots)
+            self._transport = self._make_transport(shared_memory, max_batch, slots)
         except BaseException:
             self._connection.close()
             raise
@@ -102,6 +101,10 @@ class TritonBackend(RequestBackend):
         except BaseException:
             self.close()
             raise
+
+    def _make_transport(self, shared_memory: str, max_batch: int, slots: int):
+        return make_transport(shared_memory, self._connection, self._expected, max_batch,
+                              slots)
 
     def _connect(self) -> None:
         connection = self._connection
@@ -169,20 +172,28 @@ class TritonBackend(RequestBackend):
         Raises ServerUnavailable (a BackendError) with the reason while the server is away;
         the call first waits out the backoff, so a caller that loops does not spin.
         """
+        self._free_slot(slot, batch.shape[0])
+        self._start(slot, batch.shape[0], lambda: self._transport.request(batch, slot))
+
+    def _free_slot(self, slot: int, count: int) -> None:
+        """Check that `slot` exists and has no request, and that `count` images fit."""
         self._check_slot(slot)
         if self._requests[slot] is not None:
             raise BackendError('slot %d still holds a request: collect() it first' % slot)
-        if not 0 < batch.shape[0] <= self._max_batch:
+        if not 0 < count <= self._max_batch:
             raise BackendError('batch of %d is outside 1..%d (max_batch)'
-                               % (batch.shape[0], self._max_batch))
+                               % (count, self._max_batch))
+
+    def _start(self, slot: int, count: int, describe: Callable[[], Any]) -> None:
+        """Send the request `describe` returns (inputs, outputs) for `count` images in `slot`."""
         if not self._ready:
             self._reconnect()
         try:
-            inputs, outputs = self._transport.request(batch, slot)
+            inputs, outputs = describe()
             future = self._connection.start_infer(self._model, self._version, inputs, outputs)
         except self._faults as error:
             raise self._failed(error, self._connects) from error
-        self._requests[slot] = _Request(future, batch.shape[0], self._connects)
+        self._requests[slot] = _Request(future, count, self._connects)
 
     def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
         """

@@ -176,6 +176,17 @@ class ServerConnection:
         """Forget a region on the server."""
         self._client().unregister_system_shared_memory(region, **self._call)
 
+    def register_cuda_memory(self, region: str, raw_handle: str, device_id: int,
+                             byte_size: int) -> None:
+        """Register a CUDA shared-memory region (a base64 IPC handle), replacing one."""
+        self._client().unregister_cuda_shared_memory(region, **self._call)
+        self._client().register_cuda_shared_memory(region, raw_handle, device_id, byte_size,
+                                                   **self._call)
+
+    def unregister_cuda_memory(self, region: str) -> None:
+        """Forget a CUDA region on the server (it closes its IPC mapping)."""
+        self._client().unregister_cuda_shared_memory(region, **self._call)
+
     def close(self) -> None:
         """Close the clients' channel or connection pools."""
         if self._senders is not None:

@@ -9,6 +9,7 @@ the decoder and the labels; the ONNX file also gives the tensors the served mode
 
 from dataclasses import dataclass
 import logging
+from typing import Optional, TYPE_CHECKING
 
 from trt_perception.core.backend import BackendError
 from trt_perception.core.checks import is_real
@@ -18,6 +19,9 @@ from trt_perception.triton.backend import TritonBackend
 from trt_perception.triton.client import split_url
 from trt_perception.triton.signature import ModelSignature
 from trt_perception.triton.transport import SHARED_MEMORY
+
+if TYPE_CHECKING:  # pycuda is optional: imported only for CUDA shared memory
+    from trt_perception.gpu.context import CudaContext
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,8 @@ class TritonSettings:
     timeout: float = 1.0
     """Seconds any one call to the server may take."""
     shared_memory: str = 'none'
-    """'none': tensors in the request; 'system': POSIX shared memory (same host only)."""
+    """'none': tensors in the request; 'system': POSIX shared memory; 'cuda': the input in
+    CUDA shared memory on the GPU the server also uses (same host only, for both)."""
 
     def __post_init__(self) -> None:
         """Reject a malformed URL, a non-positive timeout or an unknown transport."""
@@ -57,9 +62,22 @@ def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
 
 
 def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: int,
-                        requests: int, log: logging.Logger) -> TritonBackend:
-    """Connect (or start retrying) to the served model that `card` describes."""
-    return TritonBackend(settings.url, settings.model or card.name,
-                         expected_signature(card, max_batch), version=settings.version,
+                        requests: int, log: logging.Logger,
+                        context: Optional['CudaContext'] = None) -> TritonBackend:
+    """
+    Connect (or start retrying) to the served model that `card` describes.
+
+    `requests` may be in flight at once.  CUDA shared memory needs `context`, active.
+    """
+    expected = expected_signature(card, max_batch)
+    model = settings.model or card.name
+    if settings.shared_memory == 'cuda':
+        if context is None:
+            raise BackendError("triton shared_memory 'cuda' needs a CUDA GPU on this host")
+        from trt_perception.triton.device import TritonDeviceBackend
+        return TritonDeviceBackend(settings.url, model, expected, context,
+                                   version=settings.version, timeout=settings.timeout,
+                                   max_batch=max_batch, slots=requests, log=log)
+    return TritonBackend(settings.url, model, expected, version=settings.version,
                          timeout=settings.timeout, shared_memory=settings.shared_memory,
                          max_batch=max_batch, slots=requests, log=log)

@@ -18,9 +18,10 @@ from trt_perception.core.backend import BackendError, TensorSpec
 from trt_perception.triton.client import ServerConnection, shared_memory_module
 from trt_perception.triton.signature import ModelSignature
 
-SHARED_MEMORY = ('none', 'system')
-"""Values of the shared_memory choice: 'none' (tensors in the socket) or 'system' (POSIX
-shared memory, client and server on one host)."""
+SHARED_MEMORY = ('none', 'system', 'cuda')
+"""Values of the shared_memory choice: 'none' (tensors in the socket), 'system' (POSIX
+shared memory, client and server on one host) or 'cuda' (the input in CUDA shared memory
+on the server's GPU, written there by GPU preprocessing; outputs in POSIX shared memory)."""
 
 
 def _image_bytes(spec: TensorSpec, what: str) -> int:
@@ -75,8 +76,13 @@ class SystemSharedMemoryTransport:
     name = 'system'
 
     def __init__(self, connection: ServerConnection, signature: ModelSignature,
-                 max_batch: int, slots: int = 1) -> None:
-        """Create the regions (registered on the server by `register`)."""
+                 max_batch: int, slots: int = 1, host_input: bool = True) -> None:
+        """
+        Create the regions (registered on the server by `register`).
+
+        Without `host_input` only the output regions are made: a subclass puts the input
+        elsewhere.
+        """
         self._shm = shared_memory_module()
         self._connection = connection
         self._signature = signature
@@ -85,15 +91,16 @@ class SystemSharedMemoryTransport:
         self._output_image_bytes = [_image_bytes(o, 'output') for o in signature.outputs]
         # Offsets of each output in a slot's output region, every one sized for max_batch.
         self._offsets = list(np.cumsum([0] + [b * max_batch for b in self._output_image_bytes]))
-        prefix = 'trt_perception_%d_%x' % (os.getpid(), id(self))
+        self._prefix = 'trt_perception_%d_%x' % (os.getpid(), id(self))
         self._regions: List[Tuple[str, int, Any]] = []
         self._inputs = []
         self._outputs = []
         try:
             for slot in range(slots):
-                self._inputs.append(self._create('%s_input%d' % (prefix, slot),
-                                                 self._input_image_bytes * max_batch))
-                self._outputs.append(self._create('%s_output%d' % (prefix, slot),
+                if host_input:
+                    self._inputs.append(self._create('%s_input%d' % (self._prefix, slot),
+                                                     self._input_image_bytes * max_batch))
+                self._outputs.append(self._create('%s_output%d' % (self._prefix, slot),
                                                   int(self._offsets[-1])))
         except BaseException:
             self.close()
@@ -111,17 +118,22 @@ class SystemSharedMemoryTransport:
 
     def request(self, batch: np.ndarray, slot: int) -> Tuple[List, List]:
         """Copy `batch` into `slot`'s input region; point the request at its regions."""
-        module = self._connection.module
         name, handle = self._inputs[slot]
         self._shm.set_shared_memory_region(handle, [np.ascontiguousarray(batch)])
-        tensor = module.InferInput(self._signature.input.name, list(batch.shape),
-                                   self._input_type)
-        tensor.set_shared_memory(name, batch.nbytes)
+        return self.request_in_place(name, batch.shape[0], slot)
+
+    def request_in_place(self, region: str, count: int, slot: int) -> Tuple[List, List]:
+        """Describe a request whose `count` images are already in the input `region`."""
+        module = self._connection.module
+        # Every dimension after the batch is a fixed int (_image_bytes checked it).
+        shape = [count] + [d for d in self._signature.input.shape[1:] if isinstance(d, int)]
+        tensor = module.InferInput(self._signature.input.name, shape, self._input_type)
+        tensor.set_shared_memory(region, self._input_image_bytes * count)
         outputs = []
         for spec, image_bytes, offset in zip(self._signature.outputs, self._output_image_bytes,
                                              self._offsets):
             output = module.InferRequestedOutput(spec.name)
-            output.set_shared_memory(self._outputs[slot][0], image_bytes * batch.shape[0],
+            output.set_shared_memory(self._outputs[slot][0], image_bytes * count,
                                      offset=int(offset))
             outputs.append(output)
         return [tensor], outputs
@@ -156,4 +168,7 @@ def make_transport(kind: str, connection: ServerConnection, signature: ModelSign
         return SocketTransport(connection, signature)
     if kind == 'system':
         return SystemSharedMemoryTransport(connection, signature, max_batch, slots)
+    if kind == 'cuda':
+        raise ValueError("shared_memory='cuda' needs a CUDA context: open the backend with "
+                         'trt_perception.triton.device.TritonDeviceBackend')
     raise ValueError('shared_memory=%r is not one of %s' % (kind, ', '.join(SHARED_MEMORY)))
