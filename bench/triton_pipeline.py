@@ -156,7 +156,7 @@ def main() -> int:
     parser.add_argument('--cameras', type=int, nargs='+', default=[1, 2, 4, 8])
     parser.add_argument('--seconds', type=float, default=8.0)
     parser.add_argument('--transports', nargs='+', choices=SHARED_MEMORY,
-                        help="default: none and system, and cuda where a CUDA GPU is usable")
+                        help='default: none and system, and cuda where a CUDA GPU is usable')
     parser.add_argument('--depths', type=int, nargs='+', default=[1, 2],
                         help='pipeline_depth of the one-node Triton runs')
     args = parser.parse_args()
@@ -194,10 +194,10 @@ def main() -> int:
                             model=MODEL, backend='triton', max_batch=cameras,
                             pipeline_depth=depth, triton=settings)], server.grpc_url))
                 if cameras > 1:
-                    runs.append(('triton gRPC %s, %d robots' % (labels[transport], cameras), [
-                        PipelineConfig(model=MODEL, backend='triton', max_batch=1,
-                                       pipeline_depth=1, triton=settings)] * cameras,
-                        server.grpc_url))
+                    robot = PipelineConfig(model=MODEL, backend='triton', max_batch=1,
+                                           pipeline_depth=1, triton=settings)
+                    runs.append(('triton gRPC %s, %d robots' % (labels[transport], cameras),
+                                 [robot] * cameras, server.grpc_url))
             for label, configs, url in runs:
                 f = measure(configs, cameras, photos, args.seconds, url,
                             transport=configs[0].pipeline_depth <= 1)
