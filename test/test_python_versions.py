@@ -49,7 +49,7 @@ NOT_PORTABLE = {
         'test_kernel_compile', 'test_typing'),
     'the Python-version venvs themselves': ('test_python_versions',),
     'tritonclient and the nvidia-pytriton tritonserver (.venv only; the node test ROS too)': (
-        'test_triton_backend', 'test_triton_node'),
+        'test_triton_backend', 'test_triton_node', 'test_triton_platforms'),
 }
 """Every other test module, by what it needs that the version venvs do not have."""
 

@@ -8,6 +8,7 @@ server runs the same ONNX file with ONNX Runtime (Python backend), so detections
 identical, not merely close.
 """
 
+import importlib.util
 import threading
 import time
 
@@ -279,3 +280,12 @@ def test_requests_in_flight_when_the_server_dies_fail_and_count_once(tmp_path, s
     finally:
         backend.close()
         server.stop()
+
+
+@pytest.mark.skipif(importlib.util.find_spec('pycuda') is not None,
+                    reason='pycuda is installed: test_triton_cuda.py runs CUDA shared memory')
+def test_cuda_shared_memory_without_a_gpu_says_what_to_use_instead(triton):
+    settings = TritonSettings(url=triton.grpc_url, shared_memory='cuda')
+    with pytest.raises(BackendError, match="triton shared_memory 'cuda' needs pycuda and a "
+                                           "CUDA GPU on this host .*set it to 'system'"):
+        create_pipeline(PipelineConfig(model=MODEL, backend='triton', triton=settings))

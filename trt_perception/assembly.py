@@ -212,6 +212,25 @@ def _runtime(config: PipelineConfig, card: ModelCard, info: Dict[str, str],
     return runtime
 
 
+def _cuda_context(config: PipelineConfig, for_triton: bool) -> 'CudaContext':
+    """Open the GPU context; for Triton's CUDA shared memory, say what else would do."""
+    try:
+        from trt_perception.gpu.context import CudaContext, CudaUnavailableError
+    except ImportError as error:
+        if not for_triton:
+            raise
+        raise BackendError("triton shared_memory 'cuda' needs pycuda and a CUDA GPU on this "
+                           "host (%s); set it to 'system' (same host) or 'none'"
+                           % (error.__cause__ or error)) from error
+    try:
+        return CudaContext(config.device_id)
+    except CudaUnavailableError as error:
+        if not for_triton:
+            raise
+        raise BackendError("triton shared_memory 'cuda' needs a CUDA GPU on this host (%s); "
+                           "set it to 'system' (same host) or 'none'" % error) from error
+
+
 def create_pipeline(config: PipelineConfig,
                     log: Optional[logging.Logger] = None) -> DetectionPipeline:
     """Build the pipeline `config` asks for, falling back to ONNX Runtime under 'auto'."""
@@ -223,10 +242,9 @@ def create_pipeline(config: PipelineConfig,
     runtime = _runtime(config, card, info, log)
     context: Optional['CudaContext'] = None
     activate: Callable[[], ContextManager[object]] = contextlib.ExitStack
-    if runtime in GPU_RUNTIMES or config.preprocess == 'gpu' or (
-            runtime == 'triton' and config.triton.shared_memory == 'cuda'):
-        from trt_perception.gpu.context import CudaContext
-        context = CudaContext(config.device_id)
+    cuda_ipc = runtime == 'triton' and config.triton.shared_memory == 'cuda'
+    if runtime in GPU_RUNTIMES or config.preprocess == 'gpu' or cuda_ipc:
+        context = _cuda_context(config, cuda_ipc)
         closers.append(context.close)
         activate = context.activated
     try:

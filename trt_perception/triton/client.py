@@ -128,6 +128,11 @@ class ServerConnection:
         # gRPC wraps the configuration in a ModelConfigResponse.
         return config.get('config', config) if self.protocol == 'grpc' else config
 
+    def repository_index(self) -> List[Dict]:
+        """Models in the server's repository, with state and reason where one was loaded."""
+        index = self._client().get_model_repository_index(**self._json, **self._call)
+        return list(index.get('models', [])) if self.protocol == 'grpc' else list(index)
+
     def statistics(self, model: str, version: str = '') -> Dict:
         """Inference statistics of `model` (counts, batch sizes, cumulative times)."""
         return self._client().get_inference_statistics(

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 import urllib.error
 import urllib.request
 
@@ -65,13 +65,18 @@ class LocalTritonServer:
     """One tritonserver process serving `repository` on 127.0.0.1; use as a context manager."""
 
     def __init__(self, repository: str, workdir: str, log_path: Optional[str] = None,
-                 startup_timeout: float = 120.0) -> None:
-        """Prepare the backend folder under `workdir`; `start` runs the server."""
+                 startup_timeout: float = 120.0, options: Sequence[str] = ()) -> None:
+        """
+        Prepare the backend folder under `workdir`; `start` runs the server.
+
+        `options` are added to tritonserver's command line.
+        """
         self.repository = os.path.abspath(repository)
         self._server_dir, self._libs = wheel_paths()
         self._backends = os.path.join(workdir, 'backends')
         self._log_path = log_path or os.path.join(workdir, 'tritonserver.log')
         self._startup_timeout = startup_timeout
+        self._options = list(options)
         self._process: Optional[subprocess.Popen] = None
         self.http_port, self.grpc_port = free_ports(2)
         self._prepare_backends()
@@ -112,7 +117,7 @@ class LocalTritonServer:
             '--grpc-address', LOOPBACK, '--grpc-port', str(self.grpc_port),
             '--allow-metrics', 'false', '--allow-sagemaker', 'false',
             '--allow-vertex-ai', 'false', '--exit-timeout-secs', '5',
-        ]
+        ] + self._options
         env = dict(os.environ)
         env['LD_LIBRARY_PATH'] = os.pathsep.join(
             p for p in (self._libs, env.get('LD_LIBRARY_PATH')) if p)
