@@ -56,11 +56,10 @@ def index(tmp_path_factory):
 
 
 @pytest.mark.parametrize('name,backend', [('onnx', 'onnxruntime'), ('plan', 'tensorrt')])
-def test_the_server_parses_the_config_and_asks_for_the_platforms_backend(index, name,
-                                                                          backend):
+def test_the_server_parses_the_config_and_asks_for_its_backend(index, name, backend):
     model = index[name]
     assert model['state'] == 'UNAVAILABLE'
-    assert model['reason'] == ("Invalid argument: unable to find backend library for backend "
+    assert model['reason'] == ('Invalid argument: unable to find backend library for backend '
                                "'%s', try specifying runtime on the model configuration."
                                % backend)
 
