@@ -193,14 +193,16 @@ def test_closing_with_the_server_gone_releases_the_shared_memory(scheme):
     backend.close()
 
 
-@pytest.mark.parametrize('shared_memory', ['none', 'system'])
-def test_batches_in_flight_complete_in_order_with_the_local_detections(triton, shared_memory):
+@pytest.mark.parametrize('scheme,shared_memory', [
+    ('grpc', 'none'), ('grpc', 'system'), ('http', 'none'), ('http', 'system')])
+def test_batches_in_flight_complete_in_order_with_the_local_detections(triton, scheme,
+                                                                       shared_memory):
     # The pipeline keeps pipeline_depth requests on the server at once (auto: 2 for Triton),
     # each in its own slot of regions: submitting the next batch must not overwrite the one
     # still on the server.
     params = DetectionParams(conf_threshold=0.05)
     frames = photo_frames()
-    settings = TritonSettings(url=triton.grpc_url, shared_memory=shared_memory)
+    settings = TritonSettings(url=url_of(triton, scheme), shared_memory=shared_memory)
     with create_pipeline(PipelineConfig(model=MODEL, backend='onnxruntime', max_batch=2,
                                         params=params)) as local, \
             create_pipeline(PipelineConfig(model=MODEL, backend='triton', max_batch=2,

@@ -5,9 +5,9 @@ GPU memory another process on this host can open: what CUDA shared memory region
 
 A `SharedDeviceBuffer` is a plain device allocation with its CUDA IPC handle.  A server on the
 same host (Triton) opens the handle and reads the tensor where our preprocessing wrote it, so
-the frame never travels through host memory or a socket.  CUDA IPC needs a discrete GPU and a
-driver that supports it; Jetson's integrated GPUs under JetPack 4 do not, and say so when the
-handle is asked for.
+the frame never travels through host memory or a socket.  CUDA IPC needs a discrete GPU on
+Linux: CUDA's runtime documentation says it is not supported on Tegra (Jetson), where asking
+for the handle fails with that reason.
 """
 
 import base64
