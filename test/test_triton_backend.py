@@ -9,6 +9,7 @@ identical, not merely close.
 """
 
 import importlib.util
+import logging
 import threading
 import time
 
@@ -291,3 +292,15 @@ def test_cuda_shared_memory_without_a_gpu_says_what_to_use_instead(triton):
     with pytest.raises(BackendError, match="triton shared_memory 'cuda' needs pycuda and a "
                                            "CUDA GPU on this host .*set it to 'system'"):
         create_pipeline(PipelineConfig(model=MODEL, backend='triton', triton=settings))
+
+
+def test_closing_with_a_request_in_flight_logs_no_error_from_the_grpc_callback(triton, caplog):
+    # The closed channel cancels the request; its callback then finds the backend's future
+    # cancelled and must leave it alone (setting it raised InvalidStateError, which gRPC
+    # logged as an ERROR from its callback thread).
+    backend = TritonBackend(triton.grpc_url, SLOW_MODEL, SLOW_SIGNATURE, slots=1, timeout=10.0)
+    backend.send(np.zeros((1, 4), np.float32), 0)
+    with caplog.at_level(logging.WARNING):
+        backend.close()
+        time.sleep(0.5)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -156,10 +156,15 @@ class ServerConnection:
 
         def done(result, error):
             # Runs on a gRPC thread once the response, an error or the deadline arrives.
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+            if future.cancelled():
+                return  # the backend gave up on it (closed, or stopped waiting)
+            try:
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+            except Exception:  # cancelled in between: nobody waits for it any more
+                pass
         self._client().async_infer(model, inputs, done, model_version=version,
                                    outputs=outputs, **self._call)
         return future
