@@ -38,6 +38,12 @@ class BackendError(RuntimeError):
     """A model or engine that cannot be loaded or run; the message says how to fix it."""
 
 
+def check_slot(slot: int, slots: int) -> None:
+    """Raise BackendError unless `slot` is an int in 0 .. `slots` - 1 (bools refused)."""
+    if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < slots:
+        raise BackendError('slot %r is outside 0..%d' % (slot, slots - 1))
+
+
 class InferenceBackend(abc.ABC):
     """
     A loaded model that runs one batch at a time on host arrays.

@@ -12,7 +12,7 @@ from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError
+from trt_perception.core.backend import BackendError, check_slot
 from trt_perception.gpu.context import cuda
 
 Outputs = Dict[str, np.ndarray]
@@ -80,8 +80,7 @@ class Slots(Generic[S]):
         """Return slot `slot`; raises when the backend was closed or the index is wrong."""
         if not self.all:
             raise BackendError('%s was closed; create a new one' % self._owner)
-        if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < len(self.all):
-            raise BackendError('slot %r is outside 0..%d' % (slot, len(self.all) - 1))
+        check_slot(slot, len(self.all))
         return self.all[slot]
 
     def free(self, slot: int) -> S:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, RequestBackend, TensorSpec
+from trt_perception.core.backend import BackendError, check_slot, RequestBackend, TensorSpec
 from trt_perception.core.checks import positive_int
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
@@ -177,7 +177,7 @@ class TritonBackend(RequestBackend):
 
     def _free_slot(self, slot: int, count: int) -> None:
         """Check that `slot` exists and has no request, and that `count` images fit."""
-        self._check_slot(slot)
+        check_slot(slot, len(self._requests))
         if self._requests[slot] is not None:
             raise BackendError('slot %d still holds a request: collect() it first' % slot)
         if not 0 < count <= self._max_batch:
@@ -202,7 +202,7 @@ class TritonBackend(RequestBackend):
         Raises ServerUnavailable when the request failed or no answer came within the
         timeout; the slot is free again either way.
         """
-        self._check_slot(slot)
+        check_slot(slot, len(self._requests))
         request = self._requests[slot]
         if request is None:
             raise BackendError('collect(slot=%d) with no request sent in that slot' % slot)
@@ -218,11 +218,6 @@ class TritonBackend(RequestBackend):
                                'no response within %.1f s' % (self._timeout + 1.0)) from error
         except self._faults as error:
             raise self._failed(error, request.connection) from error
-
-    def _check_slot(self, slot: int) -> None:
-        if isinstance(slot, bool) or not isinstance(slot, int) or \
-                not 0 <= slot < len(self._requests):
-            raise BackendError('slot %r is outside 0..%d' % (slot, len(self._requests) - 1))
 
     def _failed(self, error: BaseException, connection: int, text: str = ''
                 ) -> ServerUnavailable:
