@@ -97,14 +97,19 @@ class BatchPath(abc.ABC):
         return {}
 
 
+def _host_batches(spec: PreprocessSpec, backend: InferenceBackend, slots: int) -> np.ndarray:
+    """One NCHW host batch of `backend.max_batch` images per slot, as `spec` lays them out."""
+    return np.empty((slots, backend.max_batch, 3, spec.height, spec.width),
+                    dtype=spec.numpy_dtype)
+
+
 class _HostInput(BatchPath):
     """Numpy input batches, one per slot, allocated once."""
 
     def __init__(self, spec: PreprocessSpec, backend: InferenceBackend, slots: int) -> None:
         super().__init__(slots)
         self._backend = backend
-        self._batches = np.empty((slots, backend.max_batch, 3, spec.height, spec.width),
-                                 dtype=spec.numpy_dtype)
+        self._batches = _host_batches(spec, backend, slots)
 
 
 class _HostRun(_HostInput):
@@ -187,10 +192,8 @@ class _UploadedBatch(_DeviceRun):
     def __init__(self, preprocessor: HostPreprocessor, backend: DeviceInputBackend,
                  slots: int) -> None:
         super().__init__(backend, slots)
-        spec = preprocessor.spec
         self._preprocessor = preprocessor
-        self._batches = np.empty((slots, backend.max_batch, 3, spec.height, spec.width),
-                                 dtype=spec.numpy_dtype)
+        self._batches = _host_batches(preprocessor.spec, backend, slots)
 
     def preprocess(self, images: Sequence[RawImage], slot: int) -> List[Letterbox]:
         batch = self._batches[slot]
