@@ -134,7 +134,8 @@ def test_concurrent_cameras_are_batched_by_the_server(triton):
     assert sum(count for size, count in executions.items() if size > 1) > 0, executions
 
 
-def _infer_or_none(backend, batch):
+def infer_or_none(backend, batch):
+    """Return the outputs of `batch`, or None while the server is unavailable."""
     try:
         return backend.infer(batch)
     except ServerUnavailable:
@@ -155,13 +156,13 @@ def test_down_at_start_then_killed_and_restarted_mid_stream(tmp_path):
         with pytest.raises(ServerUnavailable, match='unreachable'):
             backend.infer(batch)
         server.start()
-        outputs = wait_for(lambda: _infer_or_none(backend, batch), what='the first result')
+        outputs = wait_for(lambda: infer_or_none(backend, batch), what='the first result')
         np.testing.assert_array_equal(outputs['output0'], reference)
         server.kill()
         with pytest.raises(ServerUnavailable, match='request to .* failed'):
             backend.infer(batch)
         server.start()
-        outputs = wait_for(lambda: _infer_or_none(backend, batch), what='a result after the '
+        outputs = wait_for(lambda: infer_or_none(backend, batch), what='a result after the '
                            'restart')
         # The restarted server forgot the shared-memory regions: they were registered again.
         np.testing.assert_array_equal(outputs['output0'], reference)

@@ -16,14 +16,13 @@ import numpy as np
 import pytest
 
 from test_pipeline import assert_same
-from test_triton_backend import photo_frames
+from test_triton_backend import infer_or_none, photo_frames
 import triton_server
 from triton_server import MODEL, person_card
 from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.gpu.context import CudaContext
-from trt_perception.triton.backend import ServerUnavailable
 from trt_perception.triton.device import TritonDeviceBackend
 from trt_perception.triton.settings import expected_signature, TritonSettings
 
@@ -88,17 +87,10 @@ def test_a_restarted_server_gets_the_cuda_regions_registered_again(tmp_path):
                 np.testing.assert_array_equal(backend.infer(batch)['output0'], reference)
                 server.kill()
                 server.start()
-                outputs = triton_server.wait_for(lambda: _infer_or_none(backend, batch),
+                outputs = triton_server.wait_for(lambda: infer_or_none(backend, batch),
                                                  what='a result after the restart')
                 np.testing.assert_array_equal(outputs['output0'], reference)
                 assert backend.describe()['reconnects'] == '1'
     finally:
         server.stop()
         context.close()
-
-
-def _infer_or_none(backend, batch):
-    try:
-        return backend.infer(batch)
-    except ServerUnavailable:
-        return None
