@@ -3,12 +3,26 @@
 """The detection result type and class label files."""
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+
+@dataclass(frozen=True)
+class Box3D:
+    """An object's centre and extent in metres, in a camera's optical frame (z forward)."""
+
+    center: Tuple[float, float, float]
+    size: Tuple[float, float, float]
+    frame_id: str = ''
 
 
 @dataclass(frozen=True)
 class Detection:
-    """One detected object; the box is in the original image's pixels, corners inclusive."""
+    """
+    One detected object; the box is in the original image's pixels, corners inclusive.
+
+    The fields after `label` are filled by result stages where they run (a tracker's
+    `track_id`, a depth stage's `box3d`) and stay None otherwise.
+    """
 
     x1: float
     y1: float
@@ -17,16 +31,29 @@ class Detection:
     score: float
     class_id: int
     label: str
+    track_id: Optional[int] = None
+    box3d: Optional[Box3D] = None
 
     @property
     def box(self) -> Tuple[float, float, float, float]:
         """Corners (x1, y1, x2, y2)."""
         return (self.x1, self.y1, self.x2, self.y2)
 
-    def to_dict(self) -> Dict[str, Union[str, int, float, List[float]]]:
-        """JSON-ready form: label, class_id, score and box [x1, y1, x2, y2]."""
-        return {'label': self.label, 'class_id': self.class_id, 'score': self.score,
-                'box': [self.x1, self.y1, self.x2, self.y2]}
+    def to_dict(self) -> Dict[str, Any]:
+        """
+        Return the JSON-ready form: label, class_id, score and box [x1, y1, x2, y2].
+
+        track_id and box3d ({"center": [x, y, z], "size": [...], "frame_id"}) are added
+        where a stage set them.
+        """
+        out: Dict[str, Any] = {'label': self.label, 'class_id': self.class_id,
+                               'score': self.score, 'box': [self.x1, self.y1, self.x2, self.y2]}
+        if self.track_id is not None:
+            out['track_id'] = self.track_id
+        if self.box3d is not None:
+            out['box3d'] = {'center': list(self.box3d.center), 'size': list(self.box3d.size),
+                            'frame_id': self.box3d.frame_id}
+        return out
 
 
 def load_labels(path: str) -> List[str]:
