@@ -5,6 +5,29 @@
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class InstanceMask:
+    """
+    A detection's mask in source-image pixels, kept only over its box.
+
+    `data[r, c]` (bool) is pixel (x0 + c, y0 + r) of the source image.
+    """
+
+    x0: int
+    y0: int
+    data: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Keypoints:
+    """A detection's keypoints: `xy` (K x 2, source-image pixels) and `scores` (K, 0..1)."""
+
+    xy: np.ndarray
+    scores: np.ndarray
+
 
 @dataclass(frozen=True)
 class Box3D:
@@ -20,8 +43,9 @@ class Detection:
     """
     One detected object; the box is in the original image's pixels, corners inclusive.
 
-    The fields after `label` are filled by result stages where they run (a tracker's
-    `track_id`, a depth stage's `box3d`) and stay None otherwise.
+    The fields after `label` stay None unless a head or a result stage fills them: masks and
+    keypoints come from segmentation and pose heads, `track_id` from a tracker, `box3d` from
+    a depth stage.
     """
 
     x1: float
@@ -31,6 +55,8 @@ class Detection:
     score: float
     class_id: int
     label: str
+    mask: Optional[InstanceMask] = None
+    keypoints: Optional[Keypoints] = None
     track_id: Optional[int] = None
     box3d: Optional[Box3D] = None
 
