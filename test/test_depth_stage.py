@@ -135,6 +135,15 @@ def test_forget_and_close_drop_a_cameras_depth(scene):
     assert stage.health()['unpaired_no_depth'] == 2
 
 
+def test_the_depth_frame_id_is_the_camera_infos():
+    stage, _ = _stage()
+    assert stage.frame_id(CAMERA) == ''
+    stage.add_depth(CAMERA, 1.0, DepthImage.from_array(np.zeros((4, 4), np.uint16)))
+    assert stage.frame_id(CAMERA) == ''
+    stage.set_camera_info(CAMERA, K)
+    assert stage.frame_id(CAMERA) == 'camera_depth_optical_frame'
+
+
 def test_cameras_are_paired_separately(scene):
     depth, found = scene
     stage, _ = _stage()

@@ -50,6 +50,11 @@ class DepthPairer:
         """Use `intrinsics` (from the depth's camera_info) from now on."""
         self._intrinsics = intrinsics
 
+    @property
+    def intrinsics(self) -> Optional[CameraIntrinsics]:
+        """The latest intrinsics (None before the first camera_info)."""
+        return self._intrinsics
+
     def pair(self, stamp: float, width: int, height: int, tolerance: float) -> PairedDepth:
         """Pair the depth frame nearest `stamp` with a `width` x `height` colour frame."""
         with self._lock:

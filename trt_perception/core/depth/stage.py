@@ -57,6 +57,13 @@ class DepthStage(ResultStage):
         """Use `intrinsics` for `camera`'s depth from now on (called per camera_info)."""
         self._pairer(camera).set_intrinsics(intrinsics)
 
+    def frame_id(self, camera: str) -> str:
+        """Return the optical frame of `camera`'s depth (its camera_info's; '' before one)."""
+        with self._lock:
+            pairer = self._pairers.get(camera)
+        intrinsics = pairer.intrinsics if pairer is not None else None
+        return intrinsics.frame_id if intrinsics is not None else ''
+
     def apply(self, settings: DepthSettings) -> None:
         """Take new values of the run-time settings; ValueError if another one changed."""
         fixed = [d.name for d in depth_settings_described() if not d.info.runtime
