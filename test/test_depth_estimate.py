@@ -13,10 +13,10 @@ with its mask only.
 
 import math
 
+from depth_scene import Camera, detections, encode, Plate, render, spoil
 import numpy as np
 import pytest
 
-from depth_scene import Camera, detections, encode, Plate, render, spoil
 from trt_perception.core.depth.estimate import Box3DEstimator
 from trt_perception.core.depth.image import DepthImage
 from trt_perception.core.depth.intrinsics import CameraIntrinsics

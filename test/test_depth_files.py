@@ -5,10 +5,10 @@
 import textwrap
 
 import cv2
+from depth_scene import Camera, detections, encode, Plate, render
 import numpy as np
 import pytest
 
-from depth_scene import Camera, detections, encode, Plate, render
 from trt_perception.core.depth.files import describe, load_depth, load_intrinsics, locate
 from trt_perception.core.depth.image import DepthImage
 from trt_perception.core.depth.intrinsics import CameraIntrinsics

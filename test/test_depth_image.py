@@ -55,8 +55,7 @@ def test_the_message_bytes_are_not_copied():
     ('16UC1', 4, 4, 8, 33, 'data_too_long'),
     ('32FC1', 0, 4, 16, 0, 'empty'),
 ])
-def test_malformed_frames_are_refused_naming_the_field(encoding, width, height, step, size,
-                                                         reason):
+def test_malformed_frames_are_refused(encoding, width, height, step, size, reason):
     with pytest.raises(ImageFormatError) as caught:
         DepthImage.from_buffer(bytes(size), width, height, step, encoding)
     assert caught.value.reason == reason

@@ -4,8 +4,8 @@
 
 import pytest
 
-from trt_perception.core.depth.settings import (DepthSettings, depth_settings_described,
-                                                depth_topics_for)
+from trt_perception.core.depth.settings import (depth_settings_described, depth_topics_for,
+                                                DepthSettings)
 
 
 def test_depth_is_off_unless_a_topic_is_set():

@@ -10,10 +10,10 @@ stamps never come near the colour frames', objects whose depth is all invalid.  
 
 import threading
 
+from depth_scene import Camera, detections, encode, Plate, render
 import numpy as np
 import pytest
 
-from depth_scene import Camera, detections, encode, Plate, render
 from trt_perception.core.depth.image import DepthImage
 from trt_perception.core.depth.intrinsics import CameraIntrinsics
 from trt_perception.core.depth.settings import DepthSettings

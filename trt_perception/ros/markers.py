@@ -11,10 +11,9 @@ last ones when frames stop.  A box seen face-on has no depth extent: it is drawn
 
 from typing import Sequence, Tuple
 
-from visualization_msgs.msg import Marker, MarkerArray
-
 from trt_perception.core.annotate import colour_for
 from trt_perception.core.detection import Detection
+from visualization_msgs.msg import Marker, MarkerArray
 
 MIN_THICKNESS = 0.02
 """Metres; the thinnest a drawn box is along any axis."""

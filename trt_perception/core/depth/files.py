@@ -12,7 +12,7 @@ file (``camera_matrix``, ``image_width``, ``image_height``) or a CameraInfo as
 
 import dataclasses
 import os
-from typing import Any, Dict, List, Sequence
+from typing import Any, List, Sequence
 
 import cv2
 import numpy as np
@@ -68,7 +68,7 @@ def _from_yaml(path: str) -> CameraIntrinsics:
     try:
         with open(path, encoding='utf-8') as stream:
             # ros2 topic echo ends each message with '---': the first document is the message.
-            info: Dict[str, Any] = next(yaml.safe_load_all(stream), None)
+            info: Any = next(yaml.safe_load_all(stream), None)
     except OSError as error:
         raise ValueError('cannot read intrinsics %r (%s): give fx,fy,cx,cy or a camera_info '
                          'YAML file' % (path, error.strerror or error)) from error

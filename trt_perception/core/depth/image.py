@@ -43,7 +43,7 @@ class DepthImage:
         return int(self.data.shape[0])
 
     def metres(self, rows, cols) -> np.ndarray:
-        """Depth in metres (float64) at `data[rows, cols]`; 0 or NaN where nothing was measured."""
+        """Return the depth at `data[rows, cols]` in float64 metres; 0 or NaN where unmeasured."""
         return self.data[rows, cols].astype(np.float64) * self.scale
 
     @classmethod

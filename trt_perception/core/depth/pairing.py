@@ -52,7 +52,7 @@ class DepthPairer:
 
     @property
     def intrinsics(self) -> Optional[CameraIntrinsics]:
-        """The latest intrinsics (None before the first camera_info)."""
+        """Return the latest camera intrinsics, None before the first camera_info."""
         return self._intrinsics
 
     def pair(self, stamp: float, width: int, height: int, tolerance: float) -> PairedDepth:

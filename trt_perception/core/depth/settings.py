@@ -25,15 +25,15 @@ class DepthSettings(Settings):
 
     topics: Tuple[str, ...] = setting(
         (), 'Aligned depth image topic: one name for every camera or one per camera (in '
-        'image topic order, \'\' for a camera without depth); a relative name is looked up in '
-        'the camera\'s namespace (the image topic\'s namespace\'s parent), e.g. '
+        'image topic order, an empty name for a camera without depth); a relative name is '
+        'looked up in the camera namespace (the parent of the image topic namespace), e.g. '
         'aligned_depth_to_color/image_raw (RealSense), depth/depth_registered (ZED), '
         'stereo/image_raw (OAK-D). Empty: no depth, no 3D output.')
     camera_info_topics: Tuple[str, ...] = setting(
-        (), 'camera_info topic of each depth topic, with the same rules; empty: the depth '
-        'topic\'s sibling camera_info (aligned_depth_to_color/camera_info).')
+        (), 'camera_info topic of each depth topic, with the same rules; empty: camera_info '
+        'next to the depth topic (aligned_depth_to_color/camera_info).')
     stamp_tolerance: float = setting(
-        0.02, 'Largest difference in seconds between a colour frame\'s stamp and the depth '
+        0.02, 'Largest difference in seconds between the stamp of a colour frame and the depth '
         'frame paired with it; frames with no depth that close get no 3D boxes (counted).',
         low=0.0, high=1.0, runtime=True)
     min_range: float = setting(
@@ -43,11 +43,11 @@ class DepthSettings(Settings):
         20.0, 'Depths farther than this (metres) are not measurements.', low=0.0,
         high=1000.0, runtime=True)
     percentile: float = setting(
-        50.0, 'Percentile of an object\'s valid depths taken as its distance (50: the '
+        50.0, 'Percentile of the valid depths of an object taken as its distance (50: the '
         'median; lower it, e.g. to 20, when backgrounds fill much of the boxes).', low=0.0,
         high=100.0, runtime=True)
     band: float = setting(
-        0.5, 'Depths farther than this (metres) from the object\'s distance belong to '
+        0.5, 'Depths farther than this (metres) from the distance of the object belong to '
         'something else (background, occluders, outliers) and are left out of its box.',
         low=0.01, high=100.0, runtime=True)
     inner_fraction: float = setting(
@@ -102,12 +102,12 @@ def _per_camera(names: Sequence[str], image_topics: Sequence[str], key: str) -> 
         if names[0].startswith('/') and len(image_topics) > 1:
             raise ValueError(
                 '%s%s=%r is one absolute topic for %d cameras; give one name per camera or a '
-                'relative name (looked up in each camera\'s namespace)'
+                'relative name (looked up in the namespace of each camera)'
                 % (PREFIX, key, list(names), len(image_topics)))
         return list(names) * len(image_topics)
     if len(names) != len(image_topics):
         raise ValueError('%s%s has %d names for %d cameras (%s); give one name, or one per '
-                         'camera in the same order (\'\' for none)'
+                         'camera in the same order (an empty name for none)'
                          % (PREFIX, key, len(names), len(image_topics), ', '.join(image_topics)))
     return names
 

@@ -17,7 +17,7 @@ from trt_perception.core.depth.estimate import Box3DEstimator
 from trt_perception.core.depth.image import DepthImage
 from trt_perception.core.depth.intrinsics import CameraIntrinsics
 from trt_perception.core.depth.pairing import DepthPairer, PairingError, REASONS
-from trt_perception.core.depth.settings import DepthSettings, depth_settings_described
+from trt_perception.core.depth.settings import depth_settings_described, DepthSettings
 from trt_perception.core.detection import Detection
 from trt_perception.core.stages import FrameInfo, HealthValue, ResultStage
 
