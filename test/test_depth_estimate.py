@@ -148,3 +148,16 @@ def test_the_reference_renderer_itself():
     _, size = slanted.true_box()
     assert size[0] == pytest.approx(0.6 * math.cos(0.5))
     assert size[2] == pytest.approx(0.6 * math.sin(0.5))
+
+
+@pytest.mark.parametrize('masks', [False, True])
+def test_a_large_object_read_on_a_coarser_grid(rng, masks):
+    # 480 x 360 pixels: read on a grid of every 5th pixel (MAX_SAMPLES).
+    plate = Plate((0.05, 0.0, 1.0), 0.8, 0.6)
+    depth, seen = render(_camera(COLOUR), [plate])
+    pairer = DepthPairer(1)
+    pairer.add_depth(0.0, DepthImage.from_array(encode(spoil(depth, rng), '16UC1')))
+    pairer.set_intrinsics(COLOUR)
+    (found,) = detections(_camera(COLOUR), [plate], seen, masks=masks)
+    inner = DepthSettings(topics=('depth',), inner_fraction=1.0)
+    _check(Box3DEstimator(inner).locate(found, pairer.pair(0.0, 640, 480, 0.0)), plate)
