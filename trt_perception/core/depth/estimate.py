@@ -5,15 +5,15 @@ One detection's 3D box from the depth pixels of its mask, or of the inner part o
 
 The object's pixels are the valid depths (inside the range, not 0, not NaN) within
 ``band`` of the object's distance, a percentile of the valid depths.  With a mask, each such
-pixel is back-projected with its own depth and the box spans their footprints; without one,
+pixel is back-projected with its own depth and the box spans the points; without one,
 the box's edges are back-projected at the object's depth (exact for a surface facing the
 camera).  Extents along each axis are the span of the object's points with the outer 0.5% on
 each side left out, so a few stray depths near the object do not stretch its box.  A large
 region is read on a grid of every n-th row and column (at most `MAX_SAMPLES` pixels), each
 read pixel standing for the n x n pixels around it, which keeps the cost per object bounded
-at the price of about n / 2 pixels of precision at the edges.  A camera
-sees the front of an object only: the depth extent is that of the visible surface, and the
-centre is the middle of what is seen.
+at the price of about n / 2 pixels of precision at the edges.  A camera sees the front of an
+object only: the depth extent is that of the visible surface, and the centre is the middle of
+what is seen.
 """
 
 from dataclasses import dataclass
@@ -52,7 +52,7 @@ class Box3DEstimator:
     """Locates detections in 3D with the settings' range, percentile, band and inner part."""
 
     def __init__(self, settings: DepthSettings) -> None:
-        """Use `settings` (replaced whole by `apply`)."""
+        """Locate with `settings` (DepthStage.apply makes a new estimator for new ones)."""
         self.settings = settings
 
     def locate(self, detection: Detection, paired: PairedDepth) -> Optional[Box3D]:
