@@ -18,6 +18,7 @@ from trt_perception.core.depth.image import DepthImage
 from trt_perception.core.depth.intrinsics import CameraIntrinsics
 from trt_perception.core.depth.settings import DepthSettings
 from trt_perception.core.depth.stage import DepthStage, make_depth_stage
+from trt_perception.core.image import ImageFormatError
 from trt_perception.core.stages import FrameInfo, ResultStage
 
 K = CameraIntrinsics(600.0, 600.0, 319.5, 239.5, 640, 480, 'camera_depth_optical_frame')
@@ -108,6 +109,22 @@ def test_objects_without_valid_depth_are_counted(scene):
     assert (health['paired_frames'], health['located'], health['without_depth']) == (1, 0, 2)
     assert '2 of 2 objects' in health['last_problem']
     assert 'depth.min_range=0.1' in log.lines[0][1]
+
+
+def test_messages_the_node_could_not_convert_are_counted():
+    stage, log = _stage()
+    try:
+        DepthImage.from_buffer(bytes(3), 2, 2, 4, '16UC1')
+    except ImageFormatError as error:
+        stage.refuse(CAMERA, 'bad_depth', error)
+    stage.refuse(CAMERA, 'bad_camera_info', ValueError('K is all zero'))
+    health = stage.health()
+    assert (health['bad_depth'], health['bad_camera_info']) == (1, 1)
+    assert health['last_problem'] == 'camera_info for %s refused: K is all zero' % CAMERA
+    assert 'data holds 3 bytes' in log.lines[0][1]
+    assert log.lines[0][0] == 'depth/%s/bad_depth' % CAMERA
+    with pytest.raises(ValueError, match='bad_depth, bad_camera_info'):
+        stage.refuse(CAMERA, 'other', ValueError('x'))
 
 
 def test_run_time_settings_apply_and_fixed_ones_are_refused(scene):

@@ -21,6 +21,9 @@ from trt_perception.core.depth.settings import depth_settings_described, DepthSe
 from trt_perception.core.detection import Detection
 from trt_perception.core.stages import FrameInfo, HealthValue, ResultStage
 
+REFUSED = ('bad_depth', 'bad_camera_info')
+"""Counters of messages the node could not convert (`DepthStage.refuse`)."""
+
 Log = Callable[[str, str], None]
 """log(key, text): a warning, rate-limited per key by the caller (ros.log_throttle)."""
 
@@ -38,8 +41,8 @@ class DepthStage(ResultStage):
         self._lock = threading.Lock()
         self._pairers: Dict[str, DepthPairer] = {}
         self._counts: Dict[str, int] = dict.fromkeys(
-            ['paired_frames', 'located', 'without_depth'] + ['unpaired_' + r for r in REASONS],
-            0)
+            ['paired_frames', 'located', 'without_depth'] + ['unpaired_' + r for r in REASONS]
+            + list(REFUSED), 0)
         self._last_problem = ''
 
     def _pairer(self, camera: str) -> DepthPairer:
@@ -56,6 +59,13 @@ class DepthStage(ResultStage):
     def set_camera_info(self, camera: str, intrinsics: CameraIntrinsics) -> None:
         """Use `intrinsics` for `camera`'s depth from now on (called per camera_info)."""
         self._pairer(camera).set_intrinsics(intrinsics)
+
+    def refuse(self, camera: str, kind: str, error: Exception) -> None:
+        """Count and log a depth (`kind` 'bad_depth') or camera_info message that was refused."""
+        if kind not in REFUSED:
+            raise ValueError('kind %r is not one of %s' % (kind, ', '.join(REFUSED)))
+        what = 'depth image' if kind == 'bad_depth' else 'camera_info'
+        self._problem(kind, camera, '%s for %s refused: %s' % (what, camera, error))
 
     def frame_id(self, camera: str) -> str:
         """Return the optical frame of `camera`'s depth (its camera_info's; '' before one)."""
