@@ -26,7 +26,7 @@ for path in (ROOT, os.path.join(ROOT, 'test')):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from depth_scene import Camera, encode, Plate, render, spoil  # noqa: E402
+from depth_scene import encode, Plate, render, spoil  # noqa: E402
 from trt_perception.core.depth.image import DepthImage  # noqa: E402
 from trt_perception.core.depth.intrinsics import CameraIntrinsics  # noqa: E402
 from trt_perception.core.depth.settings import DepthSettings  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> None:
                              width, height, 'depth')
         plates = [Plate((rng.uniform(-1, 1), rng.uniform(-0.6, 0.6), rng.uniform(1, 3.5)),
                         rng.uniform(0.2, 0.8), rng.uniform(0.2, 1.2)) for _ in range(8)]
-        metres = spoil(render(Camera(k.fx, k.fy, k.cx, k.cy, width, height), plates)[0], rng)
+        metres = spoil(render(k, plates)[0], rng)
         for encoding in ('16UC1', '32FC1'):
             depth = DepthImage.from_array(encode(metres, encoding))
             for count in (10, 50):

@@ -4,9 +4,11 @@
 Synthetic RGB-D scenes rendered in float64 by ray casting: the reference for the depth stage.
 
 A scene is flat rectangles (`Plate`) in front of a wall, in a camera's optical frame (x right,
-y down, z forward, metres).  Every pixel's ray through its centre is intersected with each
-plate; the nearest hit gives the pixel's depth and which plate it sees, so each plate's true
-centre, extent, 2D box and mask are known exactly, independently of the code under test.
+y down, z forward, metres), seen by a pinhole camera (a `CameraIntrinsics`, used for its
+numbers only: the projection is written out here).  Every pixel's ray through its centre is
+intersected with each plate; the nearest hit gives the pixel's depth and which plate it sees,
+so each plate's true centre, extent, 2D box and mask are known exactly, independently of the
+code under test.
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from trt_perception.core.depth.intrinsics import CameraIntrinsics
 from trt_perception.core.detection import Detection, InstanceMask
 
 
@@ -47,24 +50,13 @@ class Plate:
         return tuple((low + high) / 2), tuple(high - low)
 
 
-@dataclass(frozen=True)
-class Camera:
-    """Pinhole camera: fx, fy, cx, cy of a width x height image."""
-
-    fx: float
-    fy: float
-    cx: float
-    cy: float
-    width: int
-    height: int
-
-    def project(self, points: np.ndarray) -> np.ndarray:
-        """(N, 2) pixels of (N, 3) points."""
-        return np.stack([self.cx + self.fx * points[:, 0] / points[:, 2],
-                         self.cy + self.fy * points[:, 1] / points[:, 2]], axis=1)
+def project(camera: CameraIntrinsics, points: np.ndarray) -> np.ndarray:
+    """Return the (N, 2) pixels of (N, 3) points: the pinhole model, written out here."""
+    return np.stack([camera.cx + camera.fx * points[:, 0] / points[:, 2],
+                     camera.cy + camera.fy * points[:, 1] / points[:, 2]], axis=1)
 
 
-def render(camera: Camera, plates: Sequence[Plate],
+def render(camera: CameraIntrinsics, plates: Sequence[Plate],
            wall: float = 4.0) -> Tuple[np.ndarray, np.ndarray]:
     """(depth in metres float64, index of the plate each pixel sees or -1 for the wall)."""
     u, v = np.meshgrid(np.arange(camera.width, dtype=np.float64),
@@ -85,12 +77,12 @@ def render(camera: Camera, plates: Sequence[Plate],
     return depth, seen
 
 
-def detections(camera: Camera, plates: Sequence[Plate], seen: np.ndarray,
+def detections(camera: CameraIntrinsics, plates: Sequence[Plate], seen: np.ndarray,
                masks: bool) -> List[Detection]:
     """Return a perfect detector's output: each plate's projected box, its mask if `masks`."""
     out = []
     for index, plate in enumerate(plates):
-        pixels = camera.project(plate.corners())
+        pixels = project(camera, plate.corners())
         (x1, y1), (x2, y2) = pixels.min(axis=0), pixels.max(axis=0)
         mask = None
         if masks:

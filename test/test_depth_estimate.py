@@ -13,7 +13,7 @@ with its mask only.
 
 import math
 
-from depth_scene import Camera, detections, encode, Plate, render, spoil
+from depth_scene import detections, encode, Plate, render, spoil
 import numpy as np
 import pytest
 
@@ -34,15 +34,11 @@ PLATES = [
 SLANTED = 3
 
 
-def _camera(k):
-    return Camera(k.fx, k.fy, k.cx, k.cy, k.width, k.height)
-
-
 def _scene(encoding, depth_size, info_size, rng, holes=0.05, outliers=0.01):
     """(paired depth, detections with masks, detections without) for one rendered scene."""
-    _, seen = render(_camera(COLOUR), PLATES)
+    _, seen = render(COLOUR, PLATES)
     depth_k = COLOUR.scaled(*depth_size)
-    metres = spoil(render(_camera(depth_k), PLATES)[0], rng, holes, outliers)
+    metres = spoil(render(depth_k, PLATES)[0], rng, holes, outliers)
     stored = encode(metres, encoding)
     if encoding == '32FC1':
         stored[(stored == 0) & (rng.random(stored.shape) < 0.5)] = np.nan
@@ -50,8 +46,8 @@ def _scene(encoding, depth_size, info_size, rng, holes=0.05, outliers=0.01):
     pairer.add_depth(10.0, DepthImage.from_array(stored))
     pairer.set_intrinsics(COLOUR.scaled(*info_size))
     paired = pairer.pair(10.0, COLOUR.width, COLOUR.height, 0.01)
-    return (paired, detections(_camera(COLOUR), PLATES, seen, masks=True),
-            detections(_camera(COLOUR), PLATES, seen, masks=False))
+    return (paired, detections(COLOUR, PLATES, seen, masks=True),
+            detections(COLOUR, PLATES, seen, masks=False))
 
 
 def _check(box3d, plate):
@@ -85,13 +81,13 @@ def test_a_box_around_a_near_object_ignores_the_wall_behind(rng):
     # The inner part of a whole-box region still holds wall pixels around a thin object;
     # a low percentile picks the object when the wall fills most of the region.
     pole = Plate((0.0, 0.0, 2.0), 0.05, 0.6)
-    _, seen = render(_camera(COLOUR), [pole])
-    depth, _ = render(_camera(COLOUR), [pole])
+    _, seen = render(COLOUR, [pole])
+    depth, _ = render(COLOUR, [pole])
     pairer = DepthPairer(1)
     pairer.add_depth(0.0, DepthImage.from_array(encode(depth, '32FC1')))
     pairer.set_intrinsics(COLOUR)
     paired = pairer.pair(0.0, 640, 480, 0.0)
-    (found,) = detections(_camera(COLOUR), [pole], seen, masks=False)
+    (found,) = detections(COLOUR, [pole], seen, masks=False)
     wide = Detection(found.x1 - 40, found.y1, found.x2 + 40, found.y2, 0.9, 0, 'pole')
     settings = DepthSettings(topics=('depth',), inner_fraction=1.0)
     assert Box3DEstimator(settings).locate(wide, paired).center[2] == pytest.approx(4.0)
@@ -140,7 +136,7 @@ def test_an_empty_mask_falls_back_to_the_box(rng):
 def test_the_reference_renderer_itself():
     # A plate facing the camera at 2 m projects to the size the pinhole model says.
     plate = Plate((0.0, 0.0, 2.0), 0.5, 0.8)
-    depth, seen = render(_camera(COLOUR), [plate])
+    depth, seen = render(COLOUR, [plate])
     assert depth[240, 320] == pytest.approx(2.0) and depth[0, 0] == 4.0
     columns = np.nonzero((seen == 0).any(axis=0))[0]
     assert columns.size == pytest.approx(0.5 * 600 / 2.0, abs=1)
@@ -154,10 +150,10 @@ def test_the_reference_renderer_itself():
 def test_a_large_object_read_on_a_coarser_grid(rng, masks):
     # 480 x 360 pixels: read on a grid of every 5th pixel (MAX_SAMPLES).
     plate = Plate((0.05, 0.0, 1.0), 0.8, 0.6)
-    depth, seen = render(_camera(COLOUR), [plate])
+    depth, seen = render(COLOUR, [plate])
     pairer = DepthPairer(1)
     pairer.add_depth(0.0, DepthImage.from_array(encode(spoil(depth, rng), '16UC1')))
     pairer.set_intrinsics(COLOUR)
-    (found,) = detections(_camera(COLOUR), [plate], seen, masks=masks)
+    (found,) = detections(COLOUR, [plate], seen, masks=masks)
     inner = DepthSettings(topics=('depth',), inner_fraction=1.0)
     _check(Box3DEstimator(inner).locate(found, pairer.pair(0.0, 640, 480, 0.0)), plate)

@@ -5,7 +5,7 @@
 import textwrap
 
 import cv2
-from depth_scene import Camera, detections, encode, Plate, render
+from depth_scene import detections, encode, Plate, render
 import numpy as np
 import pytest
 
@@ -96,11 +96,10 @@ def test_intrinsics_from_camera_info_yaml(tmp_path):
 
 def test_positions_in_metres_for_one_image(tmp_path):
     plate = Plate((0.2, 0.1, 2.0), 0.4, 0.6)
-    camera = Camera(K.fx, K.fy, K.cx, K.cy, K.width, K.height)
-    depth, seen = render(camera, [plate])
+    depth, seen = render(K, [plate])
     path = str(tmp_path / 'depth.png')
     cv2.imwrite(path, encode(depth, '16UC1'))
-    plain = detections(camera, [plate], seen, masks=False)
+    plain = detections(K, [plate], seen, masks=False)
     (found,) = locate(plain, 640, 480, load_depth(path),
                       load_intrinsics('600,600,319.5,239.5', 640, 480))
     assert describe(found) == 'plate0 0.90 at x=+0.20 y=+0.10 z=2.00 m, 0.40 x 0.60 x 0.00 m'

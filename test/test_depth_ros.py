@@ -9,7 +9,7 @@ boxes, and the Detection3DArray and MarkerArray built from the result are publis
 received again: the boxes land on the plates, in metres, in the depth camera's frame.
 """
 
-from depth_scene import Camera, detections, encode, Plate, render, spoil
+from depth_scene import detections, encode, Plate, render, spoil
 import numpy as np
 import pytest
 from ros_imports import ros_imports
@@ -39,8 +39,8 @@ PLATES = [Plate((0.0, 0.0, 2.0), 0.5, 0.8), Plate((-0.9, 0.2, 2.5), 0.4, 0.4)]
 @pytest.mark.parametrize('encoding', ['16UC1', '32FC1'])
 def test_depth_in_3d_boxes_out_over_dds(ros_pair, rng, encoding):  # noqa: F811
     half = K.scaled(320, 240)
-    depth, _ = render(Camera(half.fx, half.fy, half.cx, half.cy, 320, 240), PLATES)
-    _, seen = render(Camera(K.fx, K.fy, K.cx, K.cy, 640, 480), PLATES)
+    depth, _ = render(half, PLATES)
+    _, seen = render(K, PLATES)
     header = std_msgs.Header(frame_id='camera_depth_optical_frame')
     header.stamp.sec, header.stamp.nanosec = 1712345678, 500000000
     image = _send_until_received(ros_pair, Image,
@@ -56,8 +56,7 @@ def test_depth_in_3d_boxes_out_over_dds(ros_pair, rng, encoding):  # noqa: F811
     stage.set_camera_info(camera_key, camera_info_to_intrinsics(info))
     colour_header = std_msgs.Header(stamp=header.stamp, frame_id='camera_color_optical_frame')
     found = stage.process(FrameInfo(camera_key, stamp, 640, 480, colour_header.frame_id),
-                          detections(Camera(K.fx, K.fy, K.cx, K.cy, 640, 480), PLATES, seen,
-                                     masks=True))
+                          detections(K, PLATES, seen, masks=True))
 
     frame_id = stage.frame_id(camera_key)
     boxes = _send_until_received(

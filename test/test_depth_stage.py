@@ -10,7 +10,7 @@ stamps never come near the colour frames', objects whose depth is all invalid.  
 
 import threading
 
-from depth_scene import Camera, detections, encode, Plate, render
+from depth_scene import detections, encode, Plate, render
 import numpy as np
 import pytest
 
@@ -29,10 +29,8 @@ SETTINGS = DepthSettings(topics=('aligned_depth_to_color/image_raw',))
 
 @pytest.fixture
 def scene():
-    camera = Camera(K.fx, K.fy, K.cx, K.cy, K.width, K.height)
-    depth, seen = render(camera, [PLATE])
-    return DepthImage.from_array(encode(depth, '16UC1')), detections(camera, [PLATE], seen,
-                                                                     masks=True)
+    depth, seen = render(K, [PLATE])
+    return DepthImage.from_array(encode(depth, '16UC1')), detections(K, [PLATE], seen, masks=True)
 
 
 class Logged:
