@@ -19,14 +19,13 @@ import sys
 import time
 from typing import List
 
-import numpy as np
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 for path in (ROOT, os.path.join(ROOT, 'test')):
     if path not in sys.path:
         sys.path.insert(0, path)
 
 from depth_scene import encode, Plate, render, spoil  # noqa: E402
+import numpy as np  # noqa: E402
 from trt_perception.core.depth.image import DepthImage  # noqa: E402
 from trt_perception.core.depth.intrinsics import CameraIntrinsics  # noqa: E402
 from trt_perception.core.depth.settings import DepthSettings  # noqa: E402
