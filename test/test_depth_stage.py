@@ -83,6 +83,7 @@ def test_paired_frames_get_3d_boxes(scene):
 def test_unpaired_frames_are_counted_and_logged_and_go_on_in_2d(scene, fault, reason, words):
     depth, found = scene
     stage, log = _stage()
+    stage.watch(CAMERA)
     if fault != 'nothing':
         stage.add_depth(CAMERA, 5.0 if fault != 'stamps never pair' else 4.5, depth)
     if fault not in ('nothing', 'no camera_info'):
@@ -143,11 +144,14 @@ def test_forget_and_close_drop_a_cameras_depth(scene):
     stage.set_camera_info(CAMERA, K)
     stage.add_depth(CAMERA, 5.0, depth)
     stage.forget(CAMERA)
-    stage.process(_frame(), found)
+    assert stage.process(_frame(), found) == found
+    assert stage.health()['unpaired_no_depth'] == 1
+    stage.set_camera_info(CAMERA, K)
     stage.add_depth(CAMERA, 5.0, depth)
     stage.close()
-    stage.process(_frame(), found)
-    assert stage.health()['unpaired_no_depth'] == 2
+    assert stage.process(_frame(), found) == found
+    health = stage.health()
+    assert health['unpaired_no_depth'] == 1 and health['paired_frames'] == 0
 
 
 def test_the_depth_frame_id_is_the_camera_infos():
@@ -165,7 +169,11 @@ def test_cameras_are_paired_separately(scene):
     stage.set_camera_info(CAMERA, K)
     stage.add_depth(CAMERA, 5.0, depth)
     other = FrameInfo('/rear/color/image_raw', 5.0, 640, 480)
+    assert stage.process(other, found) == found  # no depth for it: not counted
+    assert sum(v for k, v in stage.health().items() if k.startswith('unpaired_')) == 0
+    stage.watch(other.camera)
     assert stage.process(other, found)[0].box3d is None
+    assert stage.health()['unpaired_no_depth'] == 1
     assert stage.process(_frame(), found)[0].box3d is not None
 
 

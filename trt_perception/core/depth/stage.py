@@ -3,8 +3,9 @@
 """
 The depth result stage: each detection of a colour frame gets a 3D box from the paired depth.
 
-The node feeds it from its depth and camera_info subscriptions (`add_depth`,
-`set_camera_info`, on the executor thread); `process` runs on the worker thread.  A frame
+The node calls `watch` for each camera whose depth it subscribes, and feeds it from those
+subscriptions (`add_depth`, `set_camera_info`, on the executor thread); `process` runs on the
+worker thread, and passes the frames of cameras without depth by untouched and uncounted.  A frame
 that cannot be paired, or an object without valid depth, is counted by reason and logged
 through the keyed, rate-limited `log` the node gives; the detections go on without 3D boxes.
 """
@@ -52,6 +53,10 @@ class DepthStage(ResultStage):
                 pairer = self._pairers[camera] = DepthPairer(self._settings.buffer)
             return pairer
 
+    def watch(self, camera: str) -> None:
+        """Expect depth for `camera` (called when its depth is subscribed); others pass by."""
+        self._pairer(camera)
+
     def add_depth(self, camera: str, stamp: float, depth: DepthImage) -> None:
         """Keep `camera`'s depth frame stamped `stamp` seconds (called per depth message)."""
         self._pairer(camera).add_depth(stamp, depth)
@@ -87,9 +92,13 @@ class DepthStage(ResultStage):
     def process(self, frame: FrameInfo, detections: List[Detection]) -> List[Detection]:
         """Return `detections` with box3d set where the paired depth allows."""
         settings, estimator = self._settings, self._estimator
+        with self._lock:
+            pairer = self._pairers.get(frame.camera)
+        if pairer is None:
+            return detections  # a camera without depth
         try:
-            paired = self._pairer(frame.camera).pair(frame.stamp, frame.width, frame.height,
-                                                     settings.stamp_tolerance)
+            paired = pairer.pair(frame.stamp, frame.width, frame.height,
+                                 settings.stamp_tolerance)
         except PairingError as error:
             self._problem('unpaired_' + error.reason, frame.camera,
                           'no 3D boxes for %s at %.3f: %s' % (frame.camera, frame.stamp, error))
@@ -122,9 +131,10 @@ class DepthStage(ResultStage):
             self._log('depth/%s/%s' % (camera, key), text)
 
     def forget(self, camera: str) -> None:
-        """Drop `camera`'s depth frames and intrinsics."""
+        """Drop `camera`'s depth frames and intrinsics; it stays watched."""
         with self._lock:
-            self._pairers.pop(camera, None)
+            if camera in self._pairers:
+                self._pairers[camera] = DepthPairer(self._settings.buffer)
 
     def health(self) -> Dict[str, HealthValue]:
         """Frames paired, objects located, and frames and objects without depth by reason."""
@@ -134,7 +144,7 @@ class DepthStage(ResultStage):
         return out
 
     def close(self) -> None:
-        """Drop every camera's depth frames."""
+        """Drop every camera's depth frames and stop watching them."""
         with self._lock:
             self._pairers.clear()
 
