@@ -25,7 +25,9 @@ VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
     'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
-    'test_decoders', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
+    'test_decoders', 'test_depth_estimate', 'test_depth_files', 'test_depth_image',
+    'test_depth_intrinsics', 'test_depth_pairing', 'test_depth_settings', 'test_depth_stage',
+    'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
@@ -41,7 +43,8 @@ NOT_PORTABLE = {
         'test_diagnostics', 'test_fault_injection', 'test_fuzz_node', 'test_image_conversion',
         'test_image_source', 'test_install_layout', 'test_launch_file', 'test_lifecycle',
         'test_log_handler', 'test_node_reliability', 'test_parameters', 'test_qos_matching',
-        'test_ros_roundtrip', 'test_vision_msgs_compat'),
+        'test_ros_roundtrip', 'test_vision_msgs_compat', 'test_depth_conversion',
+        'test_depth_ros', 'test_detection3d', 'test_markers'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
                    'test_tensorrt_runner_gpu', 'test_triton_cuda'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (

@@ -124,3 +124,7 @@ class VisionMsgsLayout:
             out.append(Hypothesis(class_id, score, cx - half_w, cy - half_h, cx + half_w,
                                   cy + half_h))
         return out
+
+    def fill_hypothesis(self, result, class_id: str, score: float) -> None:
+        """Set an ObjectHypothesisWithPose's class and score (also for Detection3D results)."""
+        self._set_hypothesis(result, class_id, score)
