@@ -11,18 +11,20 @@ offline runner call `create_pipeline`.
 """
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import logging
-from typing import Callable, ContextManager, Dict, List, Optional, TYPE_CHECKING
+from typing import (Any, Callable, ContextManager, Dict, List, Mapping, Optional, Sequence,
+                    TYPE_CHECKING)
 
 from trt_perception.core.backend import (BackendError, DeviceInputBackend, InferenceBackend,
                                          PRECISIONS)
-from trt_perception.core.decoders import DetectionParams, make_decoder
+from trt_perception.core.decoders import DECODERS, DetectionParams, make_decoder, parse_classes
 from trt_perception.core.detection import load_labels
 from trt_perception.core.models import find_model, ModelCard
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
 from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor
+from trt_perception.core.schema import from_values, SchemaEntry, setting, Settings
 from trt_perception.triton.settings import open_triton_backend, TritonSettings
 
 if TYPE_CHECKING:  # pycuda is optional: imported only where a GPU is used
@@ -45,49 +47,75 @@ while the robot prepares the next batch and decodes the previous."""
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
-    """Everything needed to build a pipeline; the node fills it from its parameters."""
+class PipelineConfig(Settings):
+    """Everything needed to build a pipeline: the node and ``detect`` fill it from settings."""
 
-    model: str = ''
-    """Path to an .onnx model or a TensorRT .engine/.plan/.trt, a bundled model name, or ''
-    for the bundled default."""
-    backend: str = 'auto'
-    preprocess: str = 'auto'
-    decoder: str = 'auto'
-    labels: str = ''
-    """Label file; '' takes the model card's labels."""
-    device_id: int = 0
-    precision: str = 'fp16'
-    engine_cache_dir: str = ''
-    max_batch: int = 1
-    pipeline_depth: int = 0
-    """Batches in flight at once on a GPU backend or a Triton server; 0 (auto): see
-    GPU_PIPELINE_DEPTH and TRITON_PIPELINE_DEPTH; always 1 on the local CPU (where inference
-    holds the worker anyway)."""
-    onnxruntime_provider: str = 'auto'
-    """auto: ONNX Runtime's CUDA provider where it and a GPU are usable, else the CPU."""
-    cuda_graphs: bool = False
-    """Capture and replay ONNX Runtime's GPU runs as CUDA graphs (fixed shapes)."""
+    model: str = setting(
+        '', 'ONNX model (.onnx) or TensorRT engine (.engine/.plan) path, or a bundled model '
+        'name; empty for the bundled default.')
+    backend: str = setting(
+        'auto', 'auto: TensorRT when it and a GPU are available, else ONNX Runtime (the reason '
+        'is logged and shown in diagnostics); or force one. triton: a Triton Inference Server '
+        'runs the model (triton.* parameters); never chosen by auto.', choices=BACKENDS)
+    preprocess: str = setting(
+        'auto', 'Where letterboxing and normalisation run; auto: on the GPU when the backend '
+        'is TensorRT.', choices=PREPROCESSORS)
+    decoder: str = setting('auto', 'Output format of the model; auto: from the model card.',
+                           choices=DECODERS)
+    labels: str = setting(
+        '', "Class name file, one name per line; empty: the model's own labels.")
+    device_id: int = setting(0, 'CUDA device index.', low=0, high=63)
+    precision: str = setting('fp16', 'Precision of TensorRT engines built from ONNX.',
+                             choices=PRECISIONS)
+    engine_cache_dir: str = setting(
+        '', 'Folder for TensorRT engines built from ONNX; empty: $TRT_PERCEPTION_ENGINE_CACHE, '
+        'else engines/ of a source checkout, else ~/.cache/trt_perception/engines.')
+    serve_while_building: bool = setting(
+        True, 'While a TensorRT engine is resolved (loaded from the cache or built, which can '
+        'take many minutes), detect with ONNX Runtime and switch to TensorRT when it is ready; '
+        'false: start only once the engine is there.')
+    max_batch: int = setting(
+        1, 'Frames from different cameras run together in one inference, at most this many.',
+        low=1, high=64)
+    pipeline_depth: int = setting(
+        0, 'Batches in flight at once on a GPU backend or a Triton server, each with its own '
+        'buffers: the CPU converts and decodes one batch while the GPU or server runs another. '
+        '0: 2 for TensorRT, for ONNX Runtime with cuda_graphs and for Triton, else 1.',
+        low=0, high=8)
+    onnxruntime_provider: str = setting(
+        'auto', 'How ONNX Runtime runs the model. auto: its CUDA provider when pycuda, a GPU and '
+        'onnxruntime-gpu are there (the input written in place by the GPU preprocessing), else '
+        'the CPU; cuda or tensorrt (ONNX Runtime builds and caches TensorRT engines in '
+        'engine_cache_dir) require it; cpu: never the GPU.', choices=ONNXRUNTIME_PROVIDERS)
+    cuda_graphs: bool = setting(
+        False, "Capture ONNX Runtime's GPU runs as CUDA graphs and replay them (one per batch "
+        'size): about half the inference time of small models such as YOLOv8n on an H200, for '
+        'models whose operators all run on the GPU.')
+    classes: str = setting(
+        '', 'Classes to report, comma-separated names or ids (e.g. "person, car" or "0,2"); '
+        'empty: all.', runtime=True)
     params: DetectionParams = field(default_factory=DetectionParams)
+    """Thresholds and filters; `classes`, when given, replaces their class ids."""
     triton: TritonSettings = field(default_factory=TritonSettings)
     """The server and model of backend 'triton'."""
-    serve_while_building: bool = True
-    """Serve with ONNX Runtime while the TensorRT engine builds (engine_builds.py)."""
 
-    def __post_init__(self) -> None:
-        """Reject unknown choices, naming the field."""
-        for name, value, allowed in (
-                ('backend', self.backend, BACKENDS),
-                ('preprocess', self.preprocess, PREPROCESSORS),
-                ('precision', self.precision, PRECISIONS),
-                ('onnxruntime_provider', self.onnxruntime_provider, ONNXRUNTIME_PROVIDERS)):
-            if value not in allowed:
-                raise ValueError('%s=%r is not one of %s' % (name, value, ', '.join(allowed)))
-        if self.max_batch < 1:
-            raise ValueError('max_batch=%d must be at least 1' % self.max_batch)
-        if self.pipeline_depth < 0:
-            raise ValueError('pipeline_depth=%d must be 0 (auto) or more'
-                             % self.pipeline_depth)
+
+PIPELINE_SETTINGS: List[SchemaEntry] = [
+    ('', PipelineConfig), ('triton.', TritonSettings), ('', DetectionParams)]
+"""Every setting of a pipeline, in the order the node's table, ``detect`` and the docs show."""
+
+
+def pipeline_config(values: Mapping[str, Any]) -> PipelineConfig:
+    """Build the config from setting values keyed by outside name; missing ones keep defaults."""
+    return from_values(PipelineConfig, values,
+                       params=from_values(DetectionParams, values),
+                       triton=from_values(TritonSettings, values, 'triton.'))
+
+
+def detection_params(values: Mapping[str, Any], labels: Sequence[str]) -> DetectionParams:
+    """Build thresholds and filters from setting values by name, `classes` read with `labels`."""
+    return from_values(DetectionParams, values,
+                       classes=parse_classes(values.get('classes', ''), labels))
 
 
 def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
@@ -261,9 +289,12 @@ def create_pipeline(config: PipelineConfig,
                     stream=getattr(backend, 'stream', None))
             else:
                 preprocessor = CpuPreprocessor(spec)
+            labels = _labels(config, card)
+            params = config.params
+            if config.classes:
+                params = replace(params, classes=parse_classes(config.classes, labels))
             decoder = make_decoder(config.decoder if config.decoder != 'auto'
-                                   else card.output_format, backend.outputs,
-                                   _labels(config, card),
+                                   else card.output_format, backend.outputs, labels,
                                    normalized_boxes=card.normalized_boxes)
     except BaseException:
         if backend is not None:
@@ -271,5 +302,5 @@ def create_pipeline(config: PipelineConfig,
         for closer in closers:
             closer()
         raise
-    return DetectionPipeline(backend, preprocessor, decoder, config.params,
+    return DetectionPipeline(backend, preprocessor, decoder, params,
                              activate=activate, closers=closers, info=info)
