@@ -89,3 +89,33 @@ def test_run_time_changes_are_checked_against_the_table():
         changed(defaults, {'backend': 'tensorrt'})
     assert RUNTIME_PARAMETERS == {'conf_threshold', 'iou_threshold', 'max_detections',
                                   'classes', 'agnostic_nms'}
+
+
+def test_a_new_schema_entry_reaches_the_table_the_flags_and_the_docs():
+    import argparse
+    from dataclasses import dataclass
+
+    from trt_perception.core.schema import setting, Settings
+    from trt_perception.ros.parameters import DETECTOR_SETTINGS, parameter_table
+    from trt_perception.tools.detect import build_parser
+    from trt_perception.tools.setting_flags import setting_values
+
+    @dataclass(frozen=True)
+    class Throwaway(Settings):
+        """A stage's settings, declared once."""
+
+        max_age: float = setting(2.0, 'Seconds a track lives unseen.', low=0.0, high=60.0,
+                                 runtime=True)
+
+    entries = DETECTOR_SETTINGS + [('tracking.', Throwaway)]
+    table = parameter_table(entries)
+    spec = {s.name: s for s in table}['tracking.max_age']
+    assert not spec.read_only and spec.descriptor().floating_point_range[0].to_value == 60.0
+    assert '| `tracking.max_age` | double | `2.0` | 0 to 60 | yes | Seconds a track' in \
+        render_markdown({'detector_node': table})
+    assert '    tracking:\n      # Seconds a track lives unseen. (0 to 60) Changeable at run ' \
+        'time.\n      max_age: 2.0\n' in render_yaml(table)
+    args = build_parser([('tracking.', Throwaway)]).parse_args(
+        ['a.jpg', '--tracking-max-age', '3'])
+    assert isinstance(args, argparse.Namespace)
+    assert setting_values(args, [('tracking.', Throwaway)]) == {'tracking.max_age': 3.0}
