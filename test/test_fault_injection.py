@@ -52,7 +52,8 @@ def test_a_backend_failing_mid_run_is_counted_and_the_node_recovers(ros, monkeyp
         return fakes[-1]
     monkeypatch.setattr(onnxruntime_plugin, 'OnnxRuntimeBackend', failing_onnxruntime)
     node = ros.detector(backend='onnxruntime', diagnostics__window=1.0)
-    assert fakes, 'the node did not build its backend through onnxruntime_plugin.OnnxRuntimeBackend'
+    assert fakes, ('the node did not build its backend through '
+                   'onnxruntime_plugin.OnnxRuntimeBackend')
     publisher = ros.publisher('image')
     _, first = ros.detections_for('detections', publisher, photo_message('astronaut', 1))
     assert 'person' in [h.class_id for h in first]

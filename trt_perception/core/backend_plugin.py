@@ -65,6 +65,6 @@ class BackendPlugin(abc.ABC):
         return ''
 
     @abc.abstractmethod
-    def create(self, config: Any, card: ModelCard, context: Any, depth: int,
+    def create(self, config: Any, card: ModelCard, context: Any, pipeline_depth: int,
                log: logging.Logger) -> InferenceBackend:
         """Create the backend; `context` is the CUDA context (None unless `needs_cuda`)."""

@@ -31,7 +31,7 @@ class OnnxRuntimeCpuPlugin(BackendPlugin):
         """One: see `max_depth`."""
         return 1
 
-    def create(self, config: Any, card: ModelCard, context: Any, depth: int,
+    def create(self, config: Any, card: ModelCard, context: Any, pipeline_depth: int,
                log: logging.Logger) -> InferenceBackend:
         """Open the session; onnxruntime_provider cpu keeps even onnxruntime-gpu off the GPU."""
         providers = ['CPUExecutionProvider'] if config.onnxruntime_provider == 'cpu' else None

@@ -66,12 +66,12 @@ class OnnxRuntimeGpuPlugin(BackendPlugin):
         """Return True: it runs on our CUDA context's stream."""
         return True
 
-    def create(self, config: Any, card: ModelCard, context: Any, depth: int,
+    def create(self, config: Any, card: ModelCard, context: Any, pipeline_depth: int,
                log: logging.Logger) -> InferenceBackend:
-        """Open the session on `context` with `depth` slots."""
+        """Open the session on `context` with `pipeline_depth` slots."""
         from trt_perception.gpu.onnxruntime_backend import OnnxRuntimeCudaBackend
         return OnnxRuntimeCudaBackend(
-            card.path, context, max_batch=config.max_batch, slots=depth,
+            card.path, context, max_batch=config.max_batch, slots=pipeline_depth,
             provider=_provider(config), cuda_graphs=config.cuda_graphs,
             engine_cache_dir=config.engine_cache_dir, precision=config.precision, log=log)
 

@@ -48,9 +48,9 @@ class TensorRTPlugin(BackendPlugin):
         """Return True: engines run on our CUDA context."""
         return True
 
-    def create(self, config: Any, card: ModelCard, context: Any, depth: int,
+    def create(self, config: Any, card: ModelCard, context: Any, pipeline_depth: int,
                log: logging.Logger) -> InferenceBackend:
-        """Resolve the engine (cache, build or file) and run it with `depth` slots."""
+        """Resolve the engine (cache, build or file) and run it with `pipeline_depth` slots."""
         from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
         from trt_perception.tensorrt.backend import TensorRTBackend
         from trt_perception.tensorrt.cache import resolve_engine
@@ -64,7 +64,7 @@ class TensorRTPlugin(BackendPlugin):
                                 cache_dir=config.engine_cache_dir or None, log=log)
         return TensorRTBackend(engine.plan, max_batch=config.max_batch, api=api, log=log,
                                source=engine.source, precision=engine.precision,
-                               context=context, slots=depth)
+                               context=context, slots=pipeline_depth)
 
 
 TENSORRT = TensorRTPlugin()

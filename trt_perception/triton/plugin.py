@@ -41,10 +41,11 @@ class TritonPlugin(BackendPlugin):
         return ("triton shared_memory 'cuda' needs pycuda and a CUDA GPU on this host (%s); "
                 "set it to 'system' (same host) or 'none'" % error)
 
-    def create(self, config: Any, card: ModelCard, context: Any, depth: int,
+    def create(self, config: Any, card: ModelCard, context: Any, pipeline_depth: int,
                log: logging.Logger) -> InferenceBackend:
-        """Connect (or start retrying) to the served model, `depth` requests in flight."""
-        return open_triton_backend(config.triton, card, config.max_batch, depth, log, context)
+        """Connect (or start retrying) to the served model, `pipeline_depth` requests in flight."""
+        return open_triton_backend(config.triton, card, config.max_batch, pipeline_depth, log,
+                                   context)
 
 
 TRITON = TritonPlugin()

@@ -64,12 +64,13 @@ def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
 
 
 def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: int,
-                        requests: int, log: logging.Logger,
+                        pipeline_depth: int, log: logging.Logger,
                         context: Optional['CudaContext'] = None) -> TritonBackend:
     """
     Connect (or start retrying) to the served model that `card` describes.
 
-    `requests` may be in flight at once.  CUDA shared memory needs `context`, active.
+    `pipeline_depth` requests may be in flight at once.  CUDA shared memory needs `context`,
+    active.
     """
     expected = expected_signature(card, max_batch)
     model = settings.model or card.name
@@ -79,7 +80,7 @@ def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: in
         from trt_perception.triton.device import TritonDeviceBackend
         return TritonDeviceBackend(settings.url, model, expected, context,
                                    version=settings.version, timeout=settings.timeout,
-                                   max_batch=max_batch, slots=requests, log=log)
+                                   max_batch=max_batch, slots=pipeline_depth, log=log)
     return TritonBackend(settings.url, model, expected, version=settings.version,
                          timeout=settings.timeout, shared_memory=settings.shared_memory,
-                         max_batch=max_batch, slots=requests, log=log)
+                         max_batch=max_batch, slots=pipeline_depth, log=log)
