@@ -33,11 +33,13 @@ class TritonPlugin(BackendPlugin):
         return DEPTH
 
     def needs_cuda(self, config: Any) -> bool:
-        """Only for CUDA shared memory: the input is written on the GPU the server shares."""
+        """Say yes only for CUDA shared memory: the input is written on the server's GPU."""
         return config.triton.shared_memory == 'cuda'
 
     def cuda_missing_message(self, config: Any, error: str) -> str:
-        """CUDA shared memory without a GPU here: the other transports do without."""
+        """Explain that CUDA shared memory needs a GPU here; the other transports do without."""
+        if not self.needs_cuda(config):
+            return ''  # the context was for GPU preprocessing: its own error says it all
         return ("triton shared_memory 'cuda' needs pycuda and a CUDA GPU on this host (%s); "
                 "set it to 'system' (same host) or 'none'" % error)
 
