@@ -44,8 +44,8 @@ from skimage import data
 from trt_perception.assembly import create_pipeline, PipelineConfig
 from trt_perception.core.backend import BackendError
 from trt_perception.core.image import RawImage
+from trt_perception.tools.local_triton import LocalTritonServer, stub_python_path
 from trt_perception.triton.client import ServerConnection
-from trt_perception.triton.local_server import LocalTritonServer, stub_python_path
 from trt_perception.triton.repository import export_repository
 from trt_perception.triton.settings import TritonSettings
 from trt_perception.triton.transport import SHARED_MEMORY

@@ -19,8 +19,9 @@ PACKAGE = os.path.join(REPO, 'trt_perception')
 
 # What each top-level part of the package may import of the others.  Floors, bottom up:
 # core; gpu; tensorrt (runs engines on gpu's context); assembly; engine_builds (assembles in
-# the background); the offline runner, the demo and the ROS layer.  fastdds_profile only finds
-# a file.  A new part must be given its place here.
+# the background); the command-line tools (tools/: detect, build_engine, triton_export, the
+# local Triton launcher; detect.py is the runner's old `python -m` address), the demo and the
+# ROS layer.  fastdds_profile only finds a file.  A new part must be given its place here.
 MAY_IMPORT = {
     'core': set(),
     'gpu': {'core'},
@@ -29,7 +30,8 @@ MAY_IMPORT = {
     'assembly': {'core', 'gpu', 'tensorrt', 'triton'},
     'engine_builds': {'core', 'tensorrt', 'assembly'},
     'fastdds_profile': set(),
-    'detect': {'core', 'assembly', 'triton'},
+    'tools': {'core', 'gpu', 'tensorrt', 'triton', 'assembly'},
+    'detect': {'tools'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
     'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds'},
 }

@@ -2,18 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 """Assembling pipelines from a PipelineConfig: backend and preprocessor choice, fallbacks."""
 
+import logging
+
 import numpy as np
 import pytest
 from skimage import data
 
 from test_pipeline import best, bgr, EXPECTED, iou
-from trt_perception.assembly import (_onnxruntime_gpu_unavailable_reason, create_pipeline,
-                                     PipelineConfig)
+from trt_perception import assembly
+from trt_perception.assembly import (BACKEND_PLUGINS, BACKENDS, choose_backend, create_pipeline,
+                                     pipeline_depth, PipelineConfig)
 from trt_perception.core.backend import BackendError
+from trt_perception.core.backend_plugin import BackendPlugin, TRY
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage
 from trt_perception.core.models import find_model
+from trt_perception.core.onnxruntime_plugin import ONNXRUNTIME_CPU
+from trt_perception.gpu.plugin import ONNXRUNTIME_GPU, onnxruntime_gpu_unavailable_reason
 from trt_perception.tensorrt import tensorrt_unavailable_reason
+from trt_perception.tensorrt.plugin import TENSORRT
+from trt_perception.triton.plugin import TRITON
 
 
 def test_the_default_config_runs_the_bundled_detector_on_the_cpu():
@@ -34,7 +42,7 @@ def test_auto_falls_back_to_onnxruntime_and_says_why():
         info = pipe.describe()
     assert info['backend'] == 'onnxruntime'
     assert 'TensorRT: ' + reason in info['fallback']
-    gpu_reason = _onnxruntime_gpu_unavailable_reason('cuda')
+    gpu_reason = onnxruntime_gpu_unavailable_reason('cuda')
     if gpu_reason is None:  # ONNX Runtime's CUDA provider, fed in place by the GPU kernel
         assert info['fallback'].startswith('ONNX Runtime on the GPU because')
         assert (info['preprocess'], info['zero_copy_input']) == ('device', 'true')
@@ -46,7 +54,7 @@ def test_auto_falls_back_to_onnxruntime_and_says_why():
 
 
 def test_forced_onnxruntime_gpu_without_one_fails_clearly():
-    reason = _onnxruntime_gpu_unavailable_reason('cuda')
+    reason = onnxruntime_gpu_unavailable_reason('cuda')
     if reason is None:
         pytest.skip('ONNX Runtime can use a GPU here')
     with pytest.raises(BackendError) as info:
@@ -115,3 +123,57 @@ def test_gpu_preprocessing_gives_the_cpu_pipelines_detections():
         assert [d.label for d in gpu] == [d.label for d in cpu] and cpu
         np.testing.assert_allclose([d.score for d in gpu], [d.score for d in cpu], atol=0.02)
         np.testing.assert_allclose([d.box for d in gpu], [d.box for d in cpu], atol=2.0)
+
+
+def test_backends_are_the_plugins_in_the_order_auto_tries_them():
+    assert BACKEND_PLUGINS == (TENSORRT, ONNXRUNTIME_GPU, ONNXRUNTIME_CPU, TRITON)
+    assert BACKENDS == ('auto', 'onnxruntime', 'tensorrt', 'triton')
+
+
+def test_auto_records_why_it_passed_over_each_plugin():
+    card = find_model('')
+    tensorrt = tensorrt_unavailable_reason()
+    gpu = onnxruntime_gpu_unavailable_reason('cuda')
+    if tensorrt is None or gpu is None:
+        pytest.skip('a GPU backend is usable here: nothing is passed over')
+    choice = choose_backend(PipelineConfig(), card)
+    assert choice.plugin is ONNXRUNTIME_CPU
+    assert choice.passed_over == ('TensorRT: ' + tensorrt, 'ONNX Runtime CUDA: ' + gpu)
+    assert choice.fallback().startswith('ONNX Runtime on the CPU because TensorRT: ')
+    assert choose_backend(PipelineConfig(backend='triton'), card).plugin is TRITON
+    cpu = choose_backend(PipelineConfig(onnxruntime_provider='cpu', backend='onnxruntime'), card)
+    assert (cpu.plugin, cpu.passed_over) == (ONNXRUNTIME_CPU, ())
+
+
+def test_a_new_plugin_is_one_list_entry(monkeypatch):
+    class Unusable(BackendPlugin):
+        backend = 'onnxruntime'
+        name = 'Fancy'
+
+        def demand(self, config, card):
+            return TRY
+
+        def unavailable_reason(self, config):
+            return 'no fancy accelerator'
+
+        def default_depth(self, config):
+            return 3
+
+        def create(self, config, card, context, depth, log):
+            raise AssertionError('never created: unusable')
+
+    monkeypatch.setattr(assembly, 'BACKEND_PLUGINS', (Unusable(), ONNXRUNTIME_CPU))
+    with create_pipeline(PipelineConfig(backend='onnxruntime')) as pipe:
+        info = pipe.describe()
+    assert info['fallback'] == 'ONNX Runtime on the CPU because Fancy: no fancy accelerator'
+
+
+def test_pipeline_depth_auto_is_the_plugins_default_and_capped_by_it(caplog):
+    log = logging.getLogger('test')
+    auto = PipelineConfig()
+    assert [pipeline_depth(auto, plugin, log) for plugin in BACKEND_PLUGINS] == [2, 1, 1, 2]
+    graphs = PipelineConfig(cuda_graphs=True)
+    assert pipeline_depth(graphs, ONNXRUNTIME_GPU, log) == 2
+    assert pipeline_depth(PipelineConfig(pipeline_depth=3), TENSORRT, log) == 3
+    assert pipeline_depth(PipelineConfig(pipeline_depth=3), ONNXRUNTIME_CPU, log) == 1
+    assert 'pipeline_depth 3: ONNX Runtime on the CPU runs at most 1' in caplog.text

@@ -428,7 +428,7 @@ def test_params_normalise_classes():
     ({'classes': ['person']}, 'are not class ids'),
     ({'classes': 'person'}, "classes='person' must be a collection"),
     ({'classes': 3}, 'classes=3 must be a collection'),
-    ({'agnostic': 'yes'}, "agnostic='yes'"),
+    ({'agnostic': 'yes'}, "agnostic_nms='yes'"),
 ])
 def test_params_reject_bad_values_naming_them(changes, message):
     with pytest.raises(ValueError, match=message):

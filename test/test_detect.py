@@ -76,3 +76,17 @@ def test_unknown_model_exits_with_a_message(photos):
     result = run(photos['chelsea'], '--model', 'no_such_model')
     assert result.returncode == 2
     assert 'no_such_model' in result.stderr
+
+
+def test_the_node_settings_are_flags_too(photos):
+    # --classes takes names or ids as the node's classes parameter does; a bound is the
+    # schema's, refused with the setting's name.
+    result = run(photos['astronaut'], '--json', '--backend', 'onnxruntime', '--max-batch', '2',
+                 '--pipeline-depth', '1', '--agnostic-nms', '--onnxruntime-provider', 'cpu',
+                 '--classes', 'person', '--max-detections', '1')
+    assert result.returncode == 0, result.stderr
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d['label'] for d in record['detections']] == ['person']
+    result = run(photos['astronaut'], '--iou-threshold', '1.5')
+    assert result.returncode == 2
+    assert 'iou_threshold=1.5 is out of range; use 0 to 1' in result.stderr

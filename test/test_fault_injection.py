@@ -18,7 +18,7 @@ with ros_imports():
 
 from test_detector_node import _executable, photo_message  # noqa: E402
 from test_node_reliability import engine_status  # noqa: E402
-from trt_perception import assembly  # noqa: E402
+from trt_perception.core import onnxruntime_plugin  # noqa: E402
 
 OK = DiagnosticStatus.OK
 ERROR = DiagnosticStatus.ERROR
@@ -44,15 +44,16 @@ def test_a_bad_model_at_start_is_one_clear_line_and_exit_status_1(tmp_path, faul
 
 def test_a_backend_failing_mid_run_is_counted_and_the_node_recovers(ros, monkeypatch):
     fakes = []
-    real = assembly.OnnxRuntimeBackend
+    real = onnxruntime_plugin.OnnxRuntimeBackend
 
     def failing_onnxruntime(path, providers=None, max_batch=1):
         fakes.append(FailingBackend(real(path, providers=providers, max_batch=max_batch),
                                     failing={2, 3}))
         return fakes[-1]
-    monkeypatch.setattr(assembly, 'OnnxRuntimeBackend', failing_onnxruntime)
+    monkeypatch.setattr(onnxruntime_plugin, 'OnnxRuntimeBackend', failing_onnxruntime)
     node = ros.detector(backend='onnxruntime', diagnostics__window=1.0)
-    assert fakes, 'the node did not build its backend through assembly.OnnxRuntimeBackend'
+    assert fakes, ('the node did not build its backend through '
+                   'onnxruntime_plugin.OnnxRuntimeBackend')
     publisher = ros.publisher('image')
     _, first = ros.detections_for('detections', publisher, photo_message('astronaut', 1))
     assert 'person' in [h.class_id for h in first]

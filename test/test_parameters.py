@@ -10,9 +10,10 @@ from ros_imports import ros_imports
 with ros_imports():
     from rcl_interfaces.msg import ParameterType
 
-from trt_perception.ros.parameters import (attribute, DETECTOR_PARAMETERS, DetectorParameters,
-                                           NODES, parse_classes, render_markdown,
-                                           RUNTIME_PARAMETERS)
+from trt_perception.assembly import detection_params
+from trt_perception.core.decoders import parse_classes
+from trt_perception.ros.parameters import (changed, DETECTOR_PARAMETERS, NODES, render_markdown,
+                                           render_yaml, RUNTIME_PARAMETERS)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LABELS = ['person', 'bicycle', 'car']
@@ -69,23 +70,52 @@ def test_parse_classes_takes_names_and_ids():
         parse_classes('-1', LABELS)
 
 
-def test_the_typed_parameters_have_one_field_per_table_entry():
-    from dataclasses import fields
-    assert [f.name for f in fields(DetectorParameters)] == \
-        [attribute(spec.name) for spec in DETECTOR_PARAMETERS]
-    defaults = DetectorParameters.from_values({s.name: s.default for s in DETECTOR_PARAMETERS})
-    assert defaults.diagnostics_window == 5.0 and defaults.image_topics == ['image']
+def test_the_params_file_is_generated_from_the_table():
+    with open(os.path.join(ROOT, 'config', 'detector.yaml'), encoding='utf-8') as stream:
+        assert stream.read() == render_yaml(), (
+            'config/detector.yaml is stale: python -m trt_perception.ros.parameters --yaml > '
+            'config/detector.yaml')
 
 
 def test_run_time_changes_are_checked_against_the_table():
-    defaults = DetectorParameters.from_values({s.name: s.default for s in DETECTOR_PARAMETERS})
-    changed = defaults.changed({'conf_threshold': 0.6, 'classes': 'car'})
-    assert (changed.conf_threshold, changed.classes) == (0.6, 'car')
-    params = changed.detection_params(LABELS)
+    defaults = {s.name: s.default for s in DETECTOR_PARAMETERS}
+    updated = changed(defaults, {'conf_threshold': 0.6, 'classes': 'car'})
+    assert (updated['conf_threshold'], updated['classes']) == (0.6, 'car')
+    params = detection_params(updated, LABELS)
     assert (params.conf_threshold, params.classes, params.agnostic) == (0.6, {2}, False)
     with pytest.raises(ValueError, match='conf_threshold=2.0 is out of range'):
-        defaults.changed({'conf_threshold': 2.0})
+        changed(defaults, {'conf_threshold': 2.0})
     with pytest.raises(ValueError, match='backend is read-only'):
-        defaults.changed({'backend': 'tensorrt'})
+        changed(defaults, {'backend': 'tensorrt'})
     assert RUNTIME_PARAMETERS == {'conf_threshold', 'iou_threshold', 'max_detections',
                                   'classes', 'agnostic_nms'}
+
+
+def test_a_new_schema_entry_reaches_the_table_the_flags_and_the_docs():
+    import argparse
+    from dataclasses import dataclass
+
+    from trt_perception.core.schema import setting, Settings
+    from trt_perception.ros.parameters import DETECTOR_SETTINGS, parameter_table
+    from trt_perception.tools.detect import build_parser
+    from trt_perception.tools.setting_flags import setting_values
+
+    @dataclass(frozen=True)
+    class Throwaway(Settings):
+        """A stage's settings, declared once."""
+
+        max_age: float = setting(2.0, 'Seconds a track lives unseen.', low=0.0, high=60.0,
+                                 runtime=True)
+
+    entries = DETECTOR_SETTINGS + [('tracking.', Throwaway)]
+    table = parameter_table(entries)
+    spec = {s.name: s for s in table}['tracking.max_age']
+    assert not spec.read_only and spec.descriptor().floating_point_range[0].to_value == 60.0
+    assert '| `tracking.max_age` | double | `2.0` | 0 to 60 | yes | Seconds a track' in \
+        render_markdown({'detector_node': table})
+    assert '    tracking:\n      # Seconds a track lives unseen. (0 to 60) Changeable at run ' \
+        'time.\n      max_age: 2.0\n' in render_yaml(table)
+    args = build_parser([('tracking.', Throwaway)]).parse_args(
+        ['a.jpg', '--tracking-max-age', '3'])
+    assert isinstance(args, argparse.Namespace)
+    assert setting_values(args, [('tracking.', Throwaway)]) == {'tracking.max_age': 3.0}

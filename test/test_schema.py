@@ -67,3 +67,21 @@ def test_check_uses_the_outside_name():
     described = settings_of(Example)[3]
     with pytest.raises(ValueError, match='^image_topics='):
         check(described, 'not a list')
+
+
+def test_entries_list_every_setting_with_its_prefix_and_refuse_a_name_twice():
+    from trt_perception.core.schema import settings_of_all
+    names = [d.name for d in settings_of_all([('', Example), ('stage.', Example)])]
+    assert names[:2] == ['ratio', 'count'] and names[5:7] == ['stage.ratio', 'stage.count']
+    with pytest.raises(ValueError,
+                       match='settings count, flag, image_topics, mode, ratio are declared twice'):
+        settings_of_all([('', Example), ('', Example)])
+
+
+def test_from_values_takes_outside_names_and_keeps_defaults():
+    from trt_perception.core.schema import from_values
+    made = from_values(Example, {'x.ratio': 0.75, 'x.image_topics': ['a'], 'other': 1}, 'x.',
+                       plain=9)
+    assert (made.ratio, made.topics, made.count, made.plain) == (0.75, ('a',), 3, 9)
+    with pytest.raises(ValueError, match='ratio=2.0 is out of range'):
+        from_values(Example, {'ratio': 2.0})

@@ -211,7 +211,7 @@ def run_cli(*args):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [ROOT] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]
         + [os.path.dirname(os.path.dirname(trt.__file__))]))
-    return subprocess.run([sys.executable, '-m', 'trt_perception.tensorrt.build_engine']
+    return subprocess.run([sys.executable, '-m', 'trt_perception.tools.build_engine']
                           + list(args), capture_output=True, text=True, env=env, timeout=600)
 
 

@@ -26,8 +26,8 @@ from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.image import RawImage
 from trt_perception.core.models import find_model
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
+from trt_perception.tools.local_triton import free_ports
 from trt_perception.triton.backend import ServerUnavailable, TritonBackend
-from trt_perception.triton.local_server import free_ports
 from trt_perception.triton.retry import RetryPolicy
 from trt_perception.triton.settings import expected_signature, TritonSettings
 

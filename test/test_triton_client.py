@@ -54,7 +54,8 @@ def test_urls_name_the_protocol_and_address():
 @pytest.mark.parametrize('fields, text', [
     ({'url': 'gpu-box:8001'}, "url='gpu-box:8001'"),
     ({'timeout': 0.0}, 'timeout=0.0'),
-    ({'shared_memory': 'nvlink'}, "shared_memory='nvlink' is not one of none, system, cuda"),
+    ({'shared_memory': 'nvlink'},
+     "shared_memory='nvlink' is not allowed; use one of: none, system, cuda"),
 ])
 def test_bad_settings_are_refused_naming_the_value(fields, text):
     with pytest.raises(ValueError, match=text):

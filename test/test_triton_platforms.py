@@ -15,8 +15,8 @@ import os
 import pytest
 
 from triton_server import MODEL  # first: skips or fails the module without the server
+from trt_perception.tools.local_triton import LocalTritonServer
 from trt_perception.triton.client import ServerConnection
-from trt_perception.triton.local_server import LocalTritonServer
 from trt_perception.triton.repository import export_repository
 
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from trt_perception.core.models import find_model
-from trt_perception.triton.repository import main
+from trt_perception.tools.triton_export import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -82,7 +82,7 @@ def test_a_python_repository_names_its_package_folders(tmp_path):
 
 def test_bad_arguments_end_with_one_line_and_status_2(tmp_path):
     result = subprocess.run(
-        [sys.executable, '-m', 'trt_perception.triton.repository', '--repository',
+        [sys.executable, '-m', 'trt_perception.tools.triton_export', '--repository',
          str(tmp_path), '--platform', 'tensorrt_plan'], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
     assert result.returncode == 2

@@ -29,8 +29,8 @@ for _module in ('tritonclient.grpc', 'tritonclient.http', 'pytriton'):
 
 from trt_perception.core.backend import TensorSpec  # noqa: E402
 from trt_perception.core.models import find_model  # noqa: E402
+from trt_perception.tools.local_triton import LocalTritonServer, stub_python_path  # noqa: E402
 from trt_perception.triton.client import ServerConnection  # noqa: E402
-from trt_perception.triton.local_server import LocalTritonServer, stub_python_path  # noqa: E402
 from trt_perception.triton.repository import export_repository  # noqa: E402
 from trt_perception.triton.signature import ModelSignature  # noqa: E402
 

@@ -11,83 +11,111 @@ offline runner call `create_pipeline`.
 """
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import logging
-from typing import Callable, ContextManager, Dict, List, Optional, TYPE_CHECKING
+from typing import (Any, Callable, ContextManager, List, Mapping, Optional, Sequence,
+                    Tuple, TYPE_CHECKING)
 
 from trt_perception.core.backend import (BackendError, DeviceInputBackend, InferenceBackend,
                                          PRECISIONS)
-from trt_perception.core.decoders import DetectionParams, make_decoder
+from trt_perception.core.backend_plugin import BackendPlugin, REQUIRE
+from trt_perception.core.decoders import DECODERS, DetectionParams, make_decoder, parse_classes
 from trt_perception.core.detection import load_labels
 from trt_perception.core.models import find_model, ModelCard
-from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
+from trt_perception.core.onnxruntime_plugin import ONNXRUNTIME_CPU
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
 from trt_perception.core.preprocess import CpuPreprocessor, Preprocessor
-from trt_perception.triton.settings import open_triton_backend, TritonSettings
+from trt_perception.core.schema import from_values, SchemaEntry, setting, Settings
+from trt_perception.gpu.plugin import ONNXRUNTIME_GPU
+from trt_perception.tensorrt.plugin import TENSORRT
+from trt_perception.triton.plugin import TRITON
+from trt_perception.triton.settings import TritonSettings
 
 if TYPE_CHECKING:  # pycuda is optional: imported only where a GPU is used
     from trt_perception.gpu.context import CudaContext
 
-BACKENDS = ('auto', 'onnxruntime', 'tensorrt', 'triton')
+BACKEND_PLUGINS: Tuple[BackendPlugin, ...] = (TENSORRT, ONNXRUNTIME_GPU, ONNXRUNTIME_CPU, TRITON)
+"""Every backend, in the order `backend: auto` tries them (Triton only when asked for).  Adding a
+backend is its package's plugin and one entry here."""
+BACKENDS = ('auto',) + tuple(sorted({plugin.backend for plugin in BACKEND_PLUGINS}))
 PREPROCESSORS = ('auto', 'cpu', 'gpu')
 ONNXRUNTIME_PROVIDERS = ('auto', 'cuda', 'tensorrt', 'cpu')
-GPU_RUNTIMES = ('tensorrt', 'cuda', 'tensorrt-ep')
-"""What `_runtime` may choose that runs on the local GPU (and so needs a CUDA context)."""
-GPU_PIPELINE_DEPTH = 2
-"""Batches in flight when pipeline_depth is 0 (auto) on a GPU backend whose enqueue costs the
-CPU little (TensorRT, ONNX Runtime replaying CUDA graphs): one on the GPU while the CPU
-decodes the previous one and prepares the next.  ONNX Runtime launching kernel by kernel
-keeps the CPU as busy as the GPU, so there auto is 1: two in flight measured 20% slower
-(docs/benchmarks.md)."""
-TRITON_PIPELINE_DEPTH = 2
-"""Requests in flight when pipeline_depth is 0 (auto) on backend triton: one on the server
-while the robot prepares the next batch and decodes the previous."""
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
-    """Everything needed to build a pipeline; the node fills it from its parameters."""
+class PipelineConfig(Settings):
+    """Everything needed to build a pipeline: the node and ``detect`` fill it from settings."""
 
-    model: str = ''
-    """Path to an .onnx model or a TensorRT .engine/.plan/.trt, a bundled model name, or ''
-    for the bundled default."""
-    backend: str = 'auto'
-    preprocess: str = 'auto'
-    decoder: str = 'auto'
-    labels: str = ''
-    """Label file; '' takes the model card's labels."""
-    device_id: int = 0
-    precision: str = 'fp16'
-    engine_cache_dir: str = ''
-    max_batch: int = 1
-    pipeline_depth: int = 0
-    """Batches in flight at once on a GPU backend or a Triton server; 0 (auto): see
-    GPU_PIPELINE_DEPTH and TRITON_PIPELINE_DEPTH; always 1 on the local CPU (where inference
-    holds the worker anyway)."""
-    onnxruntime_provider: str = 'auto'
-    """auto: ONNX Runtime's CUDA provider where it and a GPU are usable, else the CPU."""
-    cuda_graphs: bool = False
-    """Capture and replay ONNX Runtime's GPU runs as CUDA graphs (fixed shapes)."""
+    model: str = setting(
+        '', 'ONNX model (.onnx) or TensorRT engine (.engine/.plan) path, or a bundled model '
+        'name; empty for the bundled default.')
+    backend: str = setting(
+        'auto', 'auto: TensorRT when it and a GPU are available, else ONNX Runtime (the reason '
+        'is logged and shown in diagnostics); or force one. triton: a Triton Inference Server '
+        'runs the model (triton.* parameters); never chosen by auto.', choices=BACKENDS)
+    preprocess: str = setting(
+        'auto', 'Where letterboxing and normalisation run; auto: on the GPU when the backend '
+        'is TensorRT.', choices=PREPROCESSORS)
+    decoder: str = setting('auto', 'Output format of the model; auto: from the model card.',
+                           choices=DECODERS)
+    labels: str = setting(
+        '', "Class name file, one name per line; empty: the model's own labels.")
+    device_id: int = setting(0, 'CUDA device index.', low=0, high=63)
+    precision: str = setting('fp16', 'Precision of TensorRT engines built from ONNX.',
+                             choices=PRECISIONS)
+    engine_cache_dir: str = setting(
+        '', 'Folder for TensorRT engines built from ONNX; empty: $TRT_PERCEPTION_ENGINE_CACHE, '
+        'else engines/ of a source checkout, else ~/.cache/trt_perception/engines.')
+    serve_while_building: bool = setting(
+        True, 'While a TensorRT engine is resolved (loaded from the cache or built, which can '
+        'take many minutes), detect with ONNX Runtime and switch to TensorRT when it is ready; '
+        'false: start only once the engine is there.')
+    max_batch: int = setting(
+        1, 'Frames from different cameras run together in one inference, at most this many.',
+        low=1, high=64)
+    pipeline_depth: int = setting(
+        0, 'Batches in flight at once on a GPU backend or a Triton server, each with its own '
+        'buffers: the CPU converts and decodes one batch while the GPU or server runs another. '
+        '0: 2 for TensorRT, for ONNX Runtime with cuda_graphs and for Triton, else 1.',
+        low=0, high=8)
+    onnxruntime_provider: str = setting(
+        'auto', 'How ONNX Runtime runs the model. auto: its CUDA provider when pycuda, a GPU and '
+        'onnxruntime-gpu are there (the input written in place by the GPU preprocessing), else '
+        'the CPU; cuda or tensorrt (ONNX Runtime builds and caches TensorRT engines in '
+        'engine_cache_dir) require it; cpu: never the GPU.', choices=ONNXRUNTIME_PROVIDERS)
+    cuda_graphs: bool = setting(
+        False, "Capture ONNX Runtime's GPU runs as CUDA graphs and replay them (one per batch "
+        'size): about half the inference time of small models such as YOLOv8n on an H200, for '
+        'models whose operators all run on the GPU.')
+    classes: str = setting(
+        '', 'Classes to report, comma-separated names or ids (e.g. "person, car" or "0,2"); '
+        'empty: all.', runtime=True)
     params: DetectionParams = field(default_factory=DetectionParams)
+    """Thresholds and filters; `classes`, when given, replaces their class ids."""
     triton: TritonSettings = field(default_factory=TritonSettings)
     """The server and model of backend 'triton'."""
-    serve_while_building: bool = True
-    """Serve with ONNX Runtime while the TensorRT engine builds (engine_builds.py)."""
 
-    def __post_init__(self) -> None:
-        """Reject unknown choices, naming the field."""
-        for name, value, allowed in (
-                ('backend', self.backend, BACKENDS),
-                ('preprocess', self.preprocess, PREPROCESSORS),
-                ('precision', self.precision, PRECISIONS),
-                ('onnxruntime_provider', self.onnxruntime_provider, ONNXRUNTIME_PROVIDERS)):
-            if value not in allowed:
-                raise ValueError('%s=%r is not one of %s' % (name, value, ', '.join(allowed)))
-        if self.max_batch < 1:
-            raise ValueError('max_batch=%d must be at least 1' % self.max_batch)
-        if self.pipeline_depth < 0:
-            raise ValueError('pipeline_depth=%d must be 0 (auto) or more'
-                             % self.pipeline_depth)
+
+PIPELINE_SETTINGS: List[SchemaEntry] = (
+    [('', PipelineConfig)]
+    + [(plugin.prefix, plugin.settings) for plugin in BACKEND_PLUGINS if plugin.settings]
+    + [('', DetectionParams)])
+"""Every setting of a pipeline, in the order the node's table, ``detect`` and the docs show.
+A backend's own settings (e.g. triton.*) fill the PipelineConfig field named after it."""
+
+
+def pipeline_config(values: Mapping[str, Any]) -> PipelineConfig:
+    """Build the config from setting values keyed by outside name; missing ones keep defaults."""
+    backends = {plugin.backend: from_values(plugin.settings, values, plugin.prefix)
+                for plugin in BACKEND_PLUGINS if plugin.settings}
+    return from_values(PipelineConfig, values, params=from_values(DetectionParams, values),
+                       **backends)
+
+
+def detection_params(values: Mapping[str, Any], labels: Sequence[str]) -> DetectionParams:
+    """Build thresholds and filters from setting values by name, `classes` read with `labels`."""
+    return from_values(DetectionParams, values,
+                       classes=parse_classes(values.get('classes', ''), labels))
 
 
 def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
@@ -95,140 +123,68 @@ def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
     return load_labels(path) if path else []
 
 
-def _wants_tensorrt(config: PipelineConfig, card: ModelCard, fallbacks: List[str]) -> bool:
-    """Whether to run TensorRT; raises when it is required but unusable."""
-    if config.backend == 'onnxruntime' and not card.is_engine:
-        return False
-    from trt_perception.tensorrt import tensorrt_unavailable_reason
-    reason = tensorrt_unavailable_reason()
-    if reason is None:
-        return True
-    if config.backend == 'tensorrt' or card.is_engine:
-        raise BackendError('TensorRT is needed for %s but %s; or set backend to '
-                           "'onnxruntime' with an .onnx model"
-                           % (card.path if card.is_engine else 'backend tensorrt', reason))
-    fallbacks.append('TensorRT: ' + reason)
-    return False
+@dataclass(frozen=True)
+class BackendChoice:
+    """The plugin `backend` settings choose here, and why each one before it was passed over."""
+
+    plugin: BackendPlugin
+    passed_over: Tuple[str, ...] = ()
+    """'TensorRT: no CUDA device', ... in the order tried."""
+
+    def fallback(self) -> str:
+        """Return the note for logs and diagnostics ('' when the first candidate was taken)."""
+        if not self.passed_over:
+            return ''
+        return '%s because %s' % (self.plugin.serving, '; '.join(self.passed_over))
 
 
-def _onnxruntime_gpu_unavailable_reason(provider: str) -> Optional[str]:
-    """None when ONNX Runtime can run `provider` on a GPU through our CUDA context."""
-    try:
-        from trt_perception.gpu.context import CudaUnavailableError, device_count
-        from trt_perception.gpu.onnxruntime_backend import cuda_provider_unavailable_reason
-    except Exception as exc:  # pycuda raises ImportError or OSError for a missing libcuda
-        return 'pycuda cannot be imported (%s)' % (exc.__cause__ or exc)
-    try:
-        if device_count() == 0:
-            return 'the CUDA driver reports no GPU'
-    except CudaUnavailableError as exc:
-        return str(exc)
-    return cuda_provider_unavailable_reason(provider)
-
-
-def _onnxruntime_gpu_provider(config: PipelineConfig, fallbacks: List[str]) -> Optional[str]:
-    """Choose the ONNX Runtime GPU provider ('cuda', 'tensorrt'), or None for the CPU."""
-    chosen = config.onnxruntime_provider
-    if chosen == 'cpu':
-        return None
-    provider = 'cuda' if chosen == 'auto' else chosen
-    reason = _onnxruntime_gpu_unavailable_reason(provider)
-    if reason is None:
-        return provider
-    if chosen != 'auto':
-        raise BackendError('onnxruntime_provider %s is needed but %s; or set '
-                           "onnxruntime_provider to 'auto' or 'cpu'" % (chosen, reason))
-    fallbacks.append('ONNX Runtime CUDA: ' + reason)
-    return None
-
-
-def _tensorrt_backend(config: PipelineConfig, card: ModelCard, context: 'CudaContext',
-                      depth: int, log: logging.Logger) -> InferenceBackend:
-    from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
-    from trt_perception.tensorrt.backend import TensorRTBackend
-    from trt_perception.tensorrt.cache import resolve_engine
-    try:
-        api = TensorRTApi.load()
-    except TensorRTUnavailable as exc:
-        raise BackendError(str(exc)) from exc
-    capability = '%d.%d' % tuple(context.compute_capability)
-    engine = resolve_engine(card.path, api, context.name, capability,
-                            precision=config.precision, max_batch=config.max_batch,
-                            cache_dir=config.engine_cache_dir or None, log=log)
-    return TensorRTBackend(engine.plan, max_batch=config.max_batch, api=api, log=log,
-                           source=engine.source, precision=engine.precision,
-                           context=context, slots=depth)
-
-
-def _backend(config: PipelineConfig, card: ModelCard, context: Optional['CudaContext'],
-             runtime: str, log: logging.Logger) -> InferenceBackend:
+def choose_backend(config: PipelineConfig, card: ModelCard) -> BackendChoice:
     """
-    Create the backend `runtime` names.
+    Walk BACKEND_PLUGINS: the first the settings allow that is usable here.
 
-    'tensorrt' is our TensorRT runner; 'cuda' and 'tensorrt-ep' are ONNX Runtime on the GPU
-    with its CUDA or TensorRT provider; 'triton' a model served by a Triton server; 'cpu' is
-    ONNX Runtime's default providers.
+    Raises BackendError where a required one is unusable, or none is left.
     """
-    if runtime == 'triton':
-        return open_triton_backend(config.triton, card, config.max_batch,
-                                   config.pipeline_depth or TRITON_PIPELINE_DEPTH, log,
-                                   context)
-    cheap_enqueue = runtime == 'tensorrt' or config.cuda_graphs
-    depth = config.pipeline_depth or (GPU_PIPELINE_DEPTH if cheap_enqueue else 1)
-    if context is not None and runtime == 'tensorrt':
-        return _tensorrt_backend(config, card, context, depth, log)
-    if context is not None and runtime in ('cuda', 'tensorrt-ep'):
-        from trt_perception.gpu.onnxruntime_backend import OnnxRuntimeCudaBackend
-        return OnnxRuntimeCudaBackend(
-            card.path, context, max_batch=config.max_batch, slots=depth,
-            provider='tensorrt' if runtime == 'tensorrt-ep' else 'cuda',
-            cuda_graphs=config.cuda_graphs, engine_cache_dir=config.engine_cache_dir,
-            precision=config.precision, log=log)
-    providers = ['CPUExecutionProvider'] if config.onnxruntime_provider == 'cpu' else None
-    return OnnxRuntimeBackend(card.path, providers=providers, max_batch=config.max_batch)
+    passed: List[str] = []
+    for plugin in BACKEND_PLUGINS:
+        demand = plugin.demand(config, card)
+        if demand is None:
+            continue
+        reason = plugin.unavailable_reason(config)
+        if reason is None:
+            return BackendChoice(plugin, tuple(passed))
+        if demand == REQUIRE:
+            raise BackendError(plugin.required_message(config, card, reason))
+        passed.append('%s: %s' % (plugin.name, reason))
+    raise BackendError('no backend can run %s with backend %s: %s' % (
+        card.path, config.backend, '; '.join(passed) or 'none is allowed by the settings'))
 
 
-def _runtime(config: PipelineConfig, card: ModelCard, info: Dict[str, str],
-             log: logging.Logger) -> str:
-    """
-    Decide what runs the model: TensorRT, then ONNX Runtime on the GPU, then the CPU.
-
-    Why each one passed over was not usable is recorded in `info` and logged once.
-    """
-    if config.backend == 'triton':
-        return 'triton'
-    fallbacks: List[str] = []
-    if _wants_tensorrt(config, card, fallbacks):
-        return 'tensorrt'
-    provider = _onnxruntime_gpu_provider(config, fallbacks)
-    if provider is not None:
-        runtime = 'tensorrt-ep' if provider == 'tensorrt' else 'cuda'
-    else:
-        runtime = 'cpu'
-    if fallbacks:
-        used = 'ONNX Runtime on the GPU' if runtime != 'cpu' else 'ONNX Runtime on the CPU'
-        info['fallback'] = '%s because %s' % (used, '; '.join(fallbacks))
-        log.warning('backend %s: using %s', config.backend, info['fallback'])
-    return runtime
+def pipeline_depth(config: PipelineConfig, plugin: BackendPlugin, log: logging.Logger) -> int:
+    """Resolve batches in flight: pipeline_depth, or for 0 (auto) the plugin's default."""
+    depth = config.pipeline_depth or plugin.default_depth(config)
+    if depth > plugin.max_depth:
+        log.warning('pipeline_depth %d: %s runs at most %d batch(es) at once; using %d'
+                    % (depth, plugin.serving, plugin.max_depth, plugin.max_depth))
+        depth = plugin.max_depth
+    return depth
 
 
-def _cuda_context(config: PipelineConfig, for_triton: bool) -> 'CudaContext':
-    """Open the GPU context; for Triton's CUDA shared memory, say what else would do."""
+def _cuda_context(config: PipelineConfig, plugin: BackendPlugin) -> 'CudaContext':
+    """Open the GPU context; where the plugin can do without one, say what to set."""
     try:
         from trt_perception.gpu.context import CudaContext, CudaUnavailableError
     except ImportError as error:
-        if not for_triton:
+        message = plugin.cuda_missing_message(config, str(error.__cause__ or error))
+        if not message:
             raise
-        raise BackendError("triton shared_memory 'cuda' needs pycuda and a CUDA GPU on this "
-                           "host (%s); set it to 'system' (same host) or 'none'"
-                           % (error.__cause__ or error)) from error
+        raise BackendError(message) from error
     try:
         return CudaContext(config.device_id)
     except CudaUnavailableError as error:
-        if not for_triton:
+        message = plugin.cuda_missing_message(config, str(error))
+        if not message:
             raise
-        raise BackendError("triton shared_memory 'cuda' needs a CUDA GPU on this host (%s); "
-                           "set it to 'system' (same host) or 'none'" % error) from error
+        raise BackendError(message) from error
 
 
 def create_pipeline(config: PipelineConfig,
@@ -239,17 +195,21 @@ def create_pipeline(config: PipelineConfig,
     info = {'model_name': card.name}
     closers: List[Callable[[], None]] = []
     backend: Optional[InferenceBackend] = None
-    runtime = _runtime(config, card, info, log)
+    choice = choose_backend(config, card)
+    if choice.passed_over:
+        info['fallback'] = choice.fallback()
+        log.warning('backend %s: using %s', config.backend, info['fallback'])
+    plugin = choice.plugin
     context: Optional['CudaContext'] = None
     activate: Callable[[], ContextManager[object]] = contextlib.ExitStack
-    cuda_ipc = runtime == 'triton' and config.triton.shared_memory == 'cuda'
-    if runtime in GPU_RUNTIMES or config.preprocess == 'gpu' or cuda_ipc:
-        context = _cuda_context(config, cuda_ipc)
+    if plugin.needs_cuda(config) or config.preprocess == 'gpu':
+        context = _cuda_context(config, plugin)
         closers.append(context.close)
         activate = context.activated
     try:
         with activate():
-            backend = _backend(config, card, context, runtime, log)
+            backend = plugin.create(config, card, context, pipeline_depth(config, plugin, log),
+                                    log)
             spec = preprocess_spec(card, backend)
             use_gpu = config.preprocess == 'gpu' or (
                 config.preprocess == 'auto' and isinstance(backend, DeviceInputBackend))
@@ -261,9 +221,12 @@ def create_pipeline(config: PipelineConfig,
                     stream=getattr(backend, 'stream', None))
             else:
                 preprocessor = CpuPreprocessor(spec)
+            labels = _labels(config, card)
+            params = config.params
+            if config.classes:
+                params = replace(params, classes=parse_classes(config.classes, labels))
             decoder = make_decoder(config.decoder if config.decoder != 'auto'
-                                   else card.output_format, backend.outputs,
-                                   _labels(config, card),
+                                   else card.output_format, backend.outputs, labels,
                                    normalized_boxes=card.normalized_boxes)
     except BaseException:
         if backend is not None:
@@ -271,5 +234,5 @@ def create_pipeline(config: PipelineConfig,
         for closer in closers:
             closer()
         raise
-    return DetectionPipeline(backend, preprocessor, decoder, config.params,
+    return DetectionPipeline(backend, preprocessor, decoder, params,
                              activate=activate, closers=closers, info=info)

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Callable, Dict, Generic, Optional, Tuple, TypeVar
 
-from trt_perception.assembly import create_pipeline, PipelineConfig
+from trt_perception.assembly import choose_backend, create_pipeline, PipelineConfig
 from trt_perception.core.models import find_model
 from trt_perception.core.pipeline import DetectionPipeline
 
@@ -128,12 +128,14 @@ class EngineBuild(Generic[T]):
 
 
 def _builds_engine(config: PipelineConfig) -> bool:
-    if not config.serve_while_building or config.backend not in ('auto', 'tensorrt'):
+    if not config.serve_while_building:
         return False
-    if find_model(config.model).is_engine:
+    card = find_model(config.model)
+    if card.is_engine:
         return False  # a prebuilt engine only loads: nothing to wait for
-    from trt_perception.tensorrt import tensorrt_unavailable_reason
-    return tensorrt_unavailable_reason() is None
+    # Assembly's choice, made again with the same settings: a backend that starts slowly
+    # (TensorRT building its engine) is worth serving without meanwhile.
+    return choose_backend(config, card).plugin.slow_start
 
 
 def start_pipeline(config: PipelineConfig, log: logging.Logger

@@ -19,7 +19,6 @@ to the source image and clips them.
 
 import abc
 from dataclasses import dataclass
-import numbers
 import re
 from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
@@ -30,19 +29,13 @@ from trt_perception.core.checks import is_int
 from trt_perception.core.detection import Detection, label_for
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.nms import batched_nms
+from trt_perception.core.schema import setting, validate
 
 DECODERS = ('auto', 'yolov8', 'yolov5', 'efficient_nms')
 """Values of the `decoder` parameter."""
 
 MAX_NMS_CANDIDATES = 30000
 """Highest-scoring candidates per image that reach NMS; bounds its cost at low thresholds."""
-
-
-def _check_fraction(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not 0.0 <= float(value) <= 1.0:
-        raise ValueError('%s=%r must be a number between 0 and 1' % (name, value))
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -55,25 +48,19 @@ class DetectionParams:
     `agnostic` lets boxes of different classes suppress each other.
     """
 
-    conf_threshold: float = 0.25
-    iou_threshold: float = 0.45
-    max_detections: int = 100
+    conf_threshold: float = setting(0.25, 'Minimum detection score.', low=0.0, high=1.0,
+                                    runtime=True)
+    iou_threshold: float = setting(0.45, 'Overlap (IoU) above which NMS suppresses a box.',
+                                   low=0.0, high=1.0, runtime=True)
+    max_detections: int = setting(100, 'Most detections reported per image.', low=1,
+                                  high=10000, runtime=True)
     classes: Optional[FrozenSet[int]] = None
-    agnostic: bool = False
+    agnostic: bool = setting(False, 'Let boxes of different classes suppress each other.',
+                             runtime=True, name='agnostic_nms')
 
     def __post_init__(self) -> None:
-        """Check each value; store `classes` as a frozenset, None when empty."""
-        object.__setattr__(self, 'conf_threshold',
-                           _check_fraction('conf_threshold', self.conf_threshold))
-        object.__setattr__(self, 'iou_threshold',
-                           _check_fraction('iou_threshold', self.iou_threshold))
-        if not is_int(self.max_detections) or self.max_detections < 1:
-            raise ValueError('max_detections=%r must be a whole number of at least 1'
-                             % (self.max_detections,))
-        object.__setattr__(self, 'max_detections', int(self.max_detections))
-        if not isinstance(self.agnostic, (bool, np.bool_)):
-            raise ValueError('agnostic=%r must be true or false' % (self.agnostic,))
-        object.__setattr__(self, 'agnostic', bool(self.agnostic))
+        """Check each setting; store `classes` as a frozenset, None when empty."""
+        validate(self)
         object.__setattr__(self, 'classes', self._class_set(self.classes))
 
     @staticmethod
@@ -88,6 +75,31 @@ class DetectionParams:
             raise ValueError('classes=%r: %r are not class ids (whole numbers from 0)'
                              % (classes, bad))
         return frozenset(int(c) for c in ids) or None
+
+
+def parse_classes(text: str, labels: Sequence[str]) -> Optional[FrozenSet[int]]:
+    """
+    Class ids named by a 'classes' value: names or ids, comma-separated; '' means all.
+
+    With `labels` (one per class of the model), an id the model does not have is refused: it
+    would silently filter out every detection.
+    """
+    ids = set()
+    for item in (part.strip() for part in text.split(',')):
+        if not item:
+            continue
+        if item in labels:
+            ids.add(list(labels).index(item))
+        elif item.isdigit():
+            if labels and int(item) >= len(labels):
+                raise ValueError('classes=%r: class id %s is not in this model, which has %d '
+                                 'classes (ids 0 to %d); give names or ids from its labels'
+                                 % (text, item, len(labels), len(labels) - 1))
+            ids.add(int(item))
+        else:
+            raise ValueError("classes=%r: %r is neither a class id nor one of the model's "
+                             'labels (%s)' % (text, item, ', '.join(labels) or 'none'))
+    return frozenset(ids) or None
 
 
 class Decoder(abc.ABC):

@@ -14,7 +14,7 @@ second time.  Imports nothing of ROS.
 from dataclasses import dataclass, field, fields
 import math
 import numbers
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -100,6 +100,11 @@ class Described:
         """Type as the docs write it ('double', 'string array', ...)."""
         return kind_of(self.default)[1]
 
+    @property
+    def a_type_name(self) -> str:
+        """Type with its article, for messages: 'an integer', 'a double'."""
+        return _with_article(self.type_name)
+
 
 def settings_of(cls, prefix: str = '') -> List[Described]:
     """Every `setting` field of dataclass `cls`, in declaration order; `prefix` names them."""
@@ -180,3 +185,31 @@ class Settings:
     def __post_init__(self) -> None:
         """Check and coerce each setting; ValueError names the offending one."""
         validate(self)
+
+
+SchemaEntry = Tuple[str, type]
+"""(prefix, settings class): one schema's place in a generated table, e.g. ('triton.', ...)."""
+
+
+def settings_of_all(entries: Sequence[SchemaEntry]) -> List[Described]:
+    """Every setting of `entries`, in order, named with each entry's prefix."""
+    found = [described for prefix, cls in entries for described in settings_of(cls, prefix)]
+    names = [described.name for described in found]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError('settings %s are declared twice: give each schema its own prefix '
+                         'or rename one' % ', '.join(twice))
+    return found
+
+
+def from_values(cls, values: Mapping[str, Any], prefix: str = '', **extra: Any) -> Any:
+    """
+    Create settings class `cls` from `values` keyed by outside name (with `prefix`).
+
+    Settings missing from `values` keep their defaults; `extra` sets fields by attribute name
+    (those not made by `setting`).
+    """
+    kwargs = {described.attribute: values[described.name]
+              for described in settings_of(cls, prefix) if described.name in values}
+    kwargs.update(extra)
+    return cls(**kwargs)

@@ -25,13 +25,14 @@ from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
-from trt_perception.assembly import PipelineConfig
+from trt_perception.assembly import detection_params, pipeline_config
 from trt_perception.core.annotate import Annotator, debug_canvas
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
 from trt_perception.core.pipeline import BatchResult, DetectionPipeline, StageTimes
+from trt_perception.core.schema import from_values
 from trt_perception.core.stats import CameraSnapshot, CameraStats, EngineStats, STAGES, StaleWatch
 from trt_perception.core.worker import BatchScheduler, Entry
 from trt_perception.engine_builds import start_pipeline
@@ -41,12 +42,12 @@ from trt_perception.ros.image_conversion import (array_to_image, compressed_to_r
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.node_runner import run_node
-from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, DetectorParameters,
+from trt_perception.ros.parameters import (CameraInputSettings, changed, declare,
+                                           DETECTOR_PARAMETERS, DetectorNodeSettings,
                                            RUNTIME_PARAMETERS)
 from trt_perception.ros.qos import image_qos, QUIET_PUBLISHER
 from trt_perception.ros.qos_matching import MatchedSubscription
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
-from trt_perception.triton.settings import TritonSettings
 
 TIMING_FIELDS = tuple(stage + '_ms' for stage in STAGES) + ('age_ms', 'detections')
 """Order of the values in each <camera>/detections/timing Float64MultiArray."""
@@ -151,20 +152,19 @@ class DetectorNode(Node):
         self._active = contextlib.ExitStack()
         self._cameras: List[CameraStream] = []
         super().__init__('detector_node', **kwargs)
-        p = self._settings = DetectorParameters.from_values(declare(self, DETECTOR_PARAMETERS))
-        self._check_topics(list(p.image_topics))
+        values = self._values = declare(self, DETECTOR_PARAMETERS)
+        self._input = from_values(CameraInputSettings, values)
+        self._settings = from_values(DetectorNodeSettings, values)
+        self._check_topics(list(self._input.image_topics))
         self._log_handler = RclpyLogHandler(self.get_logger())
         self._core_log = logging.getLogger('trt_perception.%s' % self.get_name())
         self._core_log.addHandler(self._log_handler)
         self._core_log.propagate = False
         self._resources.callback(self._core_log.removeHandler, self._log_handler)
         self._layout = VisionMsgsLayout()
-        self._max_pixels = p.max_image_pixels
-        self._limits = diagnostics.HealthThresholds(
-            p.diagnostics_expected_fps, p.diagnostics_fps_tolerance,
-            p.diagnostics_max_latency_ms, p.diagnostics_stale_timeout,
-            p.diagnostics_stall_timeout)
-        self._hardware_id = p.hardware_id or self.get_fully_qualified_name()
+        self._max_pixels = self._settings.max_image_pixels
+        self._limits = from_values(diagnostics.HealthThresholds, values, 'diagnostics.')
+        self._hardware_id = self._settings.hardware_id or self.get_fully_qualified_name()
         self._log = ThrottledLogger(self.get_logger(), 5.0)
         self._annotator = Annotator()
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -182,19 +182,19 @@ class DetectorNode(Node):
 
     def _configure(self) -> None:
         """Load the model, advertise the outputs and diagnostics, and start the worker."""
-        p = self._settings
+        limits = self._limits
         try:
-            self._pipeline, self._engine_build = start_pipeline(self._pipeline_config(p),
+            # The classes are checked against the model's labels as it loads.
+            self._pipeline, self._engine_build = start_pipeline(pipeline_config(self._values),
                                                                 self._core_log)
             self._retired: List[DetectionPipeline] = []
             self._configured.callback(self._close_pipeline)
             self._labels = list(self._pipeline.decoder.labels)
-            self._pipeline.update_params(**asdict(p.detection_params(self._labels)))
-            self._engine_stats = EngineStats(p.diagnostics_window)
+            self._engine_stats = EngineStats(limits.window)
             self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
             self._cameras = [CameraStream(self, topic, self._mailbox, self._layout,
-                                          p.diagnostics_window, p.diagnostics_stale_timeout)
-                             for topic in p.image_topics]
+                                          limits.window, limits.stale_timeout)
+                             for topic in self._input.image_topics]
             self._configured.callback(self._destroy_cameras)
             self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10,
                                                       event_callbacks=QUIET_PUBLISHER)
@@ -219,7 +219,7 @@ class DetectorNode(Node):
 
     def _activate(self) -> None:
         """Subscribe to the cameras."""
-        p = self._settings
+        p = self._input
         for camera in self._cameras:
             camera.subscribe(p.input_transport, p.qos_reliability, p.qos_depth)
             self._active.callback(camera.unsubscribe)
@@ -252,20 +252,6 @@ class DetectorNode(Node):
                     'own namespace (e.g. front/image_raw, rear/image_raw)'
                     % (other, topic, output_prefix(topic)))
 
-    @staticmethod
-    def _pipeline_config(p: DetectorParameters) -> PipelineConfig:
-        # Thresholds and classes are set once the model, and so its labels, are loaded.
-        return PipelineConfig(
-            model=p.model, backend=p.backend, preprocess=p.preprocess, decoder=p.decoder,
-            labels=p.labels, device_id=p.device_id, precision=p.precision,
-            engine_cache_dir=p.engine_cache_dir, max_batch=p.max_batch,
-            pipeline_depth=p.pipeline_depth, onnxruntime_provider=p.onnxruntime_provider,
-            cuda_graphs=p.cuda_graphs,
-            serve_while_building=p.serve_while_building,
-            triton=TritonSettings(url=p.triton_url, model=p.triton_model,
-                                  version=p.triton_model_version, timeout=p.triton_timeout,
-                                  shared_memory=p.triton_shared_memory))
-
     @property
     def pipeline_params(self) -> DetectionParams:
         """Thresholds and class filter in use now."""
@@ -278,13 +264,13 @@ class DetectorNode(Node):
         if not changes:
             return SetParametersResult(successful=True)
         try:
-            updated = self._settings.changed(changes)
+            updated = changed(self._values, changes)
             # Unconfigured, the class filter is checked against the labels at configure.
             if self.is_configured:
-                self._pipeline.update_params(**asdict(updated.detection_params(self._labels)))
+                self._pipeline.update_params(**asdict(detection_params(updated, self._labels)))
         except ValueError as error:
             return SetParametersResult(successful=False, reason=str(error))
-        self._settings = updated
+        self._values = updated
         return SetParametersResult(successful=True)
 
     def _start_worker(self) -> None:

@@ -12,6 +12,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
+from trt_perception.core.schema import setting, Settings
 from trt_perception.core.stats import CameraSnapshot, EngineSnapshot, seconds_stale, Summary
 
 OK = DiagnosticStatus.OK
@@ -20,14 +21,27 @@ ERROR = DiagnosticStatus.ERROR
 
 
 @dataclass(frozen=True)
-class HealthThresholds:
+class HealthThresholds(Settings):
     """Limits that turn a camera status to WARN or ERROR; 0 disables a check."""
 
-    expected_fps: float = 0.0
-    fps_tolerance: float = 0.1
-    max_latency_ms: float = 1000.0
-    stale_timeout: float = 5.0
-    stall_timeout: float = 5.0
+    expected_fps: float = setting(
+        0.0, 'Output rate each camera should reach; WARN below expected_fps x '
+        '(1 - fps_tolerance). 0 disables the check.', low=0.0, high=10000.0)
+    fps_tolerance: float = setting(
+        0.1, 'Allowed shortfall of the output rate, as a fraction of expected_fps.',
+        low=0.0, high=1.0)
+    max_latency_ms: float = setting(
+        1000.0, 'WARN when the p95 receipt-to-publish latency exceeds this. 0 disables.',
+        low=0.0, high=600000.0)
+    stale_timeout: float = setting(
+        5.0, 'ERROR when a camera sent no frame for this many seconds. 0 disables.',
+        low=0.0, high=3600.0)
+    stall_timeout: float = setting(
+        5.0, 'ERROR when frames arrive but none is detected for this many seconds, or the '
+        'inference worker spends longer than this on one batch. 0 disables.',
+        low=0.0, high=3600.0)
+    window: float = setting(5.0, 'Seconds of history behind the rates and latency percentiles.',
+                            low=0.5, high=3600.0)
 
 
 def camera_health(snap: CameraSnapshot, limits: HealthThresholds) -> Tuple[bytes, str]:

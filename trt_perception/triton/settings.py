@@ -12,9 +12,9 @@ import logging
 from typing import Optional, TYPE_CHECKING
 
 from trt_perception.core.backend import BackendError
-from trt_perception.core.checks import is_real
 from trt_perception.core.models import ModelCard
 from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend
+from trt_perception.core.schema import setting, Settings
 from trt_perception.triton.backend import TritonBackend
 from trt_perception.triton.client import split_url
 from trt_perception.triton.signature import ModelSignature
@@ -25,29 +25,31 @@ if TYPE_CHECKING:  # pycuda is optional: imported only for CUDA shared memory
 
 
 @dataclass(frozen=True)
-class TritonSettings:
+class TritonSettings(Settings):
     """Server URL, served model name and version, request timeout and tensor transport."""
 
-    url: str = 'grpc://127.0.0.1:8001'
-    """grpc://host:port or http://host:port."""
-    model: str = ''
-    """Name of the model in the server's repository; '' takes the model card's name."""
-    version: str = ''
-    """Model version; '' lets the server's version policy choose."""
-    timeout: float = 1.0
-    """Seconds any one call to the server may take."""
-    shared_memory: str = 'none'
-    """'none': tensors in the request; 'system': POSIX shared memory; 'cuda': the input in
-    CUDA shared memory on the GPU the server also uses (same host only, for both)."""
+    url: str = setting('grpc://127.0.0.1:8001',
+                       'Backend triton: the server, grpc://host:port or http://host:port.')
+    model: str = setting(
+        '', "Backend triton: model name in the server's repository; empty: the model card's "
+        'name. The model parameter still names the local ONNX model (or bundled name) for '
+        'preprocessing, decoding and the tensor check.')
+    version: str = setting(
+        '', "Backend triton: model version; empty: the server's version policy.",
+        name='model_version')
+    timeout: float = setting(
+        1.0, 'Backend triton: seconds one request or health check may take; past it the batch '
+        'fails and the backend reconnects with backoff.', low=0.01, high=600.0)
+    shared_memory: str = setting(
+        'none', 'Backend triton: none: tensors travel in the request; system: POSIX shared '
+        'memory, for a server on the same host; cuda: the input in CUDA shared memory written '
+        'by GPU preprocessing, for a server on the same host and GPU (not Jetson: no CUDA IPC '
+        'there).', choices=SHARED_MEMORY)
 
     def __post_init__(self) -> None:
-        """Reject a malformed URL, a non-positive timeout or an unknown transport."""
+        """Check each setting and reject a malformed URL."""
+        super().__post_init__()
         split_url(self.url)
-        if not is_real(self.timeout) or self.timeout <= 0:
-            raise ValueError('triton timeout=%r seconds must be positive' % (self.timeout,))
-        if self.shared_memory not in SHARED_MEMORY:
-            raise ValueError('triton shared_memory=%r is not one of %s'
-                             % (self.shared_memory, ', '.join(SHARED_MEMORY)))
 
 
 def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
@@ -62,12 +64,13 @@ def expected_signature(card: ModelCard, max_batch: int) -> ModelSignature:
 
 
 def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: int,
-                        requests: int, log: logging.Logger,
+                        pipeline_depth: int, log: logging.Logger,
                         context: Optional['CudaContext'] = None) -> TritonBackend:
     """
     Connect (or start retrying) to the served model that `card` describes.
 
-    `requests` may be in flight at once.  CUDA shared memory needs `context`, active.
+    `pipeline_depth` requests may be in flight at once.  CUDA shared memory needs `context`,
+    active.
     """
     expected = expected_signature(card, max_batch)
     model = settings.model or card.name
@@ -77,7 +80,7 @@ def open_triton_backend(settings: TritonSettings, card: ModelCard, max_batch: in
         from trt_perception.triton.device import TritonDeviceBackend
         return TritonDeviceBackend(settings.url, model, expected, context,
                                    version=settings.version, timeout=settings.timeout,
-                                   max_batch=max_batch, slots=requests, log=log)
+                                   max_batch=max_batch, slots=pipeline_depth, log=log)
     return TritonBackend(settings.url, model, expected, version=settings.version,
                          timeout=settings.timeout, shared_memory=settings.shared_memory,
-                         max_batch=max_batch, slots=requests, log=log)
+                         max_batch=max_batch, slots=pipeline_depth, log=log)

@@ -1,0 +1,153 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Offline runner: detect objects in image files or videos without ROS.
+
+    python -m trt_perception.detect photo.jpg clip.mp4 --json
+
+prints detections (boxes in original pixels) and per-stage timing for every image or video
+frame.  A path that cannot be read is reported and skipped.  The exit status is 0, 1 if a path
+could not be read, or 2 if the detector could not be set up (an unusable model, backend or
+option).
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+
+from trt_perception.assembly import create_pipeline, pipeline_config, PIPELINE_SETTINGS
+from trt_perception.core.backend import BackendError
+from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
+from trt_perception.core.image import RawImage
+from trt_perception.core.pipeline import BatchResult
+from trt_perception.core.schema import SchemaEntry
+from trt_perception.tools.setting_flags import add_setting_flags, setting_values
+
+
+class UnreadableInput(Exception):
+    """A path that is missing or that OpenCV cannot decode."""
+
+
+def _frames(path: str) -> Iterator[Tuple[str, np.ndarray]]:
+    """Yield (name, bgr frame) for an image file or every frame of a video file."""
+    if not os.path.isfile(path):
+        raise UnreadableInput('%s: no such file' % path)
+    try:
+        reader = open_source(path)
+    except ValueError:
+        raise UnreadableInput('%s: OpenCV cannot open this video' % path) from None
+    is_video = isinstance(reader, VideoReader)
+    count = 0
+    try:
+        for _, frame in iter(reader.read, None):
+            # Named by the path as given, which the reader shortens to the file name.
+            yield ('%s#%d' % (path, count) if is_video else path), frame
+            count += 1
+    finally:
+        reader.close()
+    if count == 0:
+        raise UnreadableInput('%s: video holds no decodable frame' % path if is_video
+                              else '%s: OpenCV cannot decode this image' % path)
+
+
+def _record(name: str, frame: np.ndarray, result: BatchResult) -> dict:
+    return {
+        'image': name,
+        'width': int(frame.shape[1]),
+        'height': int(frame.shape[0]),
+        'detections': [d.to_dict() for d in result.detections[0]],
+        'timing_ms': {k: round(v, 3) for k, v in result.timing.as_dict().items()},
+    }
+
+
+def _print_text(record: dict, out) -> None:
+    timing = record['timing_ms']
+    out.write('%s  %dx%d  %d detections  (preprocess %.1f ms, inference %.1f ms, '
+              'postprocess %.1f ms)\n' % (
+                  record['image'], record['width'], record['height'],
+                  len(record['detections']), timing['preprocess'], timing['inference'],
+                  timing['postprocess']))
+    for det in record['detections']:
+        out.write('  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n'
+                  % ((det['label'], det['score']) + tuple(det['box'])))
+
+
+DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS
+"""The settings ``detect`` offers as flags: every pipeline setting of the node."""
+
+_ALIASES = {'conf_threshold': ('--conf',), 'iou_threshold': ('--iou',),
+            'max_detections': ('--max-det',), 'engine_cache_dir': ('--engine-cache',)}
+"""Flags the runner had before they were generated, kept for scripts that use them."""
+
+_NOT_OFFERED = ('serve_while_building',)
+"""The runner waits for a TensorRT engine: it has no ONNX Runtime to serve with meanwhile."""
+
+
+def build_parser(entries: Sequence[SchemaEntry] = DETECT_SETTINGS) -> argparse.ArgumentParser:
+    """Command-line interface of the offline runner, its pipeline flags from `entries`."""
+    parser = argparse.ArgumentParser(
+        prog='trt_perception.detect', description=__doc__.strip().split('\n\n')[0])
+    parser.add_argument('inputs', nargs='+', metavar='IMAGE',
+                        help='image files (%s) or videos (any other file OpenCV can open)'
+                        % ', '.join(IMAGE_EXTENSIONS))
+    parser.add_argument('--json', action='store_true',
+                        help='print one JSON object per image (one per line)')
+    parser.add_argument('--save-dir', default='',
+                        help='write annotated images (or video frames) here')
+    parser.add_argument('-v', '--verbose', action='store_true')
+    add_setting_flags(parser.add_argument_group('pipeline settings (docs/parameters.md)'),
+                      entries, _ALIASES, skip=_NOT_OFFERED, joined=('classes',))
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the detector on every input; return 0, 1 if one was unreadable, 2 if set-up failed."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format='%(levelname)s %(name)s: %(message)s', stream=sys.stderr)
+    try:
+        pipeline = create_pipeline(pipeline_config(setting_values(args, DETECT_SETTINGS)))
+    except Exception as exc:  # any set-up failure ends the run with its own message
+        sys.stderr.write('error: %s\n' % exc)
+        return 2
+    annotator = None
+    if args.save_dir:
+        from trt_perception.core.annotate import Annotator
+        os.makedirs(args.save_dir, exist_ok=True)
+        annotator = Annotator()
+    failures: List[str] = []
+    with pipeline:
+        for path in args.inputs:
+            try:
+                for name, frame in _frames(path):
+                    result = pipeline.detect([RawImage.from_array(frame, 'bgr8')])
+                    record = _record(name, frame, result)
+                    if args.json:
+                        sys.stdout.write(json.dumps(record) + '\n')
+                    else:
+                        _print_text(record, sys.stdout)
+                    sys.stdout.flush()
+                    if annotator is not None:
+                        stem = os.path.splitext(os.path.basename(name).replace('#', '_'))[0]
+                        cv2.imwrite(os.path.join(args.save_dir, stem + '.jpg'),
+                                    annotator.draw(frame.copy(), result.detections[0]))
+            except UnreadableInput as exc:
+                failures.append(str(exc))
+                sys.stderr.write('error: %s\n' % exc)
+            except BackendError as exc:  # e.g. a Triton server that is down: nothing to retry
+                sys.stderr.write('error: %s\n' % exc)
+                return 2
+    if failures:
+        sys.stderr.write('%d of %d inputs could not be read\n' % (len(failures), len(args.inputs)))
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
