@@ -9,7 +9,9 @@ chance with the low-score detections (which alone never start a track), and thos
 are lost; new tracks still unconfirmed are matched to the remaining high-score detections and
 dropped if they miss; the high-score detections left start new tracks.  A track is confirmed,
 and given its id, after `min_hits` matches in a row; a lost track is dropped when it has not
-been seen for `track_buffer` seconds.  Tracks match only detections of their own class.
+been seen for `track_buffer` seconds; tracks started in a camera's first frame are confirmed at
+once, as nothing before could confirm them (ByteTrack does the same).  Tracks match only
+detections of their own class.
 
 Tracks are kept as stacked arrays (one row each), so a frame costs a few NumPy calls however
 many objects it holds.
@@ -31,17 +33,21 @@ LOW_SCORE_MATCH_IOU = 0.5
 
 
 def pairwise_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU of corner boxes a (N, 4) and b (M, 4); 0 where either has no area."""
-    left = np.maximum(a[:, None, 0], b[None, :, 0])
-    top = np.maximum(a[:, None, 1], b[None, :, 1])
-    right = np.minimum(a[:, None, 2], b[None, :, 2])
-    bottom = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(right - left, 0.0, None) * np.clip(bottom - top, 0.0, None)
+    """Return the (N, M) IoU of corner boxes a (N, 4) and b (M, 4); 0 where both have no area."""
+    width = np.minimum(a[:, None, 2], b[None, :, 2])
+    width -= np.maximum(a[:, None, 0], b[None, :, 0])
+    np.maximum(width, 0.0, out=width)
+    height = np.minimum(a[:, None, 3], b[None, :, 3])
+    height -= np.maximum(a[:, None, 1], b[None, :, 1])
+    np.maximum(height, 0.0, out=height)
+    inter = width
+    inter *= height
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
+    union = area_a[:, None] + area_b[None, :]
+    union -= inter
     with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(union > 0.0, inter / np.where(union > 0.0, union, 1.0), 0.0)
+        return np.where(union > 0.0, inter / union, 0.0)
 
 
 class CameraTracks:
@@ -79,28 +85,30 @@ class CameraTracks:
         `boxes` (M, 4) are corners with positive width and height; `stamp` is not earlier
         than the previous frame's.  started and ended count confirmed tracks only.
         """
+        first = self.stamp is None
         dt = 0.0 if self.stamp is None else stamp - self.stamp
         self.stamp = stamp
         ended = self._expire(stamp, settings.track_buffer)
         self.means, self.covariances = self._filter.predict(self.means, self.covariances, dt)
-        predicted = means_to_boxes(self.means)
+        # One IoU matrix for all passes, zero across classes: a track never changes class.
+        iou = pairwise_iou(means_to_boxes(self.means), boxes)
+        iou[self.classes[:, None] != classes[None, :]] = 0.0
         assigned = np.full(len(scores), -1, np.int64)
         high = scores >= settings.high_threshold
         low = ~high & (scores >= settings.low_threshold)
         was_tracked = self.states == TRACKED
 
         pool = np.flatnonzero(self.states != TENTATIVE)
-        rows, cols = self._associate(predicted, pool, boxes, classes, np.flatnonzero(high),
-                                     settings.match_iou, assigned)
+        rows, cols = self._associate(iou, pool, np.flatnonzero(high), settings.match_iou,
+                                     assigned)
         pool_left = np.setdiff1d(pool, rows)
         second = pool_left[was_tracked[pool_left]]
-        rows2, cols2 = self._associate(predicted, second, boxes, classes, np.flatnonzero(low),
-                                       LOW_SCORE_MATCH_IOU, assigned)
+        rows2, cols2 = self._associate(iou, second, np.flatnonzero(low), LOW_SCORE_MATCH_IOU,
+                                       assigned)
         newly_lost = np.setdiff1d(second, rows2)
         tentative = np.flatnonzero(self.states == TENTATIVE)
         high_left = np.flatnonzero(high & (assigned < 0))
-        rows3, cols3 = self._associate(predicted, tentative, boxes, classes, high_left,
-                                       settings.match_iou, assigned)
+        rows3, cols3 = self._associate(iou, tentative, high_left, settings.match_iou, assigned)
 
         matched = np.concatenate([rows, rows2, rows3])
         detections = np.concatenate([cols, cols2, cols3])
@@ -123,20 +131,19 @@ class CameraTracks:
 
         fresh = np.flatnonzero(high & (assigned < 0) & (scores >= settings.new_track_threshold))
         if fresh.size:
-            started += self._start(boxes[fresh], classes[fresh], stamp, settings.min_hits)
+            started += self._start(boxes[fresh], classes[fresh], stamp,
+                                   1 if first else settings.min_hits)
             ids[fresh] = self.ids[-fresh.size:]
         return ids, started, ended
 
-    def _associate(self, predicted: np.ndarray, tracks: np.ndarray, boxes: np.ndarray,
-                   classes: np.ndarray, candidates: np.ndarray, min_iou: float,
-                   assigned: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def _associate(self, iou: np.ndarray, tracks: np.ndarray, candidates: np.ndarray,
+                   min_iou: float, assigned: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Match `tracks` to `candidates` (indices); mark matched detections in `assigned`."""
         if tracks.size == 0 or candidates.size == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        iou = pairwise_iou(predicted[tracks], boxes[candidates])
-        same_class = self.classes[tracks][:, None] == classes[candidates][None, :]
-        allowed = (iou >= min_iou) & same_class
-        picked_tracks, picked_candidates = self._matcher.match(iou - min_iou, allowed)
+        overlap = iou[np.ix_(tracks, candidates)]
+        picked_tracks, picked_candidates = self._matcher.match(overlap - min_iou,
+                                                               overlap >= min_iou)
         rows, cols = tracks[picked_tracks], candidates[picked_candidates]
         assigned[cols] = rows
         return rows, cols

@@ -9,7 +9,6 @@ Every detection goes out: those matched to a confirmed track carry its id, the o
 """
 
 import collections
-import dataclasses
 import threading
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
@@ -26,6 +25,19 @@ Log = Callable[[str, str], None]
 
 RATE_WINDOW = 10.0
 """Seconds of header stamps over which tracks started and ended per second are counted."""
+
+
+def with_track_id(detection: Detection, track_id: int) -> Detection:
+    """
+    Return a copy of `detection` with `track_id` set; what dataclasses.replace gives.
+
+    replace() introspects the fields and calls the constructor: about 3 us a detection, a
+    third of the stage's whole budget at 50 objects; copying the instance dict is 0.5 us.
+    """
+    copy = object.__new__(Detection)
+    copy.__dict__.update(detection.__dict__)
+    copy.__dict__['track_id'] = track_id
+    return copy
 
 
 class _Camera:
@@ -100,8 +112,7 @@ class TrackerStage(ResultStage):
             camera.record(frame.stamp, started, ended)
         ids = np.full(len(detections), -1, np.int64)
         ids[valid] = found
-        return [d if i < 0 else dataclasses.replace(d, track_id=int(i))
-                for d, i in zip(detections, ids.tolist())]
+        return [d if i < 0 else with_track_id(d, i) for d, i in zip(detections, ids.tolist())]
 
     def _camera_for(self, frame: FrameInfo, settings: TrackerSettings) -> _Camera:
         """Return the camera's state, started afresh when its stamps ran backwards."""
