@@ -7,8 +7,10 @@ vision_msgs 4.x (Humble and later) nests the class and score in
 ``ObjectHypothesisWithPose.hypothesis.{class_id, score}`` and centres boxes on a
 ``vision_msgs/Pose2D`` (``center.position.{x, y}``).  vision_msgs 2.x/3.x (Foxy, Galactic) keep
 ``ObjectHypothesisWithPose.{id, score}`` and a ``geometry_msgs/Pose2D`` centre
-(``center.{x, y}``).  `VisionMsgsLayout` inspects the message classes' fields at construction
-and binds the matching accessors, so nothing is decided per detection.
+(``center.{x, y}``).  A track id goes in ``Detection2D.id`` (3.x and later) or in
+``tracking_id`` with ``is_tracking`` set (2.x).  `VisionMsgsLayout` inspects the message
+classes' fields at construction and binds the matching accessors, so nothing is decided per
+detection.
 """
 
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ class Hypothesis:
     y1: float
     x2: float
     y2: float
+    track_id: str = ''
+    """The detection's track id ('' when it has none)."""
 
 
 def _set_hypothesis_4(result, class_id: str, score: float) -> None:
@@ -46,6 +50,23 @@ def _set_hypothesis_2(result, class_id: str, score: float) -> None:
 
 def _get_hypothesis_2(result) -> Tuple[str, float]:
     return result.id, result.score
+
+
+def _set_track_id(item, track_id: str) -> None:
+    item.id = track_id
+
+
+def _get_track_id(item) -> str:
+    return item.id
+
+
+def _set_tracking_id_2(item, track_id: str) -> None:
+    item.is_tracking = True
+    item.tracking_id = track_id
+
+
+def _get_tracking_id_2(item) -> str:
+    return item.tracking_id if item.is_tracking else ''
 
 
 def _set_center_4(bbox, x: float, y: float) -> None:
@@ -88,6 +109,18 @@ class VisionMsgsLayout:
         else:
             raise ImportError('vision_msgs ObjectHypothesisWithPose has fields %s; expected '
                               'hypothesis (4.x) or id/score (2.x/3.x)' % sorted(result_fields))
+        detection_fields = self._detection_type.get_fields_and_field_types()
+        if 'id' in detection_fields:
+            self.track_id_layout = 'id'
+            self._set_track_id: Callable = _set_track_id
+            self._get_track_id: Callable = _get_track_id
+        elif 'tracking_id' in detection_fields and 'is_tracking' in detection_fields:
+            self.track_id_layout = 'tracking_id'
+            self._set_track_id = _set_tracking_id_2
+            self._get_track_id = _get_tracking_id_2
+        else:
+            raise ImportError('vision_msgs Detection2D has fields %s; expected id (3.x and '
+                              'later) or is_tracking/tracking_id (2.x)' % sorted(detection_fields))
         center = messages.BoundingBox2D().center
         if hasattr(center, 'position'):
             self.center_layout = 'center.position'
@@ -99,13 +132,19 @@ class VisionMsgsLayout:
             self._get_center = _get_center_2
 
     def to_message(self, header, detections: Sequence[Detection]):
-        """Build a Detection2DArray with `header` on the array and on every detection."""
+        """
+        Build a Detection2DArray with `header` on the array and on every detection.
+
+        A detection's track id, where a tracker set one, goes out as its decimal text.
+        """
         array = self.array_type(header=header)
         for det in detections:
             item = self._detection_type(header=header)
             self._set_center(item.bbox, (det.x1 + det.x2) / 2.0, (det.y1 + det.y2) / 2.0)
             item.bbox.size_x = float(det.x2 - det.x1)
             item.bbox.size_y = float(det.y2 - det.y1)
+            if det.track_id is not None:
+                self._set_track_id(item, str(det.track_id))
             result = self._result_type()
             self._set_hypothesis(result, det.label, float(det.score))
             item.results.append(result)
@@ -113,7 +152,7 @@ class VisionMsgsLayout:
         return array
 
     def from_message(self, array) -> List[Hypothesis]:
-        """Read the best hypothesis of every detection, boxes back as corners."""
+        """Read the best hypothesis of every detection, boxes back as corners, with track ids."""
         out = []
         for item in array.detections:
             if not item.results:
@@ -122,5 +161,5 @@ class VisionMsgsLayout:
             cx, cy = self._get_center(item.bbox)
             half_w, half_h = item.bbox.size_x / 2.0, item.bbox.size_y / 2.0
             out.append(Hypothesis(class_id, score, cx - half_w, cy - half_h, cx + half_w,
-                                  cy + half_h))
+                                  cy + half_h, self._get_track_id(item)))
         return out
