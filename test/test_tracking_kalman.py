@@ -13,7 +13,7 @@ frame: an independent implementation of the same model.
 import numpy as np
 import pytest
 
-from trt_perception.core.tracking.kalman import BoxKalmanFilter, boxes_to_measurements
+from trt_perception.core.tracking.kalman import boxes_to_measurements, BoxKalmanFilter
 from trt_perception.core.tracking.kalman import means_to_boxes, REFERENCE_STEP
 
 T = 1.0 / 30.0

@@ -138,7 +138,7 @@ SETTINGS = TrackerSettings(enabled=True)
 
 
 def ultralytics_args(settings: TrackerSettings = SETTINGS) -> types.SimpleNamespace:
-    """BYTETracker's arguments matching `settings` (its buffer counts frames at 30 Hz)."""
+    """Return BYTETracker's arguments matching `settings` (its buffer counts frames at 30 Hz)."""
     return types.SimpleNamespace(
         track_high_thresh=settings.high_threshold, track_low_thresh=settings.low_threshold,
         new_track_thresh=settings.new_track_threshold,

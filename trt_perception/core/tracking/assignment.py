@@ -140,7 +140,8 @@ def _groups(allowed: np.ndarray) -> List[Tuple[np.ndarray, np.ndarray]]:
             reach_rows = allowed[:, reach_cols].any(axis=1)
             if (reach_rows == rows_in).all() and (reach_cols == cols_in).all():
                 break
-            rows_in, cols_in = reach_rows | rows_in, reach_cols
+            rows_in |= reach_rows
+            cols_in[:] = reach_cols
         group_rows = np.flatnonzero(rows_in)
         unseen_rows.difference_update(group_rows.tolist())
         groups.append((group_rows, np.flatnonzero(cols_in)))

@@ -22,7 +22,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from trt_perception.core.tracking.assignment import GatedMatcher
-from trt_perception.core.tracking.kalman import BoxKalmanFilter, boxes_to_measurements
+from trt_perception.core.tracking.kalman import boxes_to_measurements, BoxKalmanFilter
 from trt_perception.core.tracking.kalman import means_to_boxes
 from trt_perception.core.tracking.settings import TrackerSettings
 
@@ -69,12 +69,12 @@ class CameraTracks:
 
     @property
     def active(self) -> int:
-        """Confirmed tracks matched in the latest frame."""
+        """Count the confirmed tracks matched in the latest frame."""
         return int(np.count_nonzero(self.states == TRACKED))
 
     @property
     def lost(self) -> int:
-        """Confirmed tracks waiting to be found again."""
+        """Count the confirmed tracks waiting to be found again."""
         return int(np.count_nonzero(self.states == LOST))
 
     def step(self, stamp: float, boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,

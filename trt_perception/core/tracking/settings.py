@@ -24,14 +24,14 @@ class TrackerSettings(Settings):
         low=0.0, high=1.0, runtime=True, name='tracking.high_threshold')
     low_threshold: float = setting(
         0.1, 'Detections scoring at least this (and below tracking.high_threshold) may only '
-        'continue a track (ByteTrack\'s second pass); lower ones are never tracked',
+        "continue a track (ByteTrack's second pass); lower ones are never tracked",
         low=0.0, high=1.0, runtime=True, name='tracking.low_threshold')
     new_track_threshold: float = setting(
         0.6, 'A high-score detection left unmatched starts a track only when scoring at least '
         'this', low=0.0, high=1.0, runtime=True, name='tracking.new_track_threshold')
     match_iou: float = setting(
-        0.3, 'Least IoU between a track\'s predicted box and a detection for them to match '
-        '(ByteTrack\'s IoU x score >= 0.2 gate is about this at usual scores)',
+        0.3, "Least IoU between a track's predicted box and a detection for them to match "
+        "(ByteTrack's IoU x score >= 0.2 gate is about this at usual scores)",
         low=0.01, high=1.0, runtime=True, name='tracking.match_iou')
     track_buffer: float = setting(
         1.0, 'Seconds (of header stamps) a lost track is kept to be found again',

@@ -81,7 +81,7 @@ class TrackerStage(ResultStage):
 
     @property
     def settings(self) -> TrackerSettings:
-        """The settings in use."""
+        """Return the settings in use."""
         return self._settings
 
     def configure(self, settings: TrackerSettings) -> None:
@@ -125,7 +125,7 @@ class TrackerStage(ResultStage):
             self._counts['stamps_backwards'] += 1
             self._counts['tracks_ended'] += camera.tracks.active + camera.tracks.lost
             self._log('tracking/%s/backwards' % frame.camera,
-                      'tracking %s: stamp %.6f is %.3f s before the previous frame\'s (a bag '
+                      "tracking %s: stamp %.6f is %.3f s before the previous frame's (a bag "
                       'replayed or the clock reset): tracks of this camera start afresh'
                       % (frame.camera, frame.stamp, previous - frame.stamp))
             camera = self._cameras[frame.camera] = _Camera(self._matcher)
