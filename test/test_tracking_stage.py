@@ -10,6 +10,7 @@ from trt_perception.core.detection import Detection
 from trt_perception.core.schema import settings_of
 from trt_perception.core.stages import FrameInfo, ResultStage
 from trt_perception.core.tracking import make_tracker_stage, TrackerSettings, TrackerStage
+from trt_perception.core.tracking.stage import with_track_id
 
 ON = TrackerSettings(enabled=True)
 
@@ -125,3 +126,11 @@ def test_health_counts_tracks_and_rates_over_stamps():
     assert set(health) == {'active_tracks', 'lost_tracks', 'tracks_started', 'tracks_ended',
                            'tracks_started_per_s', 'tracks_ended_per_s', 'stamps_backwards',
                            'time_gaps', 'invalid_boxes'}
+
+
+def test_the_track_id_copy_is_what_dataclasses_replace_gives():
+    det = Detection(1.0, 2.0, 30.0, 40.0, 0.7, 3, 'car')
+    copy = with_track_id(det, 12)
+    assert copy == dataclasses.replace(det, track_id=12) and det.track_id is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copy.track_id = 3
