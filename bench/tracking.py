@@ -10,7 +10,7 @@ detections low-score), per-frame time of our stage (SciPy's solver and the NumPy
 BYTETracker.update on the same detections; medians after the first 20 frames, the trackers
 taking turns for `--repeats` rounds::
 
-    python bench/tracking.py [--seeds 4] [--frames 300] [--repeats 3]
+    python bench/tracking.py [--seeds 4] [--frames 300] [--repeats 3] [--part mot|cost]
 """
 
 import argparse
@@ -33,14 +33,14 @@ from tracking_scenes import Boxes, make_scene, run_ours, run_ultralytics  # noqa
 from tracking_scenes import SCENES, score, SETTINGS, ultralytics_args  # noqa: E402
 from trt_perception.core.detection import Detection  # noqa: E402
 from trt_perception.core.stages import FrameInfo  # noqa: E402
-from trt_perception.core.tracking import TrackerStage  # noqa: E402
+from trt_perception.core.tracking import TrackerSettings, TrackerStage  # noqa: E402
 from trt_perception.core.tracking.assignment import GatedMatcher  # noqa: E402
 from trt_perception.core.tracking.assignment import numpy_linear_sum_assignment  # noqa: E402
 
 Frames = List[Tuple[float, List[Detection]]]
 
 
-def mot_table(extra_seeds: int) -> None:
+def mot_table(extra_seeds: int, settings: TrackerSettings) -> None:
     """Print MOTA / IDF1 / ID switches of both trackers, one row per scene and seed."""
     print('| scene | seed | frames | truths | detections | ours MOTA | ours IDF1 | ours IDsw '
           '| Ultralytics MOTA | Ultralytics IDF1 | Ultralytics IDsw |')
@@ -49,8 +49,8 @@ def mot_table(extra_seeds: int) -> None:
     for base in SCENES:
         for seed in [base.seed] + [100 + base.seed * 10 + i for i in range(extra_seeds)]:
             frames = make_scene(dataclasses.replace(base, seed=seed))
-            ours = score(frames, run_ours(frames))
-            theirs = score(frames, run_ultralytics(frames))
+            ours = score(frames, run_ours(frames, settings))
+            theirs = score(frames, run_ultralytics(frames, settings))
             totals['ours'].append(ours)
             totals['ultralytics'].append(theirs)
             print('| %s%s | %d | %d | %d | %d | %.3f | %.3f | %d | %.3f | %.3f | %d |' % (
@@ -140,16 +140,24 @@ def main(argv=None) -> int:
     parser.add_argument('--seeds', type=int, default=4, help='extra seeds per scene')
     parser.add_argument('--frames', type=int, default=300, help='frames per cost run')
     parser.add_argument('--repeats', type=int, default=3, help='cost rounds per tracker')
+    parser.add_argument('--track-buffer', type=float, default=SETTINGS.track_buffer,
+                        help='seconds (ours), x 30 frames (Ultralytics)')
+    parser.add_argument('--part', choices=('all', 'mot', 'cost'), default='all',
+                        help='print both tables, or one')
     args = parser.parse_args(argv)
     import ultralytics
     print('%s, %d cores visible, Python %s, numpy %s, ultralytics %s, load average %s' % (
         platform.processor() or platform.machine(), os.cpu_count() or 0,
         platform.python_version(), np.__version__, ultralytics.__version__,
         ' '.join('%.2f' % v for v in os.getloadavg())))
-    print()
-    mot_table(args.seeds)
-    print()
-    cost_table(args.frames, args.repeats)
+    if args.part in ('all', 'mot'):
+        print()
+        print('track buffer %g s (Ultralytics: %d frames)'
+              % (args.track_buffer, round(args.track_buffer * 30)))
+        mot_table(args.seeds, dataclasses.replace(SETTINGS, track_buffer=args.track_buffer))
+    if args.part in ('all', 'cost'):
+        print()
+        cost_table(args.frames, args.repeats)
     print('\nload average after: %s' % ' '.join('%.2f' % v for v in os.getloadavg()))
     return 0
 
