@@ -97,18 +97,20 @@ class CameraTracks:
         high = scores >= settings.high_threshold
         low = ~high & (scores >= settings.low_threshold)
         was_tracked = self.states == TRACKED
+        tentative = self.states == TENTATIVE
+        done = np.zeros(len(self.ids), bool)
 
-        pool = np.flatnonzero(self.states != TENTATIVE)
-        rows, cols = self._associate(iou, pool, np.flatnonzero(high), settings.match_iou,
-                                     assigned)
-        pool_left = np.setdiff1d(pool, rows)
-        second = pool_left[was_tracked[pool_left]]
-        rows2, cols2 = self._associate(iou, second, np.flatnonzero(low), LOW_SCORE_MATCH_IOU,
-                                       assigned)
-        newly_lost = np.setdiff1d(second, rows2)
-        tentative = np.flatnonzero(self.states == TENTATIVE)
-        high_left = np.flatnonzero(high & (assigned < 0))
-        rows3, cols3 = self._associate(iou, tentative, high_left, settings.match_iou, assigned)
+        rows, cols = self._associate(iou, np.flatnonzero(~tentative), np.flatnonzero(high),
+                                     settings.match_iou, assigned)
+        done[rows] = True
+        rows2, cols2 = self._associate(iou, np.flatnonzero(was_tracked & ~done),
+                                       np.flatnonzero(low), LOW_SCORE_MATCH_IOU, assigned)
+        done[rows2] = True
+        newly_lost = was_tracked & ~done
+        rows3, cols3 = self._associate(iou, np.flatnonzero(tentative),
+                                       np.flatnonzero(high & (assigned < 0)),
+                                       settings.match_iou, assigned)
+        done[rows3] = True
 
         matched = np.concatenate([rows, rows2, rows3])
         detections = np.concatenate([cols, cols2, cols3])
@@ -125,9 +127,7 @@ class CameraTracks:
         started = self._confirm(rows3, settings.min_hits)
         ids = np.full(len(scores), -1, np.int64)
         ids[detections] = self.ids[matched]
-        keep = np.ones(len(self.ids), bool)
-        keep[np.setdiff1d(tentative, rows3)] = False
-        self._keep(keep)
+        self._keep(~tentative | done)
 
         fresh = np.flatnonzero(high & (assigned < 0) & (scores >= settings.new_track_threshold))
         if fresh.size:
