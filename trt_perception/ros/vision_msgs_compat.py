@@ -87,6 +87,28 @@ def _get_center_2(bbox) -> Tuple[float, float]:
     return bbox.center.x, bbox.center.y
 
 
+# (fields the message must have, layout name, setter, getter), the first that fits wins.
+Accessors = Tuple[str, Callable, Callable]
+_HYPOTHESIS_LAYOUTS = (
+    (('hypothesis',), 'hypothesis.class_id', _set_hypothesis_4, _get_hypothesis_4),
+    (('id', 'score'), 'id', _set_hypothesis_2, _get_hypothesis_2),
+)
+_TRACK_ID_LAYOUTS = (
+    (('id',), 'id', _set_track_id, _get_track_id),
+    (('tracking_id', 'is_tracking'), 'tracking_id', _set_tracking_id_2, _get_tracking_id_2),
+)
+
+
+def _layout_of(message_type, name: str, layouts, expected: str) -> Accessors:
+    """Return (layout, setter, getter) of the first of `layouts` whose fields the type has."""
+    fields = message_type.get_fields_and_field_types()
+    for needed, layout, setter, getter in layouts:
+        if all(field in fields for field in needed):
+            return layout, setter, getter
+    raise ImportError('vision_msgs %s has fields %s; expected %s' % (name, sorted(fields),
+                                                                    expected))
+
+
 class VisionMsgsLayout:
     """Builds and reads Detection2DArray messages in the layout the installed package has."""
 
@@ -97,30 +119,12 @@ class VisionMsgsLayout:
         self.array_type = messages.Detection2DArray
         self._detection_type = messages.Detection2D
         self._result_type = messages.ObjectHypothesisWithPose
-        result_fields = self._result_type.get_fields_and_field_types()
-        if 'hypothesis' in result_fields:
-            self.hypothesis_layout = 'hypothesis.class_id'
-            self._set_hypothesis: Callable = _set_hypothesis_4
-            self._get_hypothesis: Callable = _get_hypothesis_4
-        elif 'id' in result_fields and 'score' in result_fields:
-            self.hypothesis_layout = 'id'
-            self._set_hypothesis = _set_hypothesis_2
-            self._get_hypothesis = _get_hypothesis_2
-        else:
-            raise ImportError('vision_msgs ObjectHypothesisWithPose has fields %s; expected '
-                              'hypothesis (4.x) or id/score (2.x/3.x)' % sorted(result_fields))
-        detection_fields = self._detection_type.get_fields_and_field_types()
-        if 'id' in detection_fields:
-            self.track_id_layout = 'id'
-            self._set_track_id: Callable = _set_track_id
-            self._get_track_id: Callable = _get_track_id
-        elif 'tracking_id' in detection_fields and 'is_tracking' in detection_fields:
-            self.track_id_layout = 'tracking_id'
-            self._set_track_id = _set_tracking_id_2
-            self._get_track_id = _get_tracking_id_2
-        else:
-            raise ImportError('vision_msgs Detection2D has fields %s; expected id (3.x and '
-                              'later) or is_tracking/tracking_id (2.x)' % sorted(detection_fields))
+        self.hypothesis_layout, self._set_hypothesis, self._get_hypothesis = _layout_of(
+            self._result_type, 'ObjectHypothesisWithPose', _HYPOTHESIS_LAYOUTS,
+            'hypothesis (4.x) or id/score (2.x/3.x)')
+        self.track_id_layout, self._set_track_id, self._get_track_id = _layout_of(
+            self._detection_type, 'Detection2D', _TRACK_ID_LAYOUTS,
+            'id (3.x and later) or is_tracking/tracking_id (2.x)')
         center = messages.BoundingBox2D().center
         if hasattr(center, 'position'):
             self.center_layout = 'center.position'
