@@ -48,6 +48,8 @@ def test_settings_refuse_bad_values_naming_them():
         TrackerSettings(match_iou=0.0)
     with pytest.raises(ValueError, match='tracking.min_hits'):
         TrackerSettings(min_hits=0)
+    with pytest.raises(ValueError, match='tracking.track_buffer=0.0 is out of range'):
+        TrackerSettings(track_buffer=0.0)
     with pytest.raises(ValueError, match='tracking.low_threshold=0.6 is above'):
         TrackerSettings(low_threshold=0.6, high_threshold=0.5)
 

@@ -34,8 +34,9 @@ class TrackerSettings(Settings):
         "(ByteTrack's IoU x score >= 0.2 gate is about this at usual scores)",
         low=0.01, high=1.0, runtime=True, name='tracking.match_iou')
     track_buffer: float = setting(
-        1.0, 'Seconds (of header stamps) a lost track is kept to be found again',
-        low=0.0, high=3600.0, runtime=True, name='tracking.track_buffer')
+        1.0, 'Seconds (of header stamps) a track may go unseen and still be found again; '
+        "longer than the camera's frame interval, or every track ends at every frame",
+        low=0.1, high=3600.0, runtime=True, name='tracking.track_buffer')
     min_hits: int = setting(
         2, 'Frames in a row a new track must be matched before it is reported with an id',
         low=1, high=1000, runtime=True, name='tracking.min_hits')
