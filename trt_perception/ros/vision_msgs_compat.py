@@ -105,8 +105,8 @@ def _layout_of(message_type, name: str, layouts, expected: str) -> Accessors:
     for needed, layout, setter, getter in layouts:
         if all(field in fields for field in needed):
             return layout, setter, getter
-    raise ImportError('vision_msgs %s has fields %s; expected %s' % (name, sorted(fields),
-                                                                    expected))
+    raise ImportError('vision_msgs %s has fields %s; expected %s'
+                      % (name, sorted(fields), expected))
 
 
 class VisionMsgsLayout:
