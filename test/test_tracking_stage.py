@@ -66,7 +66,8 @@ def test_each_camera_has_its_own_tracks_and_forget_drops_them():
     for k in range(3):
         assert _ids(stage, 'front', k / 30.0, [_person(), _person(300)]) == [1, 2]
         assert _ids(stage, 'rear', 5.0 + k / 30.0, [_person(200)]) == [1]
-    assert stage.health()['active_tracks'] == 3
+    # Each camera's stamps are its own: front's, behind rear's, never count as going back.
+    assert (stage.health()['active_tracks'], stage.health()['stamps_backwards']) == (3, 0)
     stage.forget('front')
     assert stage.health()['active_tracks'] == 1
     assert _ids(stage, 'front', 0.1, [_person(300)]) == [1]
