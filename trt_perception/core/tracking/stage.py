@@ -31,8 +31,9 @@ def with_track_id(detection: Detection, track_id: int) -> Detection:
     """
     Return a copy of `detection` with `track_id` set; what dataclasses.replace gives.
 
-    replace() introspects the fields and calls the constructor: about 3 us a detection, a
-    third of the stage's whole budget at 50 objects; copying the instance dict is 0.5 us.
+    replace() introspects the fields and calls the constructor: six times the cost of copying
+    the instance dict (6 us against 1 us on the 2-core test machine), which at 50 objects
+    would be half of the stage's 0.5 ms budget.
     """
     copy = object.__new__(Detection)
     copy.__dict__.update(detection.__dict__)
