@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests for drawing detections and converting frames to BGR."""
 
+import dataclasses
 
 import numpy as np
 import pytest
 
 from trt_perception.core.annotate import Annotator, colour_for, debug_canvas, to_bgr
+from trt_perception.core.annotate import TrackTrails
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import ENCODINGS, RawImage
 
@@ -103,3 +105,47 @@ def test_debug_canvas_shrinks_huge_frames_and_draw_follows_the_scale():
     np.testing.assert_array_equal(canvas[500, 625], colour_for(0))
     small, unscaled = debug_canvas(RawImage.from_array(pixels[:10, :20], 'rgb8'), 1000 * 750)
     assert unscaled == 1.0 and small.shape == (10, 20, 3)
+
+
+def _scene_with(detections, **kwargs):
+    canvas = np.zeros((300, 400, 3), np.uint8)
+    return Annotator().draw(canvas, detections, **kwargs)
+
+
+def test_untracked_detections_draw_as_before_whatever_trails_are_given():
+    dets = [Detection(50, 60, 150, 200, 0.8, 3, 'car'), Detection(200, 50, 300, 250, 0.4, 0, 'p')]
+    plain = _scene_with(dets)
+    np.testing.assert_array_equal(_scene_with(dets, trails={1: [(10.0, 10.0), (390.0, 290.0)]}),
+                                  plain)
+
+
+def test_a_tracked_detection_gets_its_id_in_the_tag_and_its_trail():
+    det = Detection(200, 100, 260, 200, 0.8, 3, 'car')
+    tracked = dataclasses.replace(det, track_id=7)
+    trail = [(40.0, 250.0), (120.0, 250.0), (230.0, 150.0)]
+    plain = _scene_with([det])
+    drawn = _scene_with([tracked], trails={7: trail, 8: [(0.0, 0.0), (399.0, 299.0)]})
+    colour = np.array(colour_for(3), np.uint8)
+    np.testing.assert_array_equal(drawn[250, 80], colour)       # on the trail's first leg
+    assert plain[250, 80].max() == 0
+    assert drawn[150, 5].max() == 0                              # another track's trail is not
+    np.testing.assert_array_equal(drawn[200, 230], plain[200, 230])  # same box edge
+    tag = (slice(80, 100), slice(200, 300))
+    assert not np.array_equal(drawn[tag], plain[tag])          # '#7 car 0.80' vs 'car 0.80'
+
+
+def test_trails_keep_recent_centres_per_camera_and_forget_stale_tracks():
+    trails = TrackTrails(length=3, max_missing=2)
+
+    def seen(x, track_id=1):
+        return Detection(x, 0.0, x + 10.0, 10.0, 0.9, 0, 'p', track_id=track_id)
+
+    for x in range(5):
+        out = trails.update('front', [seen(10.0 * x), seen(100.0, None)])
+    assert out == {1: [(25.0, 5.0), (35.0, 5.0), (45.0, 5.0)]}
+    assert trails.update('rear', [seen(0.0, 4)]) == {4: [(5.0, 5.0)]}
+    assert list(trails.update('front', [])) == [1]
+    assert list(trails.update('front', [])) == [1]
+    assert trails.update('front', []) == {}
+    trails.forget('rear')
+    assert trails.update('rear', []) == {}

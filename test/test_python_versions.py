@@ -32,6 +32,8 @@ PORTABLE_TESTS = (
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
     'test_ros_imports', 'test_schema', 'test_setting_flags', 'test_stages', 'test_stats',
+    'test_tracking_assignment', 'test_tracking_bytetrack', 'test_tracking_kalman',
+    'test_tracking_stage',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
@@ -53,6 +55,7 @@ NOT_PORTABLE = {
     'the Python-version venvs themselves': ('test_python_versions',),
     'tritonclient and the nvidia-pytriton tritonserver (.venv only; the node test ROS too)': (
         'test_triton_backend', 'test_triton_node', 'test_triton_platforms'),
+    'motmetrics and Ultralytics (.venv only)': ('test_tracking_mot',),
 }
 """Every other test module, by what it needs that the version venvs do not have."""
 

@@ -8,6 +8,7 @@ be installed here, so `FakeVisionMsgs2` mirrors their field layout (from their .
 to check that the layout is detected and filled; it proves nothing about real 2.x messages.
 """
 
+import dataclasses
 import types
 
 import numpy as np
@@ -97,11 +98,20 @@ class FakeObjectHypothesisWithPose:
 
 
 class FakeDetection2D:
+    """vision_msgs 2.x Detection2D: results, bbox, source_img, is_tracking, tracking_id."""
 
     def __init__(self, header=None):
         self.header = header
         self.results = []
         self.bbox = FakeBoundingBox2D()
+        self.is_tracking = False
+        self.tracking_id = ''
+
+    @staticmethod
+    def get_fields_and_field_types():
+        return {'header': 'std_msgs/Header', 'results': 'sequence<ObjectHypothesisWithPose>',
+                'bbox': 'vision_msgs/BoundingBox2D', 'source_img': 'sensor_msgs/Image',
+                'is_tracking': 'boolean', 'tracking_id': 'string'}
 
 
 class FakeDetection2DArray:
@@ -126,6 +136,44 @@ def test_2x_layout_is_detected_and_filled(rng):
         assert item.results[0].score == pytest.approx(det.score)
         assert item.bbox.center.x == pytest.approx((det.x1 + det.x2) / 2)
     assert [h.class_id for h in layout.from_message(msg)] == [d.label for d in dets]
+
+
+def _with_track_ids(detections):
+    return [dataclasses.replace(d, track_id=None if i % 3 == 0 else 10 * i)
+            for i, d in enumerate(detections)]
+
+
+def test_track_ids_go_in_detection2d_id_in_the_4x_layout(rng):
+    layout = VisionMsgsLayout()
+    assert layout.track_id_layout == 'id'
+    dets = _with_track_ids(_detections(rng, 7))
+    msg = layout.to_message(_header(), dets)
+    expected = ['' if d.track_id is None else str(d.track_id) for d in dets]
+    assert [item.id for item in msg.detections] == expected
+    assert [h.track_id for h in layout.from_message(msg)] == expected
+
+
+def test_track_ids_go_in_tracking_id_in_the_2x_layout(rng):
+    layout = VisionMsgsLayout(FakeVisionMsgs2)
+    assert layout.track_id_layout == 'tracking_id'
+    dets = _with_track_ids(_detections(rng, 7))
+    msg = layout.to_message('header', dets)
+    assert [(item.is_tracking, item.tracking_id) for item in msg.detections] == [
+        (False, '') if d.track_id is None else (True, str(d.track_id)) for d in dets]
+    assert [h.track_id for h in layout.from_message(msg)] == [
+        '' if d.track_id is None else str(d.track_id) for d in dets]
+
+
+def test_a_detection2d_without_a_track_id_field_is_refused():
+    class Bare(FakeDetection2D):
+
+        @staticmethod
+        def get_fields_and_field_types():
+            return {'header': 'std_msgs/Header', 'bbox': 'vision_msgs/BoundingBox2D'}
+
+    bare = types.SimpleNamespace(**dict(vars(FakeVisionMsgs2), Detection2D=Bare))
+    with pytest.raises(ImportError, match='tracking_id'):
+        VisionMsgsLayout(bare)
 
 
 def test_unknown_layout_is_refused():

@@ -1,9 +1,10 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Draw detections (boxes, labels, scores) and a frame-rate line onto a copy of a frame."""
+"""Draw detections (boxes, labels, scores, track ids and trails) and a status line on a frame."""
 
+import collections
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Deque, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -62,6 +63,46 @@ def colour_for(class_id: int) -> Tuple[int, int, int]:
     return PALETTE[class_id % len(PALETTE)]
 
 
+Trail = List[Tuple[float, float]]
+
+
+class TrackTrails:
+    """
+    The recent box centres of each tracked object, per camera, for drawing trails.
+
+    A trail keeps the last `length` centres of its track; a track not seen in `max_missing`
+    updates of its camera is dropped.
+    """
+
+    def __init__(self, length: int = 20, max_missing: int = 30) -> None:
+        """Keep `length` points a track, forget tracks unseen for `max_missing` frames."""
+        self.length = length
+        self.max_missing = max_missing
+        self._cameras: Dict[str, Dict[int, Tuple[int, Deque[Tuple[float, float]]]]] = {}
+
+    def update(self, camera: str, detections: Sequence[Detection]) -> Dict[int, Trail]:
+        """Add `camera`'s tracked detections' centres; return its trails by track id."""
+        tracks = self._cameras.setdefault(camera, {})
+        for track_id in list(tracks):
+            missing, points = tracks[track_id]
+            if missing >= self.max_missing:
+                del tracks[track_id]
+            else:
+                tracks[track_id] = (missing + 1, points)
+        for det in detections:
+            if det.track_id is None:
+                continue
+            entry = tracks.get(det.track_id)
+            points = entry[1] if entry else collections.deque(maxlen=self.length)
+            points.append(((det.x1 + det.x2) / 2.0, (det.y1 + det.y2) / 2.0))
+            tracks[det.track_id] = (0, points)
+        return {track_id: list(points) for track_id, (_, points) in tracks.items()}
+
+    def forget(self, camera: str) -> None:
+        """Drop `camera`'s trails."""
+        self._cameras.pop(camera, None)
+
+
 class Annotator:
     """Draws boxes with 'label score' tags and an optional status line (bottom left)."""
 
@@ -71,11 +112,14 @@ class Annotator:
         self.thickness = thickness
 
     def draw(self, bgr: np.ndarray, detections: Sequence[Detection],
-             status: str = '', scale: float = 1.0) -> np.ndarray:
+             status: str = '', scale: float = 1.0,
+             trails: Optional[Mapping[int, Trail]] = None) -> np.ndarray:
         """
         Draw onto `bgr` (H, W, 3 uint8, modified in place) and return it.
 
-        `scale` maps detection coordinates onto `bgr` (see `debug_canvas`).
+        `scale` maps detection coordinates onto `bgr` (see `debug_canvas`).  A tracked
+        detection's tag starts with its id ('#7 person 0.91'), and its trail (from
+        `TrackTrails.update`) is drawn as a line through the track's recent centres.
         """
         size_factor = max(1.0, min(bgr.shape[:2]) / 640.0)
         font_scale = self.font_scale * size_factor
@@ -85,7 +129,15 @@ class Annotator:
             top_left = (int(round(det.x1 * scale)), int(round(det.y1 * scale)))
             bottom_right = (int(round(det.x2 * scale)), int(round(det.y2 * scale)))
             cv2.rectangle(bgr, top_left, bottom_right, colour, thickness)
-            self._tag(bgr, '%s %.2f' % (det.label, det.score), top_left, colour, font_scale)
+            text = '%s %.2f' % (det.label, det.score)
+            if det.track_id is not None:
+                text = '#%d %s' % (det.track_id, text)
+                trail = (trails or {}).get(det.track_id, ())
+                if len(trail) > 1:
+                    points = np.round(np.array(trail) * scale).astype(np.int32)
+                    cv2.polylines(bgr, [points.reshape(-1, 1, 2)], False, colour, thickness,
+                                  cv2.LINE_AA)
+            self._tag(bgr, text, top_left, colour, font_scale)
         if status:
             # Bottom-left: box tags sit at box tops, where a top-left status line would hide
             # the tag of any box touching the image's top edge.
