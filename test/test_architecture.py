@@ -19,7 +19,8 @@ PACKAGE = os.path.join(REPO, 'trt_perception')
 
 # What each top-level part of the package may import of the others.  Floors, bottom up:
 # core; gpu; tensorrt (runs engines on gpu's context); assembly; engine_builds (assembles in
-# the background); the offline runner, the demo and the ROS layer.  fastdds_profile only finds
+# the background); runtime (the detector apart from ROS: worker, hot-swap, result stages); the
+# offline runner, the demo and the ROS layer.  fastdds_profile only finds
 # a file.  A new part must be given its place here.
 MAY_IMPORT = {
     'core': set(),
@@ -28,10 +29,11 @@ MAY_IMPORT = {
     'triton': {'core', 'gpu'},
     'assembly': {'core', 'gpu', 'tensorrt', 'triton'},
     'engine_builds': {'core', 'tensorrt', 'assembly'},
+    'runtime': {'core', 'assembly', 'engine_builds'},
     'fastdds_profile': set(),
-    'detect': {'core', 'assembly', 'triton'},
+    'detect': {'core', 'assembly', 'triton', 'runtime'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
-    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds'},
+    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds', 'runtime'},
 }
 
 

@@ -479,7 +479,7 @@ def test_executable_refuses_a_bad_parameter_with_one_clear_line():
 
 def test_a_failing_batch_is_reported_and_the_worker_carries_on(ros):
     node = ros.detector()
-    node._pipeline.submit = failures = FirstCall(node._pipeline.submit,
+    node._detector.pipeline.submit = failures = FirstCall(node._detector.pipeline.submit,
                                                  raising(RuntimeError('injected failure')))
     publisher = ros.publisher('image')
     _, found = ros.detections_for('detections', publisher, photo_message('astronaut', 1))

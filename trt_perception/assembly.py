@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import logging
 from typing import Callable, ContextManager, Dict, List, Optional, TYPE_CHECKING
 
-from trt_perception.core.backend import (BackendError, DeviceInputBackend, InferenceBackend,
+from trt_perception.core.backend import (BackendError, DeviceInputBackend, Fact, InferenceBackend,
                                          PRECISIONS)
 from trt_perception.core.decoders import DetectionParams, make_decoder
 from trt_perception.core.detection import load_labels
@@ -207,8 +207,8 @@ def _runtime(config: PipelineConfig, card: ModelCard, info: Dict[str, str],
         runtime = 'cpu'
     if fallbacks:
         used = 'ONNX Runtime on the GPU' if runtime != 'cpu' else 'ONNX Runtime on the CPU'
-        info['fallback'] = '%s because %s' % (used, '; '.join(fallbacks))
-        log.warning('backend %s: using %s', config.backend, info['fallback'])
+        info[Fact.FALLBACK] = '%s because %s' % (used, '; '.join(fallbacks))
+        log.warning('backend %s: using %s', config.backend, info[Fact.FALLBACK])
     return runtime
 
 
@@ -236,7 +236,7 @@ def create_pipeline(config: PipelineConfig,
     """Build the pipeline `config` asks for, falling back to ONNX Runtime under 'auto'."""
     log = log or logging.getLogger('trt_perception')
     card = find_model(config.model)
-    info = {'model_name': card.name}
+    info = {Fact.MODEL_NAME: card.name}
     closers: List[Callable[[], None]] = []
     backend: Optional[InferenceBackend] = None
     runtime = _runtime(config, card, info, log)

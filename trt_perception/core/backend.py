@@ -11,6 +11,19 @@ import numpy as np
 PRECISIONS = ('fp32', 'fp16', 'int8')
 """Engine precisions a backend may be built for (ONNX Runtime runs the model as it is)."""
 
+
+class Fact:
+    """Keys of the `describe()` facts that the detector reads back for its health."""
+
+    BACKEND = 'backend'
+    """The backend's `name`."""
+    MODEL_NAME = 'model_name'
+    FALLBACK = 'fallback'
+    """Why backend 'auto' settled for what it runs (absent when it got its first choice)."""
+    SERVER_STATE = 'server_state'
+    """A remote backend's connection: 'ready' or 'unavailable: <why>'."""
+
+
 Dim = Union[int, str, None]
 """A tensor dimension: a fixed size, or a symbolic/unknown one (dynamic batch)."""
 
@@ -76,7 +89,7 @@ class InferenceBackend(abc.ABC):
     def describe(self) -> Dict[str, str]:
         """Key/value facts for logs and diagnostics (backend, model, shapes, device)."""
         return {
-            'backend': self.name,
+            Fact.BACKEND: self.name,
             'input': self.input.describe(),
             'outputs': ' '.join(o.describe() for o in self.outputs),
             'max_batch': str(self.max_batch),

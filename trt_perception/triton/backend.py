@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, check_slot, RequestBackend, TensorSpec
+from trt_perception.core.backend import BackendError, check_slot, Fact, RequestBackend, TensorSpec
 from trt_perception.core.checks import positive_int
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
@@ -242,7 +242,7 @@ class TritonBackend(RequestBackend):
             'model': self._where,
             'device': 'remote (%s)' % self._connection.url,
             'shared_memory': getattr(self._transport, 'name', 'none'),
-            'server_state': state,
+            Fact.SERVER_STATE: state,
             'reconnects': str(self._reconnects),
             'requests_in_flight': str(sum(r is not None for r in self._requests)),
         })
