@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from trt_perception.core.detection import Detection
-from trt_perception.core.schema import settings_of
+from trt_perception.core.schema import check, settings_of
 from trt_perception.core.stages import FrameInfo, HealthValue, ResultStage
 
 
@@ -123,6 +123,7 @@ class ResultStages:
 
 
 def _settings_values(plugin: StagePlugin, values: Mapping[str, Any]) -> Dict[str, Any]:
-    return {described.attribute: values[described.name]
+    # Checked here, by outside name, so that a refusal names the setting as the user wrote it.
+    return {described.attribute: check(described, values[described.name])
             for described in settings_of(plugin.settings, plugin.prefix)
             if described.name in values}
