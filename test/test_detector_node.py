@@ -479,8 +479,9 @@ def test_executable_refuses_a_bad_parameter_with_one_clear_line():
 
 def test_a_failing_batch_is_reported_and_the_worker_carries_on(ros):
     node = ros.detector()
-    node._detector.pipeline.submit = failures = FirstCall(node._detector.pipeline.submit,
-                                                 raising(RuntimeError('injected failure')))
+    pipeline = node._detector.pipeline
+    pipeline.submit = failures = FirstCall(pipeline.submit,
+                                           raising(RuntimeError('injected failure')))
     publisher = ros.publisher('image')
     _, found = ros.detections_for('detections', publisher, photo_message('astronaut', 1))
     assert failures.seen and 'person' in [h.class_id for h in found]

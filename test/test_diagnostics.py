@@ -96,8 +96,8 @@ def test_a_remote_backends_server_away_warns_until_batches_fail():
         WARN, 'server unavailable: Triton server grpc://x:8001 is unreachable: connection '
               'refused')
     failing = EngineSnapshot(3, 1.0, 1, 1, 'ServerUnavailable: down', None, 0.1, 0)
-    assert diagnostics.engine_health(EngineHealth.read(failing, info)) == (ERROR,
-                                                        'batches failing: ServerUnavailable: down')
+    assert diagnostics.engine_health(EngineHealth.read(failing, info)) == (
+        ERROR, 'batches failing: ServerUnavailable: down')
     info['server_state'] = 'ready'
     back = EngineHealth.read(EngineSnapshot(3, 1.0, 0, 0, '', None, 0.1, 0), info)
     assert diagnostics.engine_health(back)[0] == OK

@@ -3,45 +3,43 @@
 """
 The detector node: camera images in, vision_msgs detections, debug images and diagnostics out.
 
-Subscription callbacks only put the message into a per-camera newest-frame mailbox; one worker
-thread converts, runs the pipeline and publishes, so the executor never waits on inference and a
-slow model drops stale frames instead of queueing them.  docs/node.md describes the topics.
+ROS wiring around a `trt_perception.runtime` `Detector`: subscription callbacks only put the
+message into a per-camera newest-frame mailbox; the detector's worker thread converts, runs the
+pipeline and the result stages and calls back to publish, so the executor never waits on
+inference and a slow model drops stale frames instead of queueing them.  docs/node.md describes
+the topics.
 """
 
 import contextlib
-from dataclasses import dataclass
 import logging
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
 from trt_perception.assembly import PipelineConfig
 from trt_perception.core.annotate import Annotator, debug_canvas
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
-from trt_perception.core.image import ImageFormatError, RawImage
+from trt_perception.core.image import RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
 from trt_perception.core.pipeline import StageTimes
 from trt_perception.core.schema import settings_of
 from trt_perception.core.stages import FrameInfo
-from trt_perception.core.stats import CameraSnapshot, CameraStats, StaleWatch
 from trt_perception.core.worker import Entry
 from trt_perception.ros import diagnostics
-from trt_perception.ros.image_conversion import (array_to_image, compressed_to_raw,
-                                                 image_to_raw)
+from trt_perception.ros.camera_stream import CameraFrame, CameraStream, check_topics
+from trt_perception.ros.image_conversion import (array_to_image)
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.node_runner import run_node
 from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, DetectorParameters,
                                            ParameterSpec, RUNTIME_PARAMETERS)
-from trt_perception.ros.qos import image_qos, QUIET_PUBLISHER
-from trt_perception.ros.qos_matching import MatchedSubscription
+from trt_perception.ros.qos import QUIET_PUBLISHER
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
 from trt_perception.runtime.detector import Detector, stamp_age_ms, timing_stages
 from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS, StagePlugin
@@ -59,81 +57,6 @@ TIMING_FIELDS = timing_fields(())
 
 DEBUG_IMAGE_MAX_PIXELS = 1920 * 1080
 """Debug images of larger frames are shrunk to this many pixels (see `debug_canvas`)."""
-
-
-def output_prefix(image_topic: str) -> str:
-    """Where a camera's outputs go: the image topic's parent namespace + 'detections'."""
-    parent, slash, _ = image_topic.rpartition('/')
-    return parent + '/detections' if slash else 'detections'
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """A message waiting for the worker, with the converter for its type."""
-
-    msg: Any
-    """A sensor_msgs Image or CompressedImage."""
-    decode: Callable[..., RawImage]
-    received: float
-
-
-class CameraStream:
-    """One camera: its three publishers, its subscriptions while active, and its statistics."""
-
-    def __init__(self, node: Node, topic: str, mailbox: LatestFrameMailbox,
-                 layout: VisionMsgsLayout, window: float, stale_timeout: float,
-                 stages: Sequence[str]) -> None:
-        """Advertise the outputs under the topic's prefix; `subscribe` starts the input."""
-        self.topic = topic
-        self.prefix = output_prefix(topic)
-        self.stats = CameraStats(window, stages=stages)
-        self.stale = StaleWatch(stale_timeout)
-        self._node = node
-        self._mailbox = mailbox
-        self.detections = node.create_publisher(layout.array_type, self.prefix, 10,
-                                                event_callbacks=QUIET_PUBLISHER)
-        self.debug_image = node.create_publisher(
-            Image, self.prefix + '/debug_image', image_qos('reliable', 1),
-            event_callbacks=QUIET_PUBLISHER)
-        self.timing = node.create_publisher(Float64MultiArray, self.prefix + '/timing', 10,
-                                            event_callbacks=QUIET_PUBLISHER)
-        self.subscriptions: List[MatchedSubscription] = []
-        self.warned_qos = False
-
-    def subscribe(self, transport: str, reliability: str, depth: int) -> None:
-        """Subscribe to the topic per `transport` ('raw', 'compressed' or 'both')."""
-        if transport in ('raw', 'both'):
-            self.subscriptions.append(MatchedSubscription(
-                self._node, Image, self.topic, self._receiver(image_to_raw), reliability,
-                depth))
-        if transport in ('compressed', 'both'):
-            self.subscriptions.append(MatchedSubscription(
-                self._node, CompressedImage, self.topic + '/compressed',
-                self._receiver(compressed_to_raw), reliability, depth))
-
-    def unsubscribe(self) -> None:
-        """Destroy the subscriptions: no more frames come in."""
-        for subscription in self.subscriptions:
-            subscription.destroy()
-        self.subscriptions = []
-
-    def destroy(self) -> None:
-        """Unsubscribe and destroy the publishers."""
-        self.unsubscribe()
-        for publisher in (self.detections, self.debug_image, self.timing):
-            self._node.destroy_publisher(publisher)
-
-    def qos_values(self) -> List[Tuple[str, str]]:
-        """Diagnostics key/value pairs of the subscriptions' QoS."""
-        return [('qos_reliability', ','.join(s.reliability for s in self.subscriptions)),
-                ('qos_incompatible_publishers',
-                 str(sum(s.incompatible_publishers for s in self.subscriptions)))]
-
-    def _receiver(self, decode: Callable[..., RawImage]) -> Callable[[object], None]:
-        def on_message(msg) -> None:
-            self.stats.frame_received()
-            self._mailbox.put(self, _Frame(msg, decode, time.monotonic()))
-        return on_message
 
 
 class DetectorNode(Node):
@@ -157,7 +80,7 @@ class DetectorNode(Node):
         super().__init__('detector_node', **kwargs)
         self._declare_parameters()
         p = self._settings
-        self._check_topics(list(p.image_topics))
+        check_topics(list(p.image_topics))
         self._log_handler = RclpyLogHandler(self.get_logger())
         self._core_log = logging.getLogger('trt_perception.%s' % self.get_name())
         self._core_log.addHandler(self._log_handler)
@@ -236,13 +159,13 @@ class DetectorNode(Node):
             self._configured.callback(stages.close)
             timed = timing_stages(stages.names)
             self._timing_fields = timing_fields(stages.names)
-            self._mailbox: LatestFrameMailbox[_Frame] = LatestFrameMailbox()
+            self._mailbox: LatestFrameMailbox[CameraFrame] = LatestFrameMailbox()
             self._cameras = [CameraStream(self, topic, self._mailbox, self._layout,
                                           p.diagnostics_window, p.diagnostics_stale_timeout,
                                           timed)
                              for topic in p.image_topics]
             self._configured.callback(self._destroy_cameras)
-            self._detector: Detector[_Frame] = Detector(
+            self._detector: Detector[CameraFrame] = Detector(
                 self._pipeline_config(p), self._mailbox, self._convert, self._frame_info,
                 self._publish, stages, self._core_log, self._log, p.diagnostics_window,
                 running=self.context.ok)
@@ -284,46 +207,18 @@ class DetectorNode(Node):
             camera.destroy()
         self._cameras = []
 
-    @staticmethod
-    def _check_topics(topics: Sequence[str]) -> None:
-        if not topics or not all(topics):
-            raise ValueError('image_topics=%r must list at least one topic name' % (topics,))
-        prefixes: Dict[str, str] = {}
-        for topic in topics:
-            other = prefixes.setdefault(output_prefix(topic), topic)
-            if other != topic:
-                raise ValueError(
-                    'image_topics %r and %r would both publish on %s: give each camera its '
-                    'own namespace (e.g. front/image_raw, rear/image_raw)'
-                    % (other, topic, output_prefix(topic)))
-
     # Frames in and results out (on the detector's worker thread).
 
-    def _convert(self, camera: CameraStream, frame: _Frame) -> Optional[RawImage]:
-        """Turn a message into an image; None (counted and logged) when it is rejected."""
-        try:
-            image = frame.decode(frame.msg, self._settings.max_image_pixels)
-        except ImageFormatError as error:
-            count = camera.stats.frame_rejected(error.reason)
-            self._log.warning((camera.topic, error.reason),
-                              'camera %s: skipped a message (%s, %d so far): %s'
-                              % (camera.topic, error.reason, count, error))
-            return None
-        previous = camera.stats.frame_size(image.width, image.height)
-        if previous is not None:
-            self._log.warning((camera.topic, 'resolution'),
-                              'camera %s: resolution changed from %dx%d to %dx%d; detecting '
-                              'at the new size' % ((camera.topic,) + previous
-                                                   + (image.width, image.height)))
-        return image
+    def _convert(self, camera: CameraStream, frame: CameraFrame) -> Optional[RawImage]:
+        return camera.convert(frame, self._settings.max_image_pixels, self._log)
 
     @staticmethod
-    def _frame_info(entry: Entry[_Frame]) -> FrameInfo:
+    def _frame_info(entry: Entry[CameraFrame]) -> FrameInfo:
         header = entry.frame.msg.header
         return FrameInfo(entry.camera.topic, header.stamp.sec + header.stamp.nanosec * 1e-9,
                          entry.image.width, entry.image.height, header.frame_id)
 
-    def _publish(self, entry: Entry[_Frame], found: List[Detection], times: Dict[str, float],
+    def _publish(self, entry: Entry[CameraFrame], found: List[Detection], times: Dict[str, float],
                  timing: StageTimes) -> None:
         start = time.perf_counter()
         camera, header = entry.camera, entry.frame.msg.header
@@ -357,13 +252,17 @@ class DetectorNode(Node):
 
     # Diagnostics and supervision (executor timers).
 
+    def _check_qos(self) -> None:
+        for camera in self._cameras:
+            camera.check_qos(self.get_logger())
+
     def _publish_diagnostics(self) -> None:
         self._detector.check_worker()
         statuses = []
         name = self.get_name()
         for camera in self._cameras:
             snap = camera.stats.snapshot(self._mailbox.dropped(camera))
-            self._note_staleness(camera, snap)
+            camera.note_staleness(snap, self.get_logger())
             statuses.append(diagnostics.status(
                 '%s: camera %s' % (name, camera.topic), self._hardware_id,
                 diagnostics.camera_health(snap, self._limits),
@@ -375,36 +274,6 @@ class DetectorNode(Node):
             diagnostics.engine_values(health)))
         self._diagnostics.publish(
             diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))
-
-    def _check_qos(self) -> None:
-        for camera in self._cameras:
-            for subscription in camera.subscriptions:
-                if subscription.check():
-                    self.get_logger().info('camera %s: subscribed %s to match the publishers on %s'
-                                           % (camera.topic, subscription.reliability,
-                                              subscription.topic))
-                if subscription.incompatible_publishers and not camera.warned_qos:
-                    # Once per camera: the count stays in diagnostics.
-                    camera.warned_qos = True
-                    self.get_logger().warning(
-                        'camera %s: %d best-effort publisher(s) on %s cannot be heard by this '
-                        'reliable subscription, so none of their frames arrive: set '
-                        'qos_reliability to auto (or best_effort); counted in diagnostics as '
-                        'qos_incompatible_publishers'
-                        % (camera.topic, subscription.incompatible_publishers,
-                           subscription.topic))
-
-    def _note_staleness(self, camera: CameraStream, snap: CameraSnapshot) -> None:
-        # One line each way, however long the camera stays away: diagnostics carry the rest.
-        change = camera.stale.update(snap)
-        if change:
-            self.get_logger().warning(
-                'camera %s: stale, no frame for %.1f s (diagnostics.stale_timeout): check that '
-                'the camera driver runs and publishes on this topic'
-                % (camera.topic, snap.seconds_running if snap.seconds_since_frame is None
-                   else snap.seconds_since_frame))
-        elif change is not None:
-            self.get_logger().info('camera %s: frames again, no longer stale' % camera.topic)
 
     def destroy_node(self) -> None:
         """Stop the worker, release the pipeline, then destroy the ROS entities."""

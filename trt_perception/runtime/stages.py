@@ -110,7 +110,7 @@ class ResultStages:
                 built.stage.forget(camera)
 
     def health(self) -> Dict[str, Dict[str, HealthValue]]:
-        """Each enabled stage's `health()`, by name, in running order."""
+        """Return what each enabled stage reports of itself, by name, in running order."""
         return {built.stage.name: dict(built.stage.health())
                 for built in self._built if built.stage is not None}
 
