@@ -57,6 +57,14 @@ def check_slot(slot: int, slots: int) -> None:
         raise BackendError('slot %r is outside 0..%d' % (slot, slots - 1))
 
 
+def check_batch(count: int, low: int, high: int, note: str = '') -> int:
+    """Return `count` as an int when in `low`..`high` (bools refused); else BackendError."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) \
+            or not low <= count <= high:
+        raise BackendError('batch of %r is outside %d..%d%s' % (count, low, high, note))
+    return int(count)
+
+
 class InferenceBackend(abc.ABC):
     """
     A loaded model that runs one batch at a time on host arrays.

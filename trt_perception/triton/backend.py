@@ -22,7 +22,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, check_slot, Fact, RequestBackend, TensorSpec
+from trt_perception.core.backend import (BackendError, check_batch, check_slot, Fact,
+                                         RequestBackend, TensorSpec)
 from trt_perception.core.checks import positive_int
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
@@ -180,9 +181,7 @@ class TritonBackend(RequestBackend):
         check_slot(slot, len(self._requests))
         if self._requests[slot] is not None:
             raise BackendError('slot %d still holds a request: collect() it first' % slot)
-        if not 0 < count <= self._max_batch:
-            raise BackendError('batch of %d is outside 1..%d (max_batch)'
-                               % (count, self._max_batch))
+        check_batch(count, 1, self._max_batch, ' (max_batch)')
 
     def _start(self, slot: int, count: int, describe: Callable[[], Any]) -> None:
         """Send the request `describe` returns (inputs, outputs) for `count` images in `slot`."""

@@ -1,0 +1,24 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The slot and batch-range checks every backend with slots makes (once, in its base class)."""
+
+import numpy as np
+import pytest
+
+from trt_perception.core.backend import BackendError, check_batch, check_slot
+
+
+def test_a_slot_outside_the_range_or_not_an_int_is_refused():
+    check_slot(1, 2)
+    for slot in (2, -1, True, 1.0):
+        with pytest.raises(BackendError, match=r'slot %r is outside 0\.\.1' % (slot,)):
+            check_slot(slot, 2)
+
+
+def test_a_batch_outside_the_range_is_refused_with_the_backends_note():
+    assert check_batch(np.int64(3), 1, 4) == 3 and type(check_batch(np.int64(3), 1, 4)) is int
+    with pytest.raises(BackendError, match=r'batch of 5 is outside 1\.\.4 \(max_batch\)$'):
+        check_batch(5, 1, 4, ' (max_batch)')
+    for count in (0, True, 2.0):
+        with pytest.raises(BackendError, match=r'batch of %r is outside 1\.\.4' % (count,)):
+            check_batch(count, 1, 4)
