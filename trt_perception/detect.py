@@ -12,21 +12,31 @@ option).
 """
 
 import argparse
+import contextlib
+from dataclasses import replace
 import json
 import logging
 import os
+import queue
 import sys
-from typing import Iterator, List, Optional, Sequence, Tuple
+import time
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from trt_perception.assembly import BACKENDS, create_pipeline, PipelineConfig, PREPROCESSORS
+from trt_perception.assembly import BACKENDS, PipelineConfig, PREPROCESSORS
 from trt_perception.core.backend import BackendError, PRECISIONS
 from trt_perception.core.decoders import DECODERS, DetectionParams
+from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
-from trt_perception.core.pipeline import BatchResult
+from trt_perception.core.latest_frame import LatestFrameMailbox
+from trt_perception.core.pipeline import StageTimes
+from trt_perception.core.stages import FrameInfo
+from trt_perception.core.worker import Entry
+from trt_perception.runtime.detector import Detector
+from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS
 from trt_perception.triton.settings import TritonSettings
 from trt_perception.triton.transport import SHARED_MEMORY
 
@@ -57,13 +67,64 @@ def _frames(path: str) -> Iterator[Tuple[str, np.ndarray]]:
                               else '%s: OpenCV cannot decode this image' % path)
 
 
-def _record(name: str, frame: np.ndarray, result: BatchResult) -> dict:
+class OneAtATime:
+    """
+    The detector runtime fed one frame at a time: `detect` returns that frame's result.
+
+    Each input path is a camera of its own for the result stages (a video's frames share
+    it); `forget` drops a path's stage state once it is done.
+    """
+
+    def __init__(self, config: PipelineConfig, log: logging.Logger) -> None:
+        """Load the model (waiting for a TensorRT engine build) and start the runtime."""
+        self._mailbox: LatestFrameMailbox[Tuple[RawImage, float]] = LatestFrameMailbox()
+        self._results: 'queue.Queue[object]' = queue.Queue()
+        self._stages = ResultStages(STAGE_PLUGINS, {}, log)
+        # Offline, frames wait for the engine rather than run meanwhile on ONNX Runtime.
+        self._detector = Detector(
+            replace(config, serve_while_building=False), self._mailbox,
+            lambda path, frame: frame[0], self._frame_info, self._deliver, self._stages, log,
+            self)
+
+    def detect(self, path: str, frame: np.ndarray) -> Tuple[List[Detection], Dict[str, float]]:
+        """Return a BGR frame's detections and milliseconds by stage; BackendError if failed."""
+        # Stamped when read, as a camera driver stamps at capture.
+        self._mailbox.put(path, (RawImage.from_array(frame, 'bgr8'), time.time()))
+        outcome = self._results.get()
+        if isinstance(outcome, str):
+            raise BackendError(outcome)
+        return outcome  # type: ignore[return-value]
+
+    def forget(self, path: str) -> None:
+        """Drop the result stages' state for `path`."""
+        self._stages.forget(path)
+
+    def close(self) -> None:
+        """Stop the worker and release the model."""
+        self._detector.close()
+
+    def error(self, key: object, text: str) -> None:
+        """Take the runtime's report of a failed batch (the runtime's `events`)."""
+        self._results.put(text)
+
+    @staticmethod
+    def _frame_info(entry: Entry[Tuple[RawImage, float]]) -> FrameInfo:
+        return FrameInfo(entry.camera, entry.frame[1], entry.image.width, entry.image.height)
+
+    def _deliver(self, entry: Entry, found: List[Detection], times: Dict[str, float],
+                 timing: StageTimes) -> None:
+        self._results.put((found, times))
+
+
+def _record(name: str, frame: np.ndarray, found: List[Detection],
+            times: Dict[str, float]) -> dict:
     return {
         'image': name,
         'width': int(frame.shape[1]),
         'height': int(frame.shape[0]),
-        'detections': [d.to_dict() for d in result.detections[0]],
-        'timing_ms': {k: round(v, 3) for k, v in result.timing.as_dict().items()},
+        'detections': [d.to_dict() for d in found],
+        # The frame's own stages: the pipeline's and the result stages'.
+        'timing_ms': {k: round(v, 3) for k, v in times.items() if k not in ('convert', 'queue')},
     }
 
 
@@ -139,7 +200,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             triton=TritonSettings(args.triton_url, args.triton_model,
                                   args.triton_model_version, args.triton_timeout,
                                   args.triton_shared_memory))
-        pipeline = create_pipeline(config)
+        detector = OneAtATime(config, logging.getLogger('trt_perception'))
     except Exception as exc:  # any set-up failure ends the run with its own message
         sys.stderr.write('error: %s\n' % exc)
         return 2
@@ -149,12 +210,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.makedirs(args.save_dir, exist_ok=True)
         annotator = Annotator()
     failures: List[str] = []
-    with pipeline:
+    with contextlib.closing(detector):
         for path in args.inputs:
             try:
                 for name, frame in _frames(path):
-                    result = pipeline.detect([RawImage.from_array(frame, 'bgr8')])
-                    record = _record(name, frame, result)
+                    found, times = detector.detect(path, frame)
+                    record = _record(name, frame, found, times)
                     if args.json:
                         sys.stdout.write(json.dumps(record) + '\n')
                     else:
@@ -163,13 +224,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     if annotator is not None:
                         stem = os.path.splitext(os.path.basename(name).replace('#', '_'))[0]
                         cv2.imwrite(os.path.join(args.save_dir, stem + '.jpg'),
-                                    annotator.draw(frame.copy(), result.detections[0]))
+                                    annotator.draw(frame.copy(), found))
             except UnreadableInput as exc:
                 failures.append(str(exc))
                 sys.stderr.write('error: %s\n' % exc)
             except BackendError as exc:  # e.g. a Triton server that is down: nothing to retry
                 sys.stderr.write('error: %s\n' % exc)
                 return 2
+            finally:
+                detector.forget(path)
     if failures:
         sys.stderr.write('%d of %d inputs could not be read\n' % (len(failures), len(args.inputs)))
         return 1
