@@ -40,7 +40,7 @@ class Outbox:
         self.frames = []
         self._ready = threading.Condition()
 
-    def deliver(self, entry, found, times, timing):
+    def deliver(self, entry, found, times, result):
         with self._ready:
             self.frames.append((entry.camera, entry.frame[0], found, dict(times)))
             self._ready.notify_all()

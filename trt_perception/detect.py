@@ -32,7 +32,7 @@ from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
-from trt_perception.core.pipeline import StageTimes
+from trt_perception.core.pipeline import BatchResult
 from trt_perception.core.stages import FrameInfo
 from trt_perception.core.worker import Entry
 from trt_perception.runtime.detector import Detector
@@ -112,7 +112,7 @@ class OneAtATime:
         return FrameInfo(entry.camera, entry.frame[1], entry.image.width, entry.image.height)
 
     def _deliver(self, entry: Entry, found: List[Detection], times: Dict[str, float],
-                 timing: StageTimes) -> None:
+                 result: BatchResult) -> None:
         self._results.put((found, times))
 
 

@@ -27,7 +27,7 @@ from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
-from trt_perception.core.pipeline import StageTimes
+from trt_perception.core.pipeline import BatchResult
 from trt_perception.core.schema import settings_of
 from trt_perception.core.stages import FrameInfo
 from trt_perception.core.worker import Entry
@@ -219,14 +219,14 @@ class DetectorNode(Node):
                          entry.image.width, entry.image.height, header.frame_id)
 
     def _publish(self, entry: Entry[CameraFrame], found: List[Detection], times: Dict[str, float],
-                 timing: StageTimes) -> None:
+                 result: BatchResult) -> None:
         start = time.perf_counter()
         camera, header = entry.camera, entry.frame.msg.header
         age_ms = self._age_ms(camera, header.stamp)
         camera.detections.publish(self._layout.to_message(header, found))
         if camera.debug_image.get_subscription_count() > 0:
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
-                                                      timing.inference)
+                                                      result.timing.inference)
             canvas, scale = debug_canvas(entry.image, DEBUG_IMAGE_MAX_PIXELS)
             bgr = self._annotator.draw(canvas, found, status, scale)
             camera.debug_image.publish(array_to_image(bgr, 'bgr8', header))

@@ -22,7 +22,7 @@ from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
-from trt_perception.core.pipeline import BatchResult, DetectionPipeline, StageTimes
+from trt_perception.core.pipeline import BatchResult, DetectionPipeline
 from trt_perception.core.stages import FrameInfo
 from trt_perception.core.stats import EngineStats, STAGES
 from trt_perception.core.worker import BatchScheduler, Entry
@@ -32,8 +32,8 @@ from trt_perception.runtime.stages import ResultStages
 
 T = TypeVar('T')
 
-Deliver = Callable[[Entry[T], List[Detection], Dict[str, float], StageTimes], None]
-"""Send one frame's result out: its entry, detections, milliseconds by stage, batch timing."""
+Deliver = Callable[[Entry[T], List[Detection], Dict[str, float], BatchResult], None]
+"""Send one frame's result out: its entry, detections, milliseconds by stage, its batch."""
 
 FUTURE_STAMP_MS = 60e3
 """A header stamp further than this ahead of the clock gives no meaningful age."""
@@ -174,7 +174,7 @@ class Detector(Generic[T]):
             times = {'convert': entry.convert_ms, 'queue': entry.queue_ms}
             times.update(result.timing.as_dict())
             found = self.stages.run(self._frame_info(entry), found, times)
-            self._deliver_frame(entry, found, times, result.timing)
+            self._deliver_frame(entry, found, times, result)
 
     def _batch_failed(self, error: Exception) -> None:
         if not self._running():
