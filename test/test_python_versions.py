@@ -24,12 +24,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
-    'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
+    'test_annotate', 'test_architecture', 'test_assembly', 'test_backend', 'test_calibrator',
+    'test_checks',
     'test_decoders', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
-    'test_ros_imports', 'test_stats',
+    'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages', 'test_schema',
+    'test_stages', 'test_stats',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
