@@ -40,7 +40,8 @@ from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E40
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.models import find_model  # noqa: E402
 from trt_perception.ros import detector_node  # noqa: E402
-from trt_perception.ros.detector_node import DetectorNode, TIMING_FIELDS, timing_fields  # noqa
+from trt_perception.ros.camera_stream import TIMING_FIELDS, timing_fields  # noqa: E402
+from trt_perception.ros.detector_node import DetectorNode  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_compressed  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout  # noqa: E402

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
-from std_msgs.msg import Float64MultiArray
+from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
 from trt_perception.core.image import ImageFormatError, RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
@@ -23,6 +23,26 @@ from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.qos import image_qos, QUIET_PUBLISHER
 from trt_perception.ros.qos_matching import MatchedSubscription
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
+from trt_perception.runtime.detector import stamp_age_ms, timing_stages
+
+
+def timing_fields(result_stages: Tuple[str, ...]) -> Tuple[str, ...]:
+    """Order of the values in each <camera>/detections/timing Float64MultiArray."""
+    return tuple(stage + '_ms' for stage in timing_stages(result_stages)) + ('age_ms',
+                                                                             'detections')
+
+
+TIMING_FIELDS = timing_fields(())
+"""The timing layout without result stages (docs/node.md)."""
+
+
+def timing_message(values: Sequence[float],
+                   fields: Sequence[str] = TIMING_FIELDS) -> Float64MultiArray:
+    """Build a Float64MultiArray of `fields` values, its one dimension labelled with them."""
+    msg = Float64MultiArray(data=[float(v) for v in values])
+    msg.layout.dim = [MultiArrayDimension(label=','.join(fields), size=len(fields),
+                                          stride=len(fields))]
+    return msg
 
 
 def output_prefix(image_topic: str) -> str:
@@ -46,11 +66,12 @@ class CameraStream:
 
     def __init__(self, node: Node, topic: str, mailbox: LatestFrameMailbox,
                  layout: VisionMsgsLayout, window: float, stale_timeout: float,
-                 stages: Sequence[str]) -> None:
+                 result_stages: Tuple[str, ...] = ()) -> None:
         """Advertise the outputs under the topic's prefix; `subscribe` starts the input."""
         self.topic = topic
         self.prefix = output_prefix(topic)
-        self.stats = CameraStats(window, stages=stages)
+        self.stats = CameraStats(window, stages=timing_stages(result_stages))
+        self.timing_fields = timing_fields(result_stages)
         self.stale = StaleWatch(stale_timeout)
         self._node = node
         self._mailbox = mailbox
@@ -110,6 +131,25 @@ class CameraStream:
                         'camera %s: resolution changed from %dx%d to %dx%d; detecting at the '
                         'new size' % ((self.topic,) + previous + (image.width, image.height)))
         return image
+
+    def age_ms(self, stamp, now_ns: int, log: ThrottledLogger) -> float:
+        """Milliseconds from `stamp` to now; NaN, counted and logged, for an unusable stamp."""
+        age_ms, reason, why = stamp_age_ms(stamp.sec, stamp.nanosec, now_ns)
+        if reason:
+            count = self.stats.bad_stamp(reason)
+            log.warning(
+                (self.topic, 'stamp', reason),
+                'camera %s: header stamp %d.%09d %s (%d so far); detections are published '
+                "with it, its age is not measured: fix the camera driver's clock or time source"
+                % (self.topic, stamp.sec, stamp.nanosec, why, count))
+        return age_ms
+
+    def frame_published(self, times: Dict[str, float], age_ms: float, count: int) -> None:
+        """Count a frame whose detections went out and publish its timing."""
+        self.stats.frame_published(times, age_ms)
+        fields = self.timing_fields
+        self.timing.publish(timing_message(
+            [times[name[:-3]] for name in fields[:-2]] + [age_ms, count], fields))
 
     def check_qos(self, logger) -> None:
         """Re-match the subscriptions' reliability; warn once about unheard publishers."""

@@ -13,13 +13,12 @@ the topics.
 import contextlib
 import logging
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from std_msgs.msg import Float64MultiArray, MultiArrayDimension
 
 from trt_perception.assembly import PipelineConfig
 from trt_perception.core.annotate import Annotator, debug_canvas
@@ -33,7 +32,7 @@ from trt_perception.core.stages import FrameInfo
 from trt_perception.core.worker import Entry
 from trt_perception.ros import diagnostics
 from trt_perception.ros.camera_stream import CameraFrame, CameraStream, check_topics
-from trt_perception.ros.image_conversion import (array_to_image)
+from trt_perception.ros.image_conversion import array_to_image
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.node_runner import run_node
@@ -41,19 +40,10 @@ from trt_perception.ros.parameters import (declare, DETECTOR_PARAMETERS, Detecto
                                            ParameterSpec, RUNTIME_PARAMETERS)
 from trt_perception.ros.qos import QUIET_PUBLISHER
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout
-from trt_perception.runtime.detector import Detector, stamp_age_ms, timing_stages
+from trt_perception.runtime.detector import Detector
 from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS, StagePlugin
 from trt_perception.triton.settings import TritonSettings
 
-
-def timing_fields(result_stages: Tuple[str, ...]) -> Tuple[str, ...]:
-    """Order of the values in each <camera>/detections/timing Float64MultiArray."""
-    return tuple(stage + '_ms' for stage in timing_stages(result_stages)) + ('age_ms',
-                                                                             'detections')
-
-
-TIMING_FIELDS = timing_fields(())
-"""The timing layout without result stages (docs/node.md)."""
 
 DEBUG_IMAGE_MAX_PIXELS = 1920 * 1080
 """Debug images of larger frames are shrunk to this many pixels (see `debug_canvas`)."""
@@ -157,12 +147,10 @@ class DetectorNode(Node):
         try:
             stages = ResultStages(STAGE_PLUGINS, self._stage_values, self._core_log)
             self._configured.callback(stages.close)
-            timed = timing_stages(stages.names)
-            self._timing_fields = timing_fields(stages.names)
             self._mailbox: LatestFrameMailbox[CameraFrame] = LatestFrameMailbox()
             self._cameras = [CameraStream(self, topic, self._mailbox, self._layout,
                                           p.diagnostics_window, p.diagnostics_stale_timeout,
-                                          timed)
+                                          stages.names)
                              for topic in p.image_topics]
             self._configured.callback(self._destroy_cameras)
             self._detector: Detector[CameraFrame] = Detector(
@@ -222,7 +210,7 @@ class DetectorNode(Node):
                  result: BatchResult) -> None:
         start = time.perf_counter()
         camera, header = entry.camera, entry.frame.msg.header
-        age_ms = self._age_ms(camera, header.stamp)
+        age_ms = camera.age_ms(header.stamp, self.get_clock().now().nanoseconds, self._log)
         camera.detections.publish(self._layout.to_message(header, found))
         if camera.debug_image.get_subscription_count() > 0:
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
@@ -232,23 +220,7 @@ class DetectorNode(Node):
             camera.debug_image.publish(array_to_image(bgr, 'bgr8', header))
         times['publish'] = (time.perf_counter() - start) * 1e3
         times['total'] = (time.monotonic() - entry.frame.received) * 1e3
-        camera.stats.frame_published(times, age_ms)
-        camera.timing.publish(timing_message(
-            [times[name[:-3]] for name in self._timing_fields[:-2]] + [age_ms, len(found)],
-            self._timing_fields))
-
-    def _age_ms(self, camera: CameraStream, stamp) -> float:
-        """Milliseconds from `stamp` to now; NaN, counted and logged, for an unusable stamp."""
-        age_ms, reason, why = stamp_age_ms(stamp.sec, stamp.nanosec,
-                                           self.get_clock().now().nanoseconds)
-        if reason:
-            count = camera.stats.bad_stamp(reason)
-            self._log.warning(
-                (camera.topic, 'stamp', reason),
-                'camera %s: header stamp %d.%09d %s (%d so far); detections are published '
-                "with it, its age is not measured: fix the camera driver's clock or time source"
-                % (camera.topic, stamp.sec, stamp.nanosec, why, count))
-        return age_ms
+        camera.frame_published(times, age_ms, len(found))
 
     # Diagnostics and supervision (executor timers).
 
@@ -287,15 +259,6 @@ def stage_parameters(plugins: Sequence[StagePlugin]) -> List[ParameterSpec]:
     return [ParameterSpec(d.name, list(d.default) if isinstance(d.default, tuple) else d.default,
                           d.info.doc, not d.info.runtime, d.info.low, d.info.high, d.info.choices)
             for plugin in plugins for d in settings_of(plugin.settings, plugin.prefix)]
-
-
-def timing_message(values: Sequence[float],
-                   fields: Sequence[str] = TIMING_FIELDS) -> Float64MultiArray:
-    """Build a Float64MultiArray of `fields` values, its one dimension labelled with them."""
-    msg = Float64MultiArray(data=[float(v) for v in values])
-    msg.layout.dim = [MultiArrayDimension(label=','.join(fields), size=len(fields),
-                                          stride=len(fields))]
-    return msg
 
 
 def main(args: Optional[Sequence[str]] = None) -> int:
