@@ -22,6 +22,7 @@ from rclpy.parameter import Parameter
 
 from trt_perception.assembly import PipelineConfig
 from trt_perception.core.annotate import Annotator, debug_canvas
+from trt_perception.core.backend import Fact
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
 from trt_perception.core.image import RawImage
@@ -170,7 +171,7 @@ class DetectorNode(Node):
             raise
         info = self._detector.health()
         self.get_logger().info('configured: %s (%s); outputs under %s' % (
-            info.backend, info.facts.get('model_name'),
+            info.backend, info.facts.get(Fact.MODEL_NAME),
             ', '.join(c.prefix for c in self._cameras)))
 
     def _activate(self) -> None:
