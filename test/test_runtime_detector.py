@@ -10,6 +10,8 @@ import logging
 import math
 import threading
 
+import pytest
+
 from test_pipeline import bgr
 from test_runtime_stages import CHECKING, NUMBERING
 from trt_perception.assembly import PipelineConfig
@@ -114,3 +116,29 @@ def test_stamp_age():
         age, got, why = stamp_age_ms(sec, nanosec, now)
         assert math.isnan(age) and got == reason and why
     assert stamp_age_ms(69, 0, now)[1] == '', 'up to a minute ahead is a clock skew, kept'
+
+
+@pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
+def test_the_watchdog_restarts_a_worker_that_ended():
+    detector, outbox = run_detector([('front', 1.0, 'astronaut')], plugins=())
+    try:
+        submit = detector.pipeline.submit
+        calls = []
+
+        def end_once(images):
+            calls.append(1)
+            if len(calls) == 1:
+                raise SystemExit('injected: the worker thread ends')
+            return submit(images)
+        detector.pipeline.submit = end_once
+        detector._mailbox.put('front', (2.0, RawImage.from_array(bgr('astronaut'), 'bgr8')))
+        detector._worker.join(30)
+        assert not detector._worker.is_alive()
+        detector.check_worker()
+        assert detector.health().stats.restarts == 1
+        assert 'SystemExit: injected' in detector._events.errors[0]
+        detector._mailbox.put('front', (3.0, RawImage.from_array(bgr('astronaut'), 'bgr8')))
+        outbox.wait(2)
+        assert outbox.frames[-1][1] == 3.0 and outbox.frames[-1][2]
+    finally:
+        detector.close()
