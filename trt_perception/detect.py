@@ -80,17 +80,27 @@ class OneAtATime:
         self._mailbox: LatestFrameMailbox[Tuple[RawImage, float]] = LatestFrameMailbox()
         self._results: 'queue.Queue[object]' = queue.Queue()
         self._stages = ResultStages(STAGE_PLUGINS, {}, log)
-        # Offline, frames wait for the engine rather than run meanwhile on ONNX Runtime.
-        self._detector = Detector(
-            replace(config, serve_while_building=False), self._mailbox,
-            lambda path, frame: frame[0], self._frame_info, self._deliver, self._stages, log,
-            self)
+        try:
+            # Offline, frames wait for the engine rather than run meanwhile on ONNX Runtime.
+            self._detector = Detector(
+                replace(config, serve_while_building=False), self._mailbox,
+                lambda path, frame: frame[0], self._frame_info, self._deliver, self._stages,
+                log, self)
+        except BaseException:
+            self._stages.close()
+            raise
 
     def detect(self, path: str, frame: np.ndarray) -> Tuple[List[Detection], Dict[str, float]]:
         """Return a BGR frame's detections and milliseconds by stage; BackendError if failed."""
         # Stamped when read, as a camera driver stamps at capture.
         self._mailbox.put(path, (RawImage.from_array(frame, 'bgr8'), time.time()))
-        outcome = self._results.get()
+        while True:
+            try:
+                outcome = self._results.get(timeout=1.0)
+                break
+            except queue.Empty:
+                # A worker that ended is restarted and reported as an error (to `error`).
+                self._detector.check_worker()
         if isinstance(outcome, str):
             raise BackendError(outcome)
         return outcome  # type: ignore[return-value]
