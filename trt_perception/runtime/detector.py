@@ -11,6 +11,7 @@ they are delivered.
 """
 
 from dataclasses import asdict
+import logging
 import math
 import sys
 import threading
@@ -74,7 +75,8 @@ class Detector(Generic[T]):
     def __init__(self, config: PipelineConfig, mailbox: LatestFrameMailbox[T],
                  convert: Callable[[Any, T], Optional[RawImage]],
                  frame_info: Callable[[Entry[T]], FrameInfo], deliver: Deliver,
-                 stages: ResultStages, log: Any, events: Any, window: float = 5.0,
+                 stages: ResultStages, log: logging.Logger, events: Any,
+                 window: float = 5.0,
                  running: Callable[[], bool] = lambda: True) -> None:
         """Load the model (or start its engine build) and start the worker."""
         self._log = log
