@@ -31,7 +31,7 @@ PORTABLE_TESTS = (
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
     'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages', 'test_schema',
-    'test_stages', 'test_stats',
+    'test_slots', 'test_stages', 'test_stats',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
