@@ -130,17 +130,33 @@ class RequestBackend(InferenceBackend):
     def slots(self) -> int:
         """How many requests can be in flight at once."""
 
-    @abc.abstractmethod
     def send(self, batch: np.ndarray, slot: int = 0) -> None:
         """
         Start inference of a host NCHW batch in `slot`; do not wait for it.
 
-        `batch` may be overwritten as soon as this returns.
+        `batch` may be overwritten as soon as this returns.  The slot and the batch size are
+        checked here, then the backend's `_send_impl` runs.
         """
+        self._check_request(slot, batch.shape[0])
+        self._send_impl(batch, slot)
 
-    @abc.abstractmethod
     def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
         """Wait for `slot`'s request and return its outputs by name (arrays it owns)."""
+        check_slot(slot, self.slots)
+        return self._collect_impl(slot)
+
+    def _check_request(self, slot: int, count: int) -> None:
+        """Raise BackendError unless `slot` exists and `count` images fit `max_batch`."""
+        check_slot(slot, self.slots)
+        check_batch(count, 1, self.max_batch, ' (max_batch)')
+
+    @abc.abstractmethod
+    def _send_impl(self, batch: np.ndarray, slot: int) -> None:
+        """Start `slot`'s request for `batch` (slot and size already checked)."""
+
+    @abc.abstractmethod
+    def _collect_impl(self, slot: int) -> Dict[str, np.ndarray]:
+        """Wait for `slot`'s request (slot already checked) and return its outputs."""
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
         """Send one batch in slot 0 and wait for its outputs."""
