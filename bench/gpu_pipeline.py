@@ -8,7 +8,7 @@ End-to-end GPU benchmark: raw camera bytes to detections, against peers, in one 
 What runs, on one machine with a CUDA GPU, pycuda and onnxruntime-gpu:
 
 - ours: bgr8 frames (1280x720, 1920x1080) as `bytes`, as rclpy hands a message's data over,
-  through the node's own scheduling (`BatchScheduler` over a `LatestFrameMailbox`) into
+  through the node's own runtime (`runtime.detector.Detector` over a `LatestFrameMailbox`) into
   the GPU pipeline: fused letterbox kernel into ONNX Runtime's CUDA input (IOBinding), on
   one stream, outputs back through page-locked memory, YOLOv8 decode and NMS on the CPU.
   For 1, 2, 4 and 8 cameras (a feeder thread per camera puts its next frame the moment the
@@ -30,6 +30,7 @@ which keeps NMS cheap on both sides alike).
 
 import argparse
 import json
+import logging
 import os
 import platform
 import statistics
@@ -49,7 +50,11 @@ from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E40
 from trt_perception.core.decoders import DetectionParams  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.latest_frame import LatestFrameMailbox  # noqa: E402
-from trt_perception.core.worker import BatchScheduler, Entry  # noqa: E402
+from trt_perception.core.pipeline import BatchResult  # noqa: E402
+from trt_perception.core.stages import FrameInfo  # noqa: E402
+from trt_perception.core.worker import Entry  # noqa: E402
+from trt_perception.runtime.detector import Detector  # noqa: E402
+from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS  # noqa: E402
 
 SIZES = [(1280, 720), (1920, 1080)]
 CAMERAS = [1, 2, 4, 8]
@@ -143,49 +148,53 @@ class Feeders:
             thread.join()
 
 
-def run_worker(pipeline, frames: List[bytes], size: Tuple[int, int], cameras: int,
-               seconds: float) -> Dict[str, float]:
+class _Failures:
+    """The runtime's `events`: keeps each failed batch's report."""
+
+    def __init__(self) -> None:
+        self.texts: List[str] = []
+
+    def error(self, key: object, text: str) -> None:
+        self.texts.append(text)
+
+
+def run_worker(config: PipelineConfig, frames: List[bytes], size: Tuple[int, int],
+               cameras: int, seconds: float) -> Dict[str, float]:
     """Serve `cameras` saturating feeders for `seconds`; fps, latency and stage means."""
     width, height = size
     mailbox = LatestFrameMailbox()
-    latencies: List[float] = []
-    stages: Dict[str, List[float]] = {}
-    failures: List[str] = []
+    delivered: List[Tuple[float, float, Dict[str, float]]] = []
+    failures = _Failures()
 
     def convert(camera, frame) -> RawImage:
         feeders.taken(camera)
         return RawImage.from_buffer(frame[0], width, height, width * 3, 'bgr8')
 
-    def deliver(entries: List[Entry], result) -> None:
+    def deliver(entry: Entry, found, times: Dict[str, float], result: BatchResult) -> None:
         done = time.perf_counter()
-        for entry, found in zip(entries, result.detections):
-            latencies.append((done - entry.frame[1]) * 1e3)
-            for stage, value in (('convert', entry.convert_ms), ('queue', entry.queue_ms)):
-                stages.setdefault(stage, []).append(value)
-        for stage, value in result.timing.as_dict().items():
-            stages.setdefault(stage, []).append(value)
-        for stage, value in result.gpu_times.items():
-            stages.setdefault('gpu_' + stage, []).append(value)
+        times.update({'gpu_' + stage: ms for stage, ms in result.gpu_times.items()})
+        delivered.append((done, (done - entry.frame[1]) * 1e3, times))
 
     feeders = Feeders(mailbox, frames, cameras)
-    scheduler = BatchScheduler(pipeline, mailbox, convert, deliver,
-                               lambda error: failures.append(repr(error)))
-    warmup_until = time.perf_counter() + min(1.0, seconds / 2)
-    while time.perf_counter() < warmup_until:
-        scheduler.step()
-    scheduler.drain()
-    latencies.clear()
-    stages.clear()
+    log = logging.getLogger('gpu_pipeline')
+    detector = Detector(config, mailbox, convert,
+                        lambda entry: FrameInfo(str(entry.camera), entry.frame[1], width, height),
+                        deliver, ResultStages(STAGE_PLUGINS, {}, log), log, failures)
+    time.sleep(min(1.0, seconds / 2))  # warm-up, not measured
     start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        scheduler.step()
-    scheduler.drain()
-    elapsed = time.perf_counter() - start
+    time.sleep(seconds)
+    end = time.perf_counter()
     feeders.stop()
-    mailbox.close()
-    if failures:
-        raise RuntimeError('batches failed: %s' % failures[:3])
-    row = {'fps': len(latencies) / elapsed, 'p50_ms': percentile(latencies, 50),
+    detector.close()
+    if failures.texts:
+        raise RuntimeError('batches failed: %s' % failures.texts[:3])
+    measured = [(latency, times) for done, latency, times in delivered if start <= done < end]
+    latencies = [latency for latency, _ in measured]
+    stages: Dict[str, List[float]] = {}
+    for _, times in measured:
+        for stage, value in times.items():
+            stages.setdefault(stage, []).append(value)
+    row = {'fps': len(latencies) / (end - start), 'p50_ms': percentile(latencies, 50),
            'p95_ms': percentile(latencies, 95)}
     row.update({stage: statistics.mean(values) for stage, values in stages.items()})
     return row
@@ -291,15 +300,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     config = PipelineConfig(model=card, backend='onnxruntime',
                                             max_batch=batch, pipeline_depth=depth,
                                             cuda_graphs=graphs, params=params)
-                    with create_pipeline(config) as pipeline:
-                        for cameras in (c for c in CAMERAS if c >= batch):
-                            row = run_worker(pipeline, frames, size, cameras, args.seconds)
-                            row.update(size=label, depth=depth, batch=batch, cameras=cameras,
-                                       graphs=graphs)
-                            rows.append(row)
-                            print('ours %s graphs %s depth %d batch %d cameras %d: %.1f fps, '
-                                  'p50 %.2f ms' % (label, graphs, depth, batch, cameras,
-                                                   row['fps'], row['p50_ms']), flush=True)
+                    for cameras in (c for c in CAMERAS if c >= batch):
+                        row = run_worker(config, frames, size, cameras, args.seconds)
+                        row.update(size=label, depth=depth, batch=batch, cameras=cameras,
+                                   graphs=graphs)
+                        rows.append(row)
+                        print('ours %s graphs %s depth %d batch %d cameras %d: %.1f fps, '
+                              'p50 %.2f ms' % (label, graphs, depth, batch, cameras,
+                                               row['fps'], row['p50_ms']), flush=True)
             config = PipelineConfig(model=card, backend='onnxruntime', cuda_graphs=graphs,
                                     params=params)
             with create_pipeline(config) as pipeline:
@@ -314,8 +322,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             results.setdefault('ultralytics', []).append(peer)
         cpu = PipelineConfig(model=card, backend='onnxruntime', onnxruntime_provider='cpu',
                              preprocess='cpu', params=params)
-        with create_pipeline(cpu) as pipeline:
-            row = run_worker(pipeline, frames, size, 1, args.seconds)
+        row = run_worker(cpu, frames, size, 1, args.seconds)
         row.update(size=label, cameras=1, batch=1)
         results.setdefault('onnxruntime_cpu', []).append(row)
     results['ours'] = rows

@@ -41,7 +41,7 @@ from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
 from trt_perception.fastdds_profile import profile_environment  # noqa: E402
-from trt_perception.ros.detector_node import TIMING_FIELDS  # noqa: E402
+from trt_perception.ros.camera_stream import TIMING_FIELDS  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 TOTAL = TIMING_FIELDS.index('total_ms')

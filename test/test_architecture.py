@@ -19,9 +19,10 @@ PACKAGE = os.path.join(REPO, 'trt_perception')
 
 # What each top-level part of the package may import of the others.  Floors, bottom up:
 # core; gpu; tensorrt (runs engines on gpu's context); assembly; engine_builds (assembles in
-# the background); the command-line tools (tools/: detect, build_engine, triton_export, the
-# local Triton launcher; detect.py is the runner's old `python -m` address), the demo and the
-# ROS layer.  fastdds_profile only finds a file.  A new part must be given its place here.
+# the background); runtime (the detector apart from ROS: worker, hot-swap, result stages); the
+# command-line tools (tools/: detect, build_engine, triton_export, the local Triton launcher;
+# detect.py is the runner's old `python -m` address), the demo and the ROS layer.
+# fastdds_profile only finds a file.  A new part must be given its place here.
 MAY_IMPORT = {
     'core': set(),
     'gpu': {'core'},
@@ -29,11 +30,12 @@ MAY_IMPORT = {
     'triton': {'core', 'gpu'},
     'assembly': {'core', 'gpu', 'tensorrt', 'triton'},
     'engine_builds': {'core', 'tensorrt', 'assembly'},
+    'runtime': {'core', 'assembly', 'engine_builds'},
     'fastdds_profile': set(),
-    'tools': {'core', 'gpu', 'tensorrt', 'triton', 'assembly'},
+    'tools': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'runtime'},
     'detect': {'tools'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
-    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds'},
+    'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds', 'runtime'},
 }
 
 

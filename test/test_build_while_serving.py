@@ -18,7 +18,6 @@ from ros_imports import ros_imports
 with ros_imports():
     from diagnostic_msgs.msg import DiagnosticStatus
     from sensor_msgs.msg import Image
-    import trt_perception.ros.detector_node as detector_node
 
 from test_detector_node import photo_message, wait_for  # noqa: E402
 from trt_perception.assembly import create_pipeline  # noqa: E402
@@ -30,6 +29,7 @@ from trt_perception.core.onnxruntime_backend import OnnxRuntimeBackend  # noqa: 
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec  # noqa: E402
 from trt_perception.core.preprocess import CpuPreprocessor  # noqa: E402
 from trt_perception.engine_builds import BuildTarget, EngineBuild  # noqa: E402
+import trt_perception.runtime.detector as detector  # noqa: E402
 
 
 class FakeTensorRTBackend(OnnxRuntimeBackend):
@@ -63,7 +63,7 @@ def build_gate(monkeypatch):
             return fake_tensorrt_pipeline(config)
         return serving, EngineBuild(build, BuildTarget('ssd_mobilenet_v2_coco', 'fp16', '/cache'),
                                     log, close=DetectionPipeline.close)
-    monkeypatch.setattr(detector_node, 'start_pipeline', start_pipeline)
+    monkeypatch.setattr(detector, 'start_pipeline', start_pipeline)
     return gate
 
 
@@ -101,7 +101,7 @@ def test_detects_while_building_then_switches_without_losing_a_frame(ros, build_
     assert values['backend'] == 'onnxruntime' and values['engine_build_cache'] == '/cache'
     one_frame()
     build_gate['open'].set()
-    while node._pipeline.backend.name != 'fake-tensorrt':
+    while node._detector.pipeline.backend.name != 'fake-tensorrt':
         one_frame()
     one_frame()
     status, values = engine_status(ros, node, lambda s, v: v['backend'] == 'fake-tensorrt')

@@ -90,3 +90,29 @@ def test_the_node_settings_are_flags_too(photos):
     result = run(photos['astronaut'], '--iou-threshold', '1.5')
     assert result.returncode == 2
     assert 'iou_threshold=1.5 is out of range; use 0 to 1' in result.stderr
+
+
+@pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
+def test_a_failed_batch_or_an_ended_worker_is_an_error_not_a_hang():
+    import logging
+    from trt_perception.assembly import PipelineConfig
+    from trt_perception.core.backend import BackendError
+    from trt_perception.tools.detect import OneAtATime
+    frame = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    detector = OneAtATime(PipelineConfig(backend='onnxruntime'), logging.getLogger('test'))
+    try:
+        found, times = detector.detect('a.png', frame)
+        assert found and {'preprocess', 'inference', 'postprocess'} <= set(times)
+        pipeline = detector._detector.pipeline
+        submit = pipeline.submit
+        for error, words in ((BackendError('server away'), 'BackendError: server away'),
+                             (SystemExit('worker gone'), 'SystemExit: worker gone')):
+            def fail(images, error=error):
+                pipeline.submit = submit
+                raise error
+            pipeline.submit = fail
+            with pytest.raises(BackendError, match=words):
+                detector.detect('a.png', frame)
+        assert detector.detect('a.png', frame)[0]
+    finally:
+        detector.close()

@@ -39,7 +39,9 @@ skimage_data = pytest.importorskip('skimage.data')
 from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.models import find_model  # noqa: E402
-from trt_perception.ros.detector_node import DetectorNode, TIMING_FIELDS  # noqa: E402
+from trt_perception.ros import detector_node  # noqa: E402
+from trt_perception.ros.camera_stream import TIMING_FIELDS, timing_fields  # noqa: E402
+from trt_perception.ros.detector_node import DetectorNode  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_compressed  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 from trt_perception.ros.vision_msgs_compat import VisionMsgsLayout  # noqa: E402
@@ -266,6 +268,38 @@ def test_timing_topic_is_labelled(ros):
     assert values['total_ms'] >= values['inference_ms']
 
 
+def test_a_result_stage_plugin_is_wired_through_the_node(ros, monkeypatch):
+    from test_runtime_stages import NUMBERING
+    monkeypatch.setattr(detector_node, 'STAGE_PLUGINS', [NUMBERING])
+    node = ros.detector(numbering__first=5)
+    timing = ros.listen('detections/timing', Float64MultiArray)
+    ros.detections_for('detections', ros.publisher('image'), photo_message('astronaut', 3))
+    wait_for(lambda: timing, what='timing')
+    fields = timing[-1].layout.dim[0].label.split(',')
+    assert fields == list(timing_fields(('numbering',)))
+    assert fields.index('numbering_ms') == fields.index('postprocess_ms') + 1
+    assert dict(zip(fields, timing[-1].data))['numbering_ms'] >= 0
+    stage = node._detector.stages._built[0].stage
+    assert stage.settings.first == 5 and stage.frames >= 1
+    assert _set(ros, node, 'numbering.first', 9, ParameterType.PARAMETER_INTEGER).successful
+    assert stage.settings.first == 9
+    refused = _set(ros, node, 'numbering.label', 'x', ParameterType.PARAMETER_STRING)
+    assert not refused.successful, 'a setting not marked runtime is read-only'
+    engine = '%s: engine' % node.get_name()
+
+    def stage_health():
+        for array in reversed(ros.diagnostics[-20:]):
+            for status in array.status:
+                values = {kv.key: kv.value for kv in status.values}
+                if status.name == engine and 'stage.numbering.frames' in values:
+                    return values
+        return None
+    values = wait_for(stage_health, what='the stage in the engine status')
+    assert int(values['stage.numbering.frames']) >= 1
+    _, camera = ros.camera_status(node, 'image')
+    assert 'latency_numbering_ms_p95' in camera
+
+
 def test_diagnostics_keys_and_stale_level(ros):
     node = ros.detector(diagnostics__stale_timeout=1.5, hardware_id='')
     publisher = ros.publisher('image')
@@ -298,6 +332,8 @@ def test_diagnostics_keys_and_stale_level(ros):
         assert engine_values['fallback'].startswith('ONNX Runtime on the ')
         assert 'TensorRT: ' + reason in engine_values['fallback']
         assert 'fallback' in engine.message
+    # Only statuses from now on: under load, one from before the first frame may be stale too.
+    del ros.diagnostics[:]
     status, _ = ros.camera_status(node, 'image',
                                   lambda s, v: s.level == DiagnosticStatus.ERROR)
     assert 'no frame for' in status.message
@@ -329,6 +365,7 @@ def _set(ros, node, name, value, kind):
                                     + '/set_parameters')
     assert client.wait_for_service(timeout_sec=10)
     field = {ParameterType.PARAMETER_DOUBLE: 'double_value',
+             ParameterType.PARAMETER_INTEGER: 'integer_value',
              ParameterType.PARAMETER_STRING: 'string_value'}[kind]
     value_msg = ParameterValue(type=kind, **{field: value})
     future = client.call_async(SetParameters.Request(
@@ -479,8 +516,9 @@ def test_executable_refuses_a_bad_parameter_with_one_clear_line():
 
 def test_a_failing_batch_is_reported_and_the_worker_carries_on(ros):
     node = ros.detector()
-    node._pipeline.submit = failures = FirstCall(node._pipeline.submit,
-                                                 raising(RuntimeError('injected failure')))
+    pipeline = node._detector.pipeline
+    pipeline.submit = failures = FirstCall(pipeline.submit,
+                                           raising(RuntimeError('injected failure')))
     publisher = ros.publisher('image')
     _, found = ros.detections_for('detections', publisher, photo_message('astronaut', 1))
     assert failures.seen and 'person' in [h.class_id for h in found]

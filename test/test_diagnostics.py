@@ -14,6 +14,7 @@ with ros_imports():
 from trt_perception.core.stats import STAGES, CameraSnapshot, EngineSnapshot, Summary  # noqa
 from trt_perception.ros import diagnostics  # noqa: E402
 from trt_perception.ros.diagnostics import ERROR, HealthThresholds, OK, WARN  # noqa: E402
+from trt_perception.runtime.health import EngineHealth  # noqa: E402
 
 
 def _snap(**changes):
@@ -75,12 +76,12 @@ def test_camera_values_name_every_key():
 def test_engine_status_reports_fallback_and_errors():
     info = {'backend': 'onnxruntime', 'fallback': 'ONNX Runtime: no GPU'}
     healthy = EngineSnapshot(10, 5.0, 0, 0, '', None, 0.1, 0)
-    level, message = diagnostics.engine_health(healthy, info)
+    level, message = diagnostics.engine_health(EngineHealth.read(healthy, info))
     assert level == OK and 'fallback: ONNX Runtime: no GPU' in message
     failing = EngineSnapshot(10, 5.0, 2, 1, 'RuntimeError: boom', None, 0.1, 0)
-    assert diagnostics.engine_health(failing, info) == (
+    assert diagnostics.engine_health(EngineHealth.read(failing, info)) == (
         ERROR, 'batches failing: RuntimeError: boom')
-    values = dict(diagnostics.engine_values(failing, info))
+    values = dict(diagnostics.engine_values(EngineHealth.read(failing, info)))
     assert values['inference_errors'] == '2' and values['fallback'] == info['fallback']
     status = diagnostics.status('node: engine', 'hw', (ERROR, 'x'), sorted(values.items()))
     assert status.level == ERROR and status.hardware_id == 'hw'
@@ -90,23 +91,26 @@ def test_engine_status_reports_fallback_and_errors():
 def test_a_remote_backends_server_away_warns_until_batches_fail():
     info = {'backend': 'triton', 'server_state': 'unavailable: Triton server grpc://x:8001 '
                                                  'is unreachable: connection refused'}
-    assert diagnostics.engine_health(EngineSnapshot(0, 0.0, 0, 0, '', None, 0.0, 0), info) == (
+    away = EngineHealth.read(EngineSnapshot(0, 0.0, 0, 0, '', None, 0.0, 0), info)
+    assert diagnostics.engine_health(away) == (
         WARN, 'server unavailable: Triton server grpc://x:8001 is unreachable: connection '
               'refused')
     failing = EngineSnapshot(3, 1.0, 1, 1, 'ServerUnavailable: down', None, 0.1, 0)
-    assert diagnostics.engine_health(failing, info) == (ERROR,
-                                                        'batches failing: ServerUnavailable: down')
+    assert diagnostics.engine_health(EngineHealth.read(failing, info)) == (
+        ERROR, 'batches failing: ServerUnavailable: down')
     info['server_state'] = 'ready'
-    assert diagnostics.engine_health(EngineSnapshot(3, 1.0, 0, 0, '', None, 0.1, 0), info)[0] == OK
+    back = EngineHealth.read(EngineSnapshot(3, 1.0, 0, 0, '', None, 0.1, 0), info)
+    assert diagnostics.engine_health(back)[0] == OK
 
 
 def test_engine_status_is_an_error_while_one_batch_runs_too_long():
     info = {'backend': 'onnxruntime'}
     working = EngineSnapshot(10, 5.0, 0, 0, '', 0.5, 0.5, 0)
-    assert diagnostics.engine_health(working, info, stall_timeout=2.0)[0] == OK
+    assert diagnostics.engine_health(EngineHealth.read(working, info), stall_timeout=2.0)[0] == OK
     stuck = EngineSnapshot(10, 0.0, 0, 0, '', 7.5, 0.5, 1)
-    level, message = diagnostics.engine_health(stuck, info, stall_timeout=2.0)
+    level, message = diagnostics.engine_health(EngineHealth.read(stuck, info),
+                                               stall_timeout=2.0)
     assert level == ERROR and 'no batch completed for 7.5 s' in message
-    assert diagnostics.engine_health(stuck, info, stall_timeout=0.0)[0] == OK
-    values = dict(diagnostics.engine_values(stuck, info))
+    assert diagnostics.engine_health(EngineHealth.read(stuck, info), stall_timeout=0.0)[0] == OK
+    values = dict(diagnostics.engine_values(EngineHealth.read(stuck, info)))
     assert values['worker_restarts'] == '1' and values['worker_busy_seconds'] == '7.50'

@@ -49,7 +49,7 @@ def test_a_real_build_runs_in_the_background_and_is_handed_over(api, rng, tmp_pa
                               gate),
                         BuildTarget('net', 'fp32', cache), LOG)
     assert build.state == 'building' and build.take() is None
-    info = build.describe()
+    info = build.status().values()
     assert (info['engine_build'], info['engine_build_model'], info['engine_build_cache']) == (
         'building', 'net', cache)
     assert 'in the background, cached in %s' % cache in caplog.text
@@ -59,7 +59,7 @@ def test_a_real_build_runs_in_the_background_and_is_handed_over(api, rng, tmp_pa
     engine = build.take()
     assert engine is not None and engine.plan and engine.source.startswith(cache)
     assert build.take() is None and build.state == 'in use'
-    assert float(build.describe()['engine_build_seconds']) >= 0
+    assert float(build.status().values()['engine_build_seconds']) >= 0
 
 
 def test_a_failed_build_says_why_and_hands_nothing_over(caplog):
@@ -69,7 +69,7 @@ def test_a_failed_build_says_why_and_hands_nothing_over(caplog):
     wait_until(lambda: build.state != 'building')
     assert build.state == 'failed' and build.take() is None
     assert build.error == 'BackendError: ONNX parser: node stem_conv: unsupported'
-    assert build.describe()['engine_build_error'] == build.error
+    assert build.status().values()['engine_build_error'] == build.error
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and 'still serving with ONNX Runtime' in errors[0].getMessage()
 

@@ -19,7 +19,7 @@ yaml = pytest.importorskip('yaml')
 with ros_imports():
     import rcl_interfaces.msg  # noqa: F401 (trt_perception.ros.parameters needs it)
 
-from trt_perception.ros.detector_node import output_prefix  # noqa: E402
+from trt_perception.ros.camera_stream import output_prefix  # noqa: E402
 from trt_perception.ros.parameters import DETECTOR_PARAMETERS  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -62,7 +62,7 @@ def test_every_transition_over_the_lifecycle_services(ros):
 
     assert lifecycle.change(Transition.TRANSITION_CONFIGURE)
     assert lifecycle.state() == State.PRIMARY_STATE_INACTIVE
-    first = node._pipeline.backend
+    first = node._detector.pipeline.backend
     assert not first.closed and camera.get_subscription_count() == 0
     ros.camera_status(node, 'image')  # diagnostics while inactive
 
@@ -73,11 +73,11 @@ def test_every_transition_over_the_lifecycle_services(ros):
     assert lifecycle.change(Transition.TRANSITION_DEACTIVATE)
     assert lifecycle.state() == State.PRIMARY_STATE_INACTIVE
     wait_for(lambda: camera.get_subscription_count() == 0, what='the node to unsubscribe')
-    assert node._pipeline.backend is first and not first.closed
+    assert node._detector.pipeline.backend is first and not first.closed
 
     assert lifecycle.change(Transition.TRANSITION_ACTIVATE)
     ros.detections_for('detections', camera, photo_message('astronaut', 12))
-    assert node._pipeline.backend is first
+    assert node._detector.pipeline.backend is first
     assert lifecycle.change(Transition.TRANSITION_DEACTIVATE)
 
     assert lifecycle.change(Transition.TRANSITION_CLEANUP)
@@ -85,7 +85,7 @@ def test_every_transition_over_the_lifecycle_services(ros):
     assert first.closed and not node.is_configured
 
     assert lifecycle.change(Transition.TRANSITION_CONFIGURE)
-    second = node._pipeline.backend
+    second = node._detector.pipeline.backend
     assert second is not first and not second.closed
     assert lifecycle.change(Transition.TRANSITION_ACTIVATE)
     ros.detections_for('detections', camera, photo_message('astronaut', 13))
@@ -104,7 +104,7 @@ def test_shutdown_from_unconfigured_and_inactive(ros, steps, shutdown):
     lifecycle = LifecycleClient(ros, node)
     for step in steps:
         assert lifecycle.change(getattr(Transition, step))
-    backend = node._pipeline.backend if node.is_configured else None
+    backend = node._detector.pipeline.backend if node.is_configured else None
     assert lifecycle.change(getattr(Transition, shutdown))
     assert lifecycle.state() == State.PRIMARY_STATE_FINALIZED
     assert not node.is_configured and (backend is None or backend.closed)

@@ -78,8 +78,8 @@ def test_a_warning_then_a_negative_stamp_keeps_detecting(ros):
 @pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
 def test_the_watchdog_restarts_a_worker_that_ended(ros):
     node = ros.detector()
-    node._pipeline.submit = ended = FirstCall(
-        node._pipeline.submit, raising(SystemExit('injected: the worker thread ends')))
+    node._detector.pipeline.submit = ended = FirstCall(
+        node._detector.pipeline.submit, raising(SystemExit('injected: the worker thread ends')))
     publisher = ros.publisher('image')
     _, hypotheses = ros.detections_for('detections', publisher, photo_message('astronaut', 1),
                                        timeout=60.0)
@@ -91,8 +91,8 @@ def test_the_watchdog_restarts_a_worker_that_ended(ros):
 def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
     node = ros.detector(diagnostics__stall_timeout=1.0)
     release = threading.Event()
-    node._pipeline.submit = stuck = FirstCall(node._pipeline.submit,
-                                              lambda: release.wait(120) and None)
+    pipeline = node._detector.pipeline
+    pipeline.submit = stuck = FirstCall(pipeline.submit, lambda: release.wait(120) and None)
     publisher = ros.publisher('image')
     sec = [0]
 
@@ -114,8 +114,9 @@ def test_a_stuck_batch_turns_engine_and_camera_to_error_until_it_completes(ros):
 
 def test_an_exception_while_reporting_a_failure_does_not_end_the_worker(ros):
     node = ros.detector()
-    node._pipeline.submit = failures = FirstCall(node._pipeline.submit,
-                                                 raising(RuntimeError('injected failure')))
+    pipeline = node._detector.pipeline
+    pipeline.submit = failures = FirstCall(pipeline.submit,
+                                           raising(RuntimeError('injected failure')))
 
     def logging_fails(*args, **kwargs):
         raise ValueError('Logger severity cannot be changed between calls.')

@@ -24,14 +24,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
-    'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
-    'test_decoders', 'test_depth_estimate', 'test_depth_files', 'test_depth_image',
+    'test_annotate', 'test_architecture', 'test_assembly', 'test_backend', 'test_calibrator',
+    'test_checks', 'test_decoders', 'test_depth_estimate', 'test_depth_files', 'test_depth_image',
     'test_depth_intrinsics', 'test_depth_pairing', 'test_depth_settings', 'test_depth_stage',
     'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
-    'test_ros_imports', 'test_schema', 'test_setting_flags', 'test_stages', 'test_stats',
+    'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages', 'test_schema',
+    'test_setting_flags', 'test_slots', 'test_stages', 'test_stats',
     'test_tracking_assignment', 'test_tracking_bytetrack', 'test_tracking_kalman',
     'test_tracking_stage',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',

@@ -16,7 +16,7 @@ import logging
 from typing import (Any, Callable, ContextManager, List, Mapping, Optional, Sequence,
                     Tuple, TYPE_CHECKING)
 
-from trt_perception.core.backend import (BackendError, DeviceInputBackend, InferenceBackend,
+from trt_perception.core.backend import (BackendError, DeviceInputBackend, Fact, InferenceBackend,
                                          PRECISIONS)
 from trt_perception.core.backend_plugin import BackendPlugin, REQUIRE
 from trt_perception.core.decoders import DECODERS, DetectionParams, make_decoder, parse_classes
@@ -192,13 +192,13 @@ def create_pipeline(config: PipelineConfig,
     """Build the pipeline `config` asks for, falling back to ONNX Runtime under 'auto'."""
     log = log or logging.getLogger('trt_perception')
     card = find_model(config.model)
-    info = {'model_name': card.name}
+    info = {Fact.MODEL_NAME: card.name}
     closers: List[Callable[[], None]] = []
     backend: Optional[InferenceBackend] = None
     choice = choose_backend(config, card)
     if choice.passed_over:
-        info['fallback'] = choice.fallback()
-        log.warning('backend %s: using %s', config.backend, info['fallback'])
+        info[Fact.FALLBACK] = choice.fallback()
+        log.warning('backend %s: using %s', config.backend, info[Fact.FALLBACK])
     plugin = choice.plugin
     context: Optional['CudaContext'] = None
     activate: Callable[[], ContextManager[object]] = contextlib.ExitStack

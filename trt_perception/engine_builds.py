@@ -31,6 +31,27 @@ TAKEN = 'in use'
 
 
 @dataclass(frozen=True)
+class BuildStatus:
+    """Where an engine build stands, for health and diagnostics."""
+
+    state: str
+    """BUILDING, FAILED, READY (done, not taken yet) or TAKEN."""
+    seconds: float
+    target: 'BuildTarget'
+    error: str
+    """Why the build failed ('' unless FAILED)."""
+
+    def values(self) -> Dict[str, str]:
+        """Diagnostics key/value pairs of the build."""
+        return {'engine_build': self.state,
+                'engine_build_seconds': '%.1f' % self.seconds,
+                'engine_build_model': self.target.model,
+                'engine_build_precision': self.target.precision,
+                'engine_build_cache': self.target.cache_dir,
+                'engine_build_error': self.error}
+
+
+@dataclass(frozen=True)
 class BuildTarget:
     """What is being built, for logs and diagnostics."""
 
@@ -109,14 +130,9 @@ class EngineBuild(Generic[T]):
             result, self._result, self._state = self._result, None, TAKEN
         return result
 
-    def describe(self) -> Dict[str, str]:
-        """Diagnostics key/value pairs of the build."""
-        return {'engine_build': self._state,
-                'engine_build_seconds': '%.1f' % self.seconds(),
-                'engine_build_model': self.target.model,
-                'engine_build_precision': self.target.precision,
-                'engine_build_cache': self.target.cache_dir,
-                'engine_build_error': self._error}
+    def status(self) -> BuildStatus:
+        """Where the build stands now."""
+        return BuildStatus(self._state, self.seconds(), self.target, self._error)
 
     def close(self) -> None:
         """Release a result not taken; a build still running releases its own when it ends."""

@@ -11,6 +11,19 @@ import numpy as np
 PRECISIONS = ('fp32', 'fp16', 'int8')
 """Engine precisions a backend may be built for (ONNX Runtime runs the model as it is)."""
 
+
+class Fact:
+    """Keys of the `describe()` facts that the detector reads back for its health."""
+
+    BACKEND = 'backend'
+    """The backend's `name`."""
+    MODEL_NAME = 'model_name'
+    FALLBACK = 'fallback'
+    """Why backend 'auto' settled for what it runs (absent when it got its first choice)."""
+    SERVER_STATE = 'server_state'
+    """A remote backend's connection: 'ready' or 'unavailable: <why>'."""
+
+
 Dim = Union[int, str, None]
 """A tensor dimension: a fixed size, or a symbolic/unknown one (dynamic batch)."""
 
@@ -42,6 +55,14 @@ def check_slot(slot: int, slots: int) -> None:
     """Raise BackendError unless `slot` is an int in 0 .. `slots` - 1 (bools refused)."""
     if isinstance(slot, bool) or not isinstance(slot, int) or not 0 <= slot < slots:
         raise BackendError('slot %r is outside 0..%d' % (slot, slots - 1))
+
+
+def check_batch(count: int, low: int, high: int, note: str = '') -> int:
+    """Return `count` as an int when in `low`..`high` (bools refused); else BackendError."""
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) \
+            or not low <= count <= high:
+        raise BackendError('batch of %r is outside %d..%d%s' % (count, low, high, note))
+    return int(count)
 
 
 class InferenceBackend(abc.ABC):
@@ -76,7 +97,7 @@ class InferenceBackend(abc.ABC):
     def describe(self) -> Dict[str, str]:
         """Key/value facts for logs and diagnostics (backend, model, shapes, device)."""
         return {
-            'backend': self.name,
+            Fact.BACKEND: self.name,
             'input': self.input.describe(),
             'outputs': ' '.join(o.describe() for o in self.outputs),
             'max_batch': str(self.max_batch),
@@ -109,17 +130,33 @@ class RequestBackend(InferenceBackend):
     def slots(self) -> int:
         """How many requests can be in flight at once."""
 
-    @abc.abstractmethod
     def send(self, batch: np.ndarray, slot: int = 0) -> None:
         """
         Start inference of a host NCHW batch in `slot`; do not wait for it.
 
-        `batch` may be overwritten as soon as this returns.
+        `batch` may be overwritten as soon as this returns.  The slot and the batch size are
+        checked here, then the backend's `_send_impl` runs.
         """
+        self._check_request(slot, batch.shape[0])
+        self._send_impl(batch, slot)
 
-    @abc.abstractmethod
     def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
         """Wait for `slot`'s request and return its outputs by name (arrays it owns)."""
+        check_slot(slot, self.slots)
+        return self._collect_impl(slot)
+
+    def _check_request(self, slot: int, count: int) -> None:
+        """Raise BackendError unless `slot` exists and `count` images fit `max_batch`."""
+        check_slot(slot, self.slots)
+        check_batch(count, 1, self.max_batch, ' (max_batch)')
+
+    @abc.abstractmethod
+    def _send_impl(self, batch: np.ndarray, slot: int) -> None:
+        """Start `slot`'s request for `batch` (slot and size already checked)."""
+
+    @abc.abstractmethod
+    def _collect_impl(self, slot: int) -> Dict[str, np.ndarray]:
+        """Wait for `slot`'s request (slot already checked) and return its outputs."""
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
         """Send one batch in slot 0 and wait for its outputs."""

@@ -181,8 +181,12 @@ class CameraStats:
     """Counters, rates and latency windows of one camera stream."""
 
     def __init__(self, window: float = 5.0, max_samples: int = 10000,
-                 clock: Clock = time.monotonic) -> None:
-        """Keep `window` seconds of history, at most `max_samples` entries per series."""
+                 clock: Clock = time.monotonic, stages: Sequence[str] = STAGES) -> None:
+        """
+        Keep `window` seconds of history, at most `max_samples` entries per series.
+
+        `stages` are the timed stages, in order (STAGES and any result stages).
+        """
         self._clock = clock
         self._start = clock()
         self._lock = threading.Lock()
@@ -190,7 +194,7 @@ class CameraStats:
         self._published = RateMeter(window, max_samples, clock)
         self._rejections = RateMeter(window, max_samples, clock)
         self._stamp_problems = RateMeter(window, max_samples, clock)
-        self._stages = {stage: RollingStats(window, max_samples, clock) for stage in STAGES}
+        self._stages = {stage: RollingStats(window, max_samples, clock) for stage in stages}
         self._age = RollingStats(window, max_samples, clock)
         self._counts = {'received': 0, 'published': 0, 'resolution_changes': 0}
         self._rejected: Dict[str, int] = {}

@@ -177,51 +177,25 @@ class OnnxRuntimeCudaBackend(SlottedBackend, OnnxRuntimeBackend, DeviceInputBack
         staging = cuda.pagelocked_empty(int(np.prod(self._shape(image, most))), image.dtype)
         return _Slot(self._session.io_binding(), input_buffer, outputs, hosts, staging)
 
-    def device_input(self, batch_size: int, slot: int = 0) -> int:
-        """Device address of `slot`'s input, bound for `batch_size` images."""
-        state = self._slots.free(slot)
+    def _batch_range(self) -> Tuple[int, int, str]:
+        return 1, self.max_batch, ''
+
+    def _input_impl(self, state: _Slot, batch_size: int) -> Tuple[int, np.ndarray]:
         self._bind(state, batch_size)
-        state.written('preprocess', self._stream)
-        return int(state.input)
+        return int(state.input), state.staging
 
-    def upload(self, batch: np.ndarray, slot: int = 0) -> None:
-        """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
-        state = self._slots.free(slot)
-        image = self.input
-        if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
-                or batch.dtype != image.dtype:
-            raise BackendError('batch %s:%s does not match input %s'
-                               % (batch.shape, batch.dtype, image.describe()))
-        self._bind(state, batch.shape[0])
-        staging = state.staging[:batch.size].reshape(batch.shape)
-        np.copyto(staging, batch)
-        state.written('upload', self._stream)
-        cuda.memcpy_htod_async(state.input, staging, self._stream)
-
-    def enqueue(self, batch_size: int, slot: int = 0) -> None:
-        """Queue the session's run and the output copies on the stream; do not wait."""
-        state = self._slots.free(slot)
-        stream = self._stream
-        state.inference_starts(stream, slot, batch_size)
+    def _run_impl(self, state: _Slot, slot: int, batch_size: int) -> None:
         self._bind(state, batch_size)
         try:
             self._session.run_with_iobinding(state.binding, self._options(slot, batch_size))
         except Exception as exc:  # onnxruntime raises its own exception family
             raise BackendError('ONNX Runtime failed on a batch of %d: %s'
                                % (batch_size, exc)) from exc
-        state.events['inferred'].record(stream)
-        results = {}
-        for spec, device, host in zip(self.outputs, state.outputs, state.host_outputs):
-            shape = self._shape(spec, batch_size)
-            view = host[:int(np.prod(shape))].reshape(shape)
-            cuda.memcpy_dtoh_async(view, device, stream)
-            results[spec.name] = view
-        state.queued(stream, batch_size, results)
 
-    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
-        """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
-        results, self._last_gpu_times = self._slots.busy(slot).wait()
-        return results
+    def _outputs_impl(self, state: _Slot, batch_size: int
+                      ) -> List[Tuple[str, int, np.ndarray, Tuple[int, ...]]]:
+        return [(spec.name, int(device), host, self._shape(spec, batch_size))
+                for spec, device, host in zip(self.outputs, state.outputs, state.host_outputs)]
 
     def infer(self, batch: np.ndarray) -> Dict[str, np.ndarray]:
         """Copy a host batch in, run it on the GPU and wait for the outputs."""
@@ -243,9 +217,6 @@ class OnnxRuntimeCudaBackend(SlottedBackend, OnnxRuntimeBackend, DeviceInputBack
     def _bind(self, state: _Slot, batch_size: int) -> None:
         if batch_size == state.batch:
             return
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or not 1 <= batch_size <= self.max_batch:
-            raise BackendError('batch of %r is outside 1..%d' % (batch_size, self.max_batch))
         device = self._context.device_id
         image = self.input
         state.binding.bind_input(image.name, 'cuda', device, np.dtype(image.dtype),

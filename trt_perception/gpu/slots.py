@@ -8,11 +8,13 @@ and output copies queued (`queued`), then `wait` on the last CUDA event.  The ev
 each stage, so the GPU's own time per stage comes back with the outputs.
 """
 
-from typing import Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
+import abc
+from typing import Any, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, check_slot
+from trt_perception.core.backend import (BackendError, check_batch, check_slot,
+                                         DeviceInputBackend)
 from trt_perception.gpu.context import cuda
 
 Outputs = Dict[str, np.ndarray]
@@ -108,11 +110,16 @@ class Slots(Generic[S]):
         return states
 
 
-class SlottedBackend:
+class SlottedBackend(DeviceInputBackend):
     """
-    What a GPU backend with slots reports the same way, from its own three attributes.
+    The slot protocol of a GPU backend: every check once, then the backend's own hooks.
 
-    Mixed in before `DeviceInputBackend`, whose abstract `slots` and `stream` it provides.
+    It implements `DeviceInputBackend`'s `slots`, `stream`, `device_input`, `upload`,
+    `enqueue` and `collect` (a backend lists it first among its bases): each call checks that
+    the slot exists and is free (or busy, to collect) and that the batch is in
+    `_batch_range`, then calls the hooks `_input_impl` (where a slot's input goes, for a batch
+    size), `_run_impl` (queue inference) and `_outputs_impl` (where the outputs are, to copy),
+    as Polygraphy's runners keep their checks in the base class and call ``infer_impl``.
     """
 
     _slots: Slots
@@ -133,3 +140,72 @@ class SlottedBackend:
     def last_gpu_times(self) -> Dict[str, float]:
         """GPU milliseconds of the last collected batch by stage, from CUDA events."""
         return dict(self._last_gpu_times)
+
+    def device_input(self, batch_size: int, slot: int = 0) -> int:
+        """
+        Device address of `slot`'s input buffer, shaped for `batch_size` images.
+
+        Marks the start of GPU preprocessing on `stream`, so call it before queuing the
+        preprocessing work.
+        """
+        state = self._slots.free(slot)
+        address, _ = self._input_impl(state, self._checked_batch(batch_size))
+        state.written('preprocess', self._stream)
+        return address
+
+    def upload(self, batch: np.ndarray, slot: int = 0) -> None:
+        """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
+        state = self._slots.free(slot)
+        image = self.input
+        if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
+                or batch.dtype != image.dtype:
+            raise BackendError('batch %s:%s does not match input %s'
+                               % (batch.shape, batch.dtype, image.describe()))
+        address, staging = self._input_impl(state, self._checked_batch(batch.shape[0]))
+        staging = staging[:batch.size].reshape(batch.shape)
+        np.copyto(staging, batch)
+        state.written('upload', self._stream)
+        cuda.memcpy_htod_async(address, staging, self._stream)
+
+    def enqueue(self, batch_size: int, slot: int = 0) -> None:
+        """Queue inference of `slot`'s input and its output copies behind it; no waiting."""
+        state = self._slots.free(slot)
+        stream = self._stream
+        assert stream is not None  # it lives as long as the slots, and one was found
+        state.inference_starts(stream, slot, batch_size)
+        count = self._checked_batch(batch_size)
+        self._run_impl(state, slot, count)
+        state.events['inferred'].record(stream)
+        results = {}
+        for name, address, host, shape in self._outputs_impl(state, count):
+            view = host[:int(np.prod(shape))].reshape(shape)
+            cuda.memcpy_dtoh_async(view, address, stream)
+            # A fixed-batch engine ran its whole batch: hand back the images asked for.
+            results[name] = view[:count]
+        state.queued(stream, count, results)
+
+    def collect(self, slot: int = 0) -> Outputs:
+        """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
+        results, self._last_gpu_times = self._slots.busy(slot).wait()
+        return results
+
+    def _checked_batch(self, batch_size: int) -> int:
+        low, high, note = self._batch_range()
+        return check_batch(batch_size, low, high, note)
+
+    @abc.abstractmethod
+    def _batch_range(self) -> Tuple[int, int, str]:
+        """Smallest and largest batch, and what to add to the error naming them."""
+
+    @abc.abstractmethod
+    def _input_impl(self, state: Any, batch_size: int) -> Tuple[int, np.ndarray]:
+        """Set `state`'s slot up for `batch_size`; return its input address and staging."""
+
+    @abc.abstractmethod
+    def _run_impl(self, state: Any, slot: int, batch_size: int) -> None:
+        """Queue inference of slot `slot`'s input (`state`) on the stream; it is written."""
+
+    @abc.abstractmethod
+    def _outputs_impl(self, state: Any, batch_size: int
+                      ) -> Sequence[Tuple[str, int, np.ndarray, Tuple[int, ...]]]:
+        """(name, device address, page-locked host buffer, shape) of each output to copy."""

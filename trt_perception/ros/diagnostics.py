@@ -8,12 +8,14 @@ engine``).  docs/node.md lists every key.
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from trt_perception.core.schema import setting, Settings
-from trt_perception.core.stats import CameraSnapshot, EngineSnapshot, seconds_stale, Summary
+from trt_perception.core.stats import CameraSnapshot, seconds_stale, Summary
+from trt_perception.engine_builds import BUILDING, FAILED, READY
+from trt_perception.runtime.health import EngineHealth, SERVER_READY
 
 OK = DiagnosticStatus.OK
 WARN = DiagnosticStatus.WARN
@@ -104,8 +106,7 @@ def camera_values(topic: str, snap: CameraSnapshot) -> List[Tuple[str, str]]:
     return values
 
 
-def engine_health(snap: EngineSnapshot, info: Dict[str, str],
-                  stall_timeout: float = 0.0) -> Tuple[bytes, str]:
+def engine_health(health: EngineHealth, stall_timeout: float = 0.0) -> Tuple[bytes, str]:
     """
     Return ERROR on failing batches, builds or a stall, WARN while building, else OK.
 
@@ -114,43 +115,42 @@ def engine_health(snap: EngineSnapshot, info: Dict[str, str],
     has failed yet (no frames came); OK names the backend and any fallback.
     """
     problems: List[str] = []
+    snap, build = health.stats, health.build
     busy = snap.busy_seconds
     if stall_timeout > 0 and busy is not None and busy > stall_timeout:
         problems.append('no batch completed for %.1f s: the inference worker is stuck in one '
                         'batch' % busy)
     if snap.recent_errors:
         problems.append('batches failing: %s' % snap.last_error)
-    build = info.get('engine_build')
-    if build == 'failed':
+    if build is not None and build.state == FAILED:
         problems.append('TensorRT engine build failed (%s); serving with %s' % (
-            info['engine_build_error'], info.get('backend')))
+            build.error, health.backend))
     if problems:
         return ERROR, '; '.join(problems)
-    if build == 'building' or build == 'ready':
-        return WARN, ('building the TensorRT engine for %s s (%s, %s, cached in %s); serving '
-                      'with %s' % (info['engine_build_seconds'], info['engine_build_model'],
-                                   info['engine_build_precision'], info['engine_build_cache'],
-                                   info.get('backend')))
-    if info.get('server_state', 'ready') != 'ready':
-        return WARN, 'server %s' % info['server_state']
-    message = '%s running' % info.get('backend', 'backend')
-    if info.get('fallback'):
-        message += ' (fallback: %s)' % info['fallback']
+    if build is not None and build.state in (BUILDING, READY):
+        return WARN, ('building the TensorRT engine for %.1f s (%s, %s, cached in %s); serving '
+                      'with %s' % (build.seconds, build.target.model, build.target.precision,
+                                   build.target.cache_dir, health.backend))
+    if health.server_state != SERVER_READY:
+        return WARN, 'server %s' % health.server_state
+    message = '%s running' % (health.backend or 'backend')
+    if health.fallback:
+        message += ' (fallback: %s)' % health.fallback
     return OK, message
 
 
-def engine_values(snap: EngineSnapshot, info: Dict[str, str]) -> List[Tuple[str, str]]:
-    """Key/value pairs of the engine status: backend/model facts, then counters."""
-    values = sorted(info.items())
-    values += [('batches', str(snap.batches)),
-               ('batches_per_second', '%.2f' % snap.batches_per_second),
-               ('inference_errors', str(snap.errors)),
-               ('worker_restarts', str(snap.restarts)),
-               ('worker_busy_seconds', 'idle' if snap.busy_seconds is None
-                else '%.2f' % snap.busy_seconds),
-               ('longest_batch_seconds', '%.3f' % snap.longest_batch_seconds),
-               ('last_error', snap.last_error)]
-    return values
+def engine_values(health: EngineHealth) -> List[Tuple[str, str]]:
+    """Key/value pairs of the engine status: backend/model facts, stages, then counters."""
+    snap = health.stats
+    return health.values() + [
+        ('batches', str(snap.batches)),
+        ('batches_per_second', '%.2f' % snap.batches_per_second),
+        ('inference_errors', str(snap.errors)),
+        ('worker_restarts', str(snap.restarts)),
+        ('worker_busy_seconds', 'idle' if snap.busy_seconds is None
+         else '%.2f' % snap.busy_seconds),
+        ('longest_batch_seconds', '%.3f' % snap.longest_batch_seconds),
+        ('last_error', snap.last_error)]
 
 
 def status(name: str, hardware_id: str, health: Tuple[bytes, str],

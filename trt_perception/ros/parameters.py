@@ -24,6 +24,7 @@ from trt_perception.core.schema import (check, Described, SchemaEntry, setting, 
                                         settings_of_all)
 from trt_perception.ros.diagnostics import HealthThresholds
 from trt_perception.ros.qos import RELIABILITIES, SUBSCRIBER_RELIABILITIES
+from trt_perception.runtime.stages import STAGE_PLUGINS, StagePlugin
 
 _ROS_TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
               float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING,
@@ -106,10 +107,15 @@ class DetectionListenerSettings(Settings):
     image_format: str = setting('jpg', 'File type of the saved images.', choices=('jpg', 'png'))
 
 
-DETECTOR_SETTINGS: List[SchemaEntry] = (
-    [('', CameraInputSettings)] + PIPELINE_SETTINGS
-    + [('', DetectorNodeSettings), ('diagnostics.', HealthThresholds)])
-"""detector_node's schemas, in table order; a result stage's settings are one more entry."""
+def detector_settings(stage_plugins: Sequence[StagePlugin] = STAGE_PLUGINS) -> List[SchemaEntry]:
+    """detector_node's schemas, in table order; each result stage's come from its plugin."""
+    return ([('', CameraInputSettings)] + PIPELINE_SETTINGS
+            + [(plugin.prefix, plugin.settings) for plugin in stage_plugins]
+            + [('', DetectorNodeSettings), ('diagnostics.', HealthThresholds)])
+
+
+DETECTOR_SETTINGS = detector_settings()
+"""detector_node's schemas with the package's result stages."""
 
 
 @dataclass(frozen=True)
@@ -229,13 +235,15 @@ def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
     return values
 
 
-def changed(values: Dict[str, Any], changes: Dict[str, Any]) -> Dict[str, Any]:
+def changed(values: Dict[str, Any], changes: Dict[str, Any],
+            table: Sequence[ParameterSpec] = DETECTOR_PARAMETERS) -> Dict[str, Any]:
     """
-    Return `values` (detector_node's, by name) with the run-time parameters in `changes` set.
+    Return `values` (by name) with the run-time parameters in `changes` set.
 
-    Raises ValueError naming a read-only parameter or a value out of its range.
+    `table` is the node's parameter table.  Raises ValueError naming a read-only parameter
+    or a value out of its range.
     """
-    specs = {spec.name: spec for spec in DETECTOR_PARAMETERS}
+    specs = {spec.name: spec for spec in table}
     updated = dict(values)
     for name, value in changes.items():
         if specs[name].read_only:

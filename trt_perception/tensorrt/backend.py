@@ -21,7 +21,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from trt_perception.core.backend import BackendError, DeviceInputBackend, TensorSpec
-from trt_perception.core.checks import is_int
 from trt_perception.gpu.context import cuda, CudaContext
 from trt_perception.gpu.slots import BatchInFlight, Slots, SlottedBackend
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
@@ -312,57 +311,27 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
         """Largest batch the buffers were allocated for."""
         return self._layout.max_batch
 
-    def device_input(self, batch_size: int, slot: int = 0) -> int:
-        """
-        Device address of `slot`'s input buffer, shaped for `batch_size` images.
+    def _batch_range(self) -> Tuple[int, int, str]:
+        layout = self._layout
+        return (layout.min_batch, layout.max_batch,
+                ' that engine %s was loaded for' % self._source)
 
-        Marks the start of GPU preprocessing on `stream`, so call it before queuing the
-        preprocessing work.
-        """
-        state = self._slots.free(slot)
+    def _input_impl(self, state: _Slot, batch_size: int) -> Tuple[int, np.ndarray]:
         self._select_batch(state, batch_size)
-        state.written('preprocess', self._stream)
-        return state.buffers.input_address
+        return state.buffers.input_address, state.buffers.staging
 
-    def upload(self, batch: np.ndarray, slot: int = 0) -> None:
-        """Queue a host NCHW batch into `slot`'s input through its page-locked staging."""
-        state = self._slots.free(slot)
-        image = self._layout.image
-        if batch.ndim != 4 or batch.shape[1:] != tuple(image.shape[1:]) \
-                or batch.dtype != image.dtype:
-            raise BackendError('batch %s:%s does not match input %s'
-                               % (batch.shape, batch.dtype, self.input.describe()))
-        self._select_batch(state, batch.shape[0])
-        staging = state.buffers.staging[:batch.size].reshape(batch.shape)
-        np.copyto(staging, batch)
-        state.written('upload', self._stream)
-        cuda.memcpy_htod_async(state.buffers.input_address, staging, self._stream)
-
-    def enqueue(self, batch_size: int, slot: int = 0) -> None:
-        """Queue inference of `slot`'s input and its output copies behind it; no waiting."""
-        state = self._slots.free(slot)
-        stream = self._stream
-        assert stream is not None  # it lives as long as the slots, and one was found
-        state.inference_starts(stream, slot, batch_size)
+    def _run_impl(self, state: _Slot, slot: int, batch_size: int) -> None:
         self._select_batch(state, batch_size)
-        if not self._io.enqueue(state.context, state.bindings, stream.handle):
+        assert self._stream is not None  # it lives as long as the slots
+        if not self._io.enqueue(state.context, state.bindings, self._stream.handle):
             raise BackendError('TensorRT failed to enqueue %s for a batch of %d (see the '
                                'TensorRT error above)' % (self._source, batch_size))
-        state.events['inferred'].record(stream)
-        results = {}
-        for tensor, address, host, shape in zip(
-                self._layout.outputs, state.buffers.output_addresses,
-                state.buffers.host_outputs, self._shapes[batch_size]):
-            view = host[:_volume(shape)].reshape(shape)
-            cuda.memcpy_dtoh_async(view, address, stream)
-            # A fixed-batch engine ran its whole batch: hand back the images asked for.
-            results[tensor.name] = view if self._layout.dynamic else view[:batch_size]
-        state.queued(stream, batch_size, results)
 
-    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
-        """Wait for `slot`'s batch and return its outputs (views of page-locked memory)."""
-        results, self._last_gpu_times = self._slots.busy(slot).wait()
-        return results
+    def _outputs_impl(self, state: _Slot, batch_size: int
+                      ) -> List[Tuple[str, int, np.ndarray, Tuple[int, ...]]]:
+        return [(tensor.name, address, host, shape) for tensor, address, host, shape in zip(
+            self._layout.outputs, state.buffers.output_addresses, state.buffers.host_outputs,
+            self._shapes[batch_size])]
 
     def _output_shapes(self, context_engine: object, batch_size: int) -> List[Tuple[int, ...]]:
         """Output shapes at `batch_size`, with the input shape set on `context_engine`."""
@@ -383,11 +352,6 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
         """Set the slot's input shape when its batch changes; no-op otherwise."""
         if batch_size == state.batch:
             return
-        layout = self._layout
-        if not is_int(batch_size) or not layout.min_batch <= batch_size <= layout.max_batch:
-            raise BackendError('batch of %r is outside %d..%d that engine %s was loaded for'
-                               % (batch_size, layout.min_batch, layout.max_batch,
-                                  self._source))
         self._output_shapes(state.context, int(batch_size))
         state.batch = int(batch_size)
 

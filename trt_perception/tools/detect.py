@@ -12,21 +12,31 @@ option).
 """
 
 import argparse
+import contextlib
+from dataclasses import replace
 import json
 import logging
 import os
+import queue
 import sys
-from typing import Iterator, List, Optional, Sequence, Tuple
+import time
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from trt_perception.assembly import create_pipeline, pipeline_config, PIPELINE_SETTINGS
+from trt_perception.assembly import pipeline_config, PIPELINE_SETTINGS, PipelineConfig
 from trt_perception.core.backend import BackendError
+from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
+from trt_perception.core.latest_frame import LatestFrameMailbox
 from trt_perception.core.pipeline import BatchResult
 from trt_perception.core.schema import SchemaEntry
+from trt_perception.core.stages import FrameInfo
+from trt_perception.core.worker import Entry
+from trt_perception.runtime.detector import Detector
+from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS
 from trt_perception.tools.setting_flags import add_setting_flags, setting_values
 
 
@@ -56,13 +66,75 @@ def _frames(path: str) -> Iterator[Tuple[str, np.ndarray]]:
                               else '%s: OpenCV cannot decode this image' % path)
 
 
-def _record(name: str, frame: np.ndarray, result: BatchResult) -> dict:
+class OneAtATime:
+    """
+    The detector runtime fed one frame at a time: `detect` returns that frame's result.
+
+    Each input path is a camera of its own for the result stages (a video's frames share
+    it); `forget` drops a path's stage state once it is done.
+    """
+
+    def __init__(self, config: PipelineConfig, log: logging.Logger,
+                 stage_values: Optional[Mapping[str, Any]] = None) -> None:
+        """Load the model (waiting for a TensorRT engine build) and start the runtime."""
+        self._mailbox: LatestFrameMailbox[Tuple[RawImage, float]] = LatestFrameMailbox()
+        self._results: 'queue.Queue[object]' = queue.Queue()
+        self._stages = ResultStages(STAGE_PLUGINS, stage_values or {}, log)
+        try:
+            # Offline, frames wait for the engine rather than run meanwhile on ONNX Runtime.
+            self._detector = Detector(
+                replace(config, serve_while_building=False), self._mailbox,
+                lambda path, frame: frame[0], self._frame_info, self._deliver, self._stages,
+                log, self)
+        except BaseException:
+            self._stages.close()
+            raise
+
+    def detect(self, path: str, frame: np.ndarray) -> Tuple[List[Detection], Dict[str, float]]:
+        """Return a BGR frame's detections and milliseconds by stage; BackendError if failed."""
+        # Stamped when read, as a camera driver stamps at capture.
+        self._mailbox.put(path, (RawImage.from_array(frame, 'bgr8'), time.time()))
+        while True:
+            try:
+                outcome = self._results.get(timeout=1.0)
+                break
+            except queue.Empty:
+                # A worker that ended is restarted and reported as an error (to `error`).
+                self._detector.check_worker()
+        if isinstance(outcome, str):
+            raise BackendError(outcome)
+        return outcome  # type: ignore[return-value]
+
+    def forget(self, path: str) -> None:
+        """Drop the result stages' state for `path`."""
+        self._stages.forget(path)
+
+    def close(self) -> None:
+        """Stop the worker and release the model."""
+        self._detector.close()
+
+    def error(self, key: object, text: str) -> None:
+        """Take the runtime's report of a failed batch (the runtime's `events`)."""
+        self._results.put(text)
+
+    @staticmethod
+    def _frame_info(entry: Entry[Tuple[RawImage, float]]) -> FrameInfo:
+        return FrameInfo(entry.camera, entry.frame[1], entry.image.width, entry.image.height)
+
+    def _deliver(self, entry: Entry, found: List[Detection], times: Dict[str, float],
+                 result: BatchResult) -> None:
+        self._results.put((found, times))
+
+
+def _record(name: str, frame: np.ndarray, found: List[Detection],
+            times: Dict[str, float]) -> dict:
     return {
         'image': name,
         'width': int(frame.shape[1]),
         'height': int(frame.shape[0]),
-        'detections': [d.to_dict() for d in result.detections[0]],
-        'timing_ms': {k: round(v, 3) for k, v in result.timing.as_dict().items()},
+        'detections': [d.to_dict() for d in found],
+        # The frame's own stages: the pipeline's and the result stages'.
+        'timing_ms': {k: round(v, 3) for k, v in times.items() if k not in ('convert', 'queue')},
     }
 
 
@@ -78,8 +150,10 @@ def _print_text(record: dict, out) -> None:
                   % ((det['label'], det['score']) + tuple(det['box'])))
 
 
-DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS
-"""The settings ``detect`` offers as flags: every pipeline setting of the node."""
+DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS + [
+    (plugin.prefix, plugin.settings) for plugin in STAGE_PLUGINS]
+"""The settings ``detect`` offers as flags: every pipeline and result-stage setting of the
+node."""
 
 _ALIASES = {'conf_threshold': ('--conf',), 'iou_threshold': ('--iou',),
             'max_detections': ('--max-det',), 'engine_cache_dir': ('--engine-cache',)}
@@ -112,7 +186,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format='%(levelname)s %(name)s: %(message)s', stream=sys.stderr)
     try:
-        pipeline = create_pipeline(pipeline_config(setting_values(args, DETECT_SETTINGS)))
+        values = setting_values(args, DETECT_SETTINGS)
+        detector = OneAtATime(pipeline_config(values), logging.getLogger('trt_perception'),
+                              values)
     except Exception as exc:  # any set-up failure ends the run with its own message
         sys.stderr.write('error: %s\n' % exc)
         return 2
@@ -122,12 +198,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.makedirs(args.save_dir, exist_ok=True)
         annotator = Annotator()
     failures: List[str] = []
-    with pipeline:
+    with contextlib.closing(detector):
         for path in args.inputs:
             try:
                 for name, frame in _frames(path):
-                    result = pipeline.detect([RawImage.from_array(frame, 'bgr8')])
-                    record = _record(name, frame, result)
+                    found, times = detector.detect(path, frame)
+                    record = _record(name, frame, found, times)
                     if args.json:
                         sys.stdout.write(json.dumps(record) + '\n')
                     else:
@@ -136,13 +212,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     if annotator is not None:
                         stem = os.path.splitext(os.path.basename(name).replace('#', '_'))[0]
                         cv2.imwrite(os.path.join(args.save_dir, stem + '.jpg'),
-                                    annotator.draw(frame.copy(), result.detections[0]))
+                                    annotator.draw(frame.copy(), found))
             except UnreadableInput as exc:
                 failures.append(str(exc))
                 sys.stderr.write('error: %s\n' % exc)
             except BackendError as exc:  # e.g. a Triton server that is down: nothing to retry
                 sys.stderr.write('error: %s\n' % exc)
                 return 2
+            finally:
+                detector.forget(path)
     if failures:
         sys.stderr.write('%d of %d inputs could not be read\n' % (len(failures), len(args.inputs)))
         return 1

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from trt_perception.core.backend import BackendError, check_slot, RequestBackend, TensorSpec
+from trt_perception.core.backend import BackendError, Fact, RequestBackend, TensorSpec
 from trt_perception.core.checks import positive_int
 from trt_perception.triton.client import ServerConnection
 from trt_perception.triton.retry import Backoff, RetryPolicy
@@ -165,24 +165,24 @@ class TritonBackend(RequestBackend):
         """Count the requests that may be in flight at once."""
         return len(self._requests)
 
-    def send(self, batch: np.ndarray, slot: int = 0) -> None:
+    def _send_impl(self, batch: np.ndarray, slot: int) -> None:
         """
         Start a request for `batch` in `slot` and return; `collect(slot)` waits for it.
 
         Raises ServerUnavailable (a BackendError) with the reason while the server is away;
         the call first waits out the backoff, so a caller that loops does not spin.
         """
-        self._free_slot(slot, batch.shape[0])
+        self._check_free(slot)
         self._start(slot, batch.shape[0], lambda: self._transport.request(batch, slot))
 
     def _free_slot(self, slot: int, count: int) -> None:
         """Check that `slot` exists and has no request, and that `count` images fit."""
-        check_slot(slot, len(self._requests))
+        self._check_request(slot, count)
+        self._check_free(slot)
+
+    def _check_free(self, slot: int) -> None:
         if self._requests[slot] is not None:
             raise BackendError('slot %d still holds a request: collect() it first' % slot)
-        if not 0 < count <= self._max_batch:
-            raise BackendError('batch of %d is outside 1..%d (max_batch)'
-                               % (count, self._max_batch))
 
     def _start(self, slot: int, count: int, describe: Callable[[], Any]) -> None:
         """Send the request `describe` returns (inputs, outputs) for `count` images in `slot`."""
@@ -195,14 +195,13 @@ class TritonBackend(RequestBackend):
             raise self._failed(error, self._connects) from error
         self._requests[slot] = _Request(future, count, self._connects)
 
-    def collect(self, slot: int = 0) -> Dict[str, np.ndarray]:
+    def _collect_impl(self, slot: int) -> Dict[str, np.ndarray]:
         """
         Wait for `slot`'s request and return its outputs by name.
 
         Raises ServerUnavailable when the request failed or no answer came within the
         timeout; the slot is free again either way.
         """
-        check_slot(slot, len(self._requests))
         request = self._requests[slot]
         if request is None:
             raise BackendError('collect(slot=%d) with no request sent in that slot' % slot)
@@ -242,7 +241,7 @@ class TritonBackend(RequestBackend):
             'model': self._where,
             'device': 'remote (%s)' % self._connection.url,
             'shared_memory': getattr(self._transport, 'name', 'none'),
-            'server_state': state,
+            Fact.SERVER_STATE: state,
             'reconnects': str(self._reconnects),
             'requests_in_flight': str(sum(r is not None for r in self._requests)),
         })

@@ -123,7 +123,7 @@ class TritonDeviceBackend(TritonBackend, DeviceInputBackend):
         self._stream.synchronize()
         self._start(slot, batch_size, lambda: self._transport.request_written(batch_size, slot))
 
-    def send(self, batch: np.ndarray, slot: int = 0) -> None:
+    def _send_impl(self, batch: np.ndarray, slot: int) -> None:
         """Copy a host batch into `slot`'s shared input and send its request."""
         self.upload(batch, slot)
         self.enqueue(batch.shape[0], slot)
