@@ -48,6 +48,7 @@ def context():
 def open_backend(context, io_api='named', max_batch=4, slots=1, **plan_args):
     fake = make_fake_tensorrt(io_api)
     api = TensorRTApi.from_module(fake, 'tensorrt')
+    plan_args.setdefault('profiles', slots)  # one optimization profile per slot, as built
     backend = TensorRTBackend(fake_plan(H, W, **plan_args), max_batch=max_batch, api=api,
                               context=context, source='fake.plan', slots=slots)
     fake.streams[backend.stream.handle] = backend.stream
@@ -240,3 +241,12 @@ def test_slots_keep_batches_in_flight_apart(context, rng, io_api):
                 backend.enqueue(1, 0)
             with pytest.raises(BackendError, match='outside 0..2'):
                 backend.device_input(1, 3)
+
+
+@pytest.mark.parametrize('io_api', ['named', 'bindings'])
+def test_two_slots_on_an_engine_with_one_profile_are_refused_before_any_frame(context, io_api):
+    # The strict fake refuses a second context on a taken profile, as TensorRT 8 does; the
+    # backend says so at construction, with the rebuild command, instead of at the first frame.
+    with context.activated():
+        with pytest.raises(BackendError, match='build_engine --slots 2'):
+            open_backend(context, io_api, slots=2, profiles=1)
