@@ -154,7 +154,7 @@ def _tensorrt_backend(config: PipelineConfig, card: ModelCard, context: 'CudaCon
     capability = '%d.%d' % tuple(context.compute_capability)
     engine = resolve_engine(card.path, api, context.name, capability,
                             precision=config.precision, max_batch=config.max_batch,
-                            cache_dir=config.engine_cache_dir or None, log=log)
+                            slots=depth, cache_dir=config.engine_cache_dir or None, log=log)
     return TensorRTBackend(engine.plan, max_batch=config.max_batch, api=api, log=log,
                            source=engine.source, precision=engine.precision,
                            context=context, slots=depth)

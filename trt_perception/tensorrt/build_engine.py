@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--opt-batch', type=int, help='default: --max-batch')
     parser.add_argument('--max-batch', type=int, default=1,
                         help='largest batch (number of cameras run together), default 1')
+    parser.add_argument('--slots', type=int, default=1, metavar='N',
+                        help='optimization profiles, one per batch in flight (the node\'s '
+                        'pipeline_depth; 2 when it is 0 on a GPU backend), default 1')
     parser.add_argument('--workspace', type=int, metavar='MiB',
                         help="workspace ceiling in MiB (default: TensorRT's)")
     parser.add_argument('--dla-core', type=int, help='build for this DLA core (Xavier/Orin)')
@@ -73,7 +76,8 @@ def _options(args: argparse.Namespace) -> BuildOptions:
     return BuildOptions(
         precision=precision, min_batch=args.min_batch,
         opt_batch=args.opt_batch or args.max_batch, max_batch=args.max_batch,
-        workspace_mib=args.workspace, dla_core=args.dla_core, timing_cache=args.timing_cache,
+        profiles=args.slots, workspace_mib=args.workspace, dla_core=args.dla_core,
+        timing_cache=args.timing_cache,
         target_compute_capabilities=tuple(args.target_sm))
 
 
