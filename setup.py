@@ -24,7 +24,7 @@ setup(
     name=PACKAGE,
     version=VERSION,
     packages=find_packages(exclude=['test', 'test.*']),
-    package_data={PACKAGE: ['gpu/*.cu']},
+    package_data={PACKAGE: ['gpu/*.cu', 'data/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),
@@ -45,6 +45,7 @@ setup(
             'lifecycle_detector_node = trt_perception.ros.lifecycle:main',
             'image_source = trt_perception.ros.image_source:main',
             'detect = trt_perception.detect:main',
+            'doctor = trt_perception.doctor:main',
             'build_engine = trt_perception.tensorrt.build_engine:main',
             'triton_export = trt_perception.triton.repository:main',
             'detection_listener = trt_perception.ros.detection_listener:main',

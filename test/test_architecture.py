@@ -31,6 +31,7 @@ MAY_IMPORT = {
     'fastdds_profile': set(),
     'detect': {'core', 'assembly', 'triton'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
+    'doctor': {'core', 'gpu', 'tensorrt', 'assembly'},
     'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds'},
 }
 
