@@ -30,6 +30,9 @@ setup(
         ('share/' + PACKAGE, ['package.xml']),
         ('share/' + PACKAGE + '/launch', _files('launch/*.py')),
         ('share/' + PACKAGE + '/config', _files('config/*')),
+        # The bundled models (scripts/prepare_models.py makes them before the install), found
+        # by trt_perception.core.models in the share folder whatever the working directory.
+        ('share/' + PACKAGE + '/models', _files('models/*')),
     ],
     # The dataclasses module arrived in Python 3.7; JetPack 4.6 (TX2, Nano) has 3.6.
     install_requires=['setuptools', 'dataclasses; python_version < "3.7"'],
