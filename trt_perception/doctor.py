@@ -106,8 +106,8 @@ def _dla() -> str:
         return 'unknown (%s cannot build, so cannot count DLA cores)' % api.describe()
     import logging
     builder = api.module.Builder(api.logger(logging.getLogger('trt_perception.doctor')))
-    return '%d core(s) (Xavier and Orin AGX/NX have 2; TX2, Nano and Orin Nano none)' \
-        % builder.num_DLA_cores
+    return '%d core(s) (Xavier and AGX Orin have 2, Orin NX 1 or 2; TX2, Nano and Orin Nano ' \
+        'none)' % builder.num_DLA_cores
 
 
 def _onnxruntime() -> str:

@@ -3,12 +3,13 @@
 """
 Detection2DArray for both vision_msgs layouts, chosen once from the installed messages.
 
-vision_msgs 4.x (Humble and later) nests the class and score in
-``ObjectHypothesisWithPose.hypothesis.{class_id, score}`` and centres boxes on a
-``vision_msgs/Pose2D`` (``center.position.{x, y}``).  vision_msgs 2.x/3.x (Foxy, Galactic) keep
-``ObjectHypothesisWithPose.{id, score}`` and a ``geometry_msgs/Pose2D`` centre
-(``center.{x, y}``).  `VisionMsgsLayout` inspects the message classes' fields at construction
-and binds the matching accessors, so nothing is decided per detection.
+vision_msgs 3.0 (Galactic) and later nest the class and score in
+``ObjectHypothesisWithPose.hypothesis.{class_id, score}``; 2.x (Foxy) keeps
+``ObjectHypothesisWithPose.{id, score}``.  4.0 (Humble and later) centres boxes on a
+``vision_msgs/Pose2D`` (``center.position.{x, y}``); 2.x and 3.x on a ``geometry_msgs/Pose2D``
+(``center.{x, y}``) (vision_msgs CHANGELOG, 3.0.0 and 4.0.0).  `VisionMsgsLayout` inspects
+the message classes' fields at construction and binds the matching accessors, so nothing is
+decided per detection.
 """
 
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ class VisionMsgsLayout:
             self._get_hypothesis = _get_hypothesis_2
         else:
             raise ImportError('vision_msgs ObjectHypothesisWithPose has fields %s; expected '
-                              'hypothesis (4.x) or id/score (2.x/3.x)' % sorted(result_fields))
+                              'hypothesis (3.x/4.x) or id/score (2.x)' % sorted(result_fields))
         center = messages.BoundingBox2D().center
         if hasattr(center, 'position'):
             self.center_layout = 'center.position'

@@ -265,7 +265,8 @@ class EngineBuilder:
         available = getattr(builder, 'num_DLA_cores', 0) if self._api.has_dla else 0
         if options.dla_core >= available:
             raise BackendError('DLA core %d requested but this device has %d DLA cores (Xavier '
-                               'and Orin have 2, TX2 and Nano none); drop --dla-core'
+                               'and AGX Orin have 2, Orin NX 1 or 2; TX2, Nano and Orin Nano '
+                               'none); drop --dla-core'
                                % (options.dla_core, available))
         config.default_device_type = trt.DeviceType.DLA
         config.DLA_core = options.dla_core
