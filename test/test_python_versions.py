@@ -24,8 +24,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
-    'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
-    'test_decoders', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
+    'test_annotate', 'test_architecture', 'test_assembly', 'test_build_engine',
+    'test_calibrator', 'test_checks', 'test_decoders', 'test_detect', 'test_detection',
+    'test_docker_jetson', 'test_doctor', 'test_engine_cache', 'test_engine_io',
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
@@ -47,6 +48,7 @@ NOT_PORTABLE = {
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
         'test_kernel_compile', 'test_typing'),
+    'PyYAML (in .venv only)': ('test_package_manifest',),
     'the Python-version venvs themselves': ('test_python_versions',),
     'tritonclient and the nvidia-pytriton tritonserver (.venv only; the node test ROS too)': (
         'test_triton_backend', 'test_triton_node', 'test_triton_platforms'),
@@ -124,6 +126,10 @@ def _package_sources():
     return sorted(files)
 
 
+VERSION_RUN_ENV = 'TRT_PERCEPTION_PYTHON_VERSION_RUN'
+"""Set to the version in these runs, for tests that need to run only once (see its users)."""
+
+
 def _clean_environment():
     # The ROS wheels' bootstrapper points LD_LIBRARY_PATH at .venv/lib; the version venvs'
     # wheels bring their own libraries and must not pick up the main venv's.
@@ -142,7 +148,8 @@ class _Run:
         self.process = subprocess.Popen(
             [self.python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
              '--basetemp', str(basetemp)] + tests,
-            cwd=REPO, env=_clean_environment(), stdout=subprocess.PIPE,
+            cwd=REPO, env=dict(_clean_environment(), **{VERSION_RUN_ENV: version}),
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True)
 
     def wait(self):
