@@ -62,11 +62,11 @@ def generate_launch_description():
         DeclareLaunchArgument('namespace', default_value='',
                               description='namespace of the node and its outputs'),
         DeclareLaunchArgument('backend', default_value='',
-                              description='%s; empty: the params file\'s backend'
+                              description="%s; empty: the params file's backend"
                                           % ', '.join(BACKENDS)),
         DeclareLaunchArgument('model', default_value='',
                               description='.onnx/.engine path or bundled model name; '
-                                          'empty: the params file\'s model'),
+                                          "empty: the params file's model"),
         DeclareLaunchArgument('rviz', default_value='false',
                               description='also start rviz2 showing the debug image'),
         DeclareLaunchArgument('lifecycle', default_value='false',

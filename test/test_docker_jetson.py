@@ -208,8 +208,8 @@ def python36_venv(instructions):
     return python
 
 
-def test_the_pycuda_step_resolves_for_python_36_up_to_the_cuda_compile(instructions,
-                                                                         python36_venv):
+def test_the_pycuda_step_resolves_for_python_36_up_to_the_cuda_compile(
+        instructions, python36_venv):
     _, pycuda_step = _pip_steps_before_pycuda(instructions, python36_venv)
     env = dict(os.environ, CUDA_ROOT='/nonexistent-cuda', PIP_DISABLE_PIP_VERSION_CHECK='1')
     done = subprocess.run(pycuda_step, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -75,10 +75,8 @@ def detection(label, class_id, score, box):
     return Detection(*box, score=score, class_id=class_id, label=label)
 
 
-CHECK = doctor.PhotoCheck([
-    {'label': 'person', 'class_id': 0, 'score': 0.7, 'box': [10, 10, 200, 300]},
-    {'label': 'mouse', 'class_id': 64, 'score': 0.45, 'box': [210, 250, 380, 380]},
-])
+CHECK = doctor.PhotoCheck([detection('person', 0, 0.7, [10, 10, 200, 300]),
+                           detection('mouse', 64, 0.45, [210, 250, 380, 380])])
 
 
 def test_matching_detections_pass_and_a_weak_one_may_be_missing():

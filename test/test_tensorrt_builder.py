@@ -151,8 +151,8 @@ def test_options_are_validated_before_building():
         BuildOptions(profiles=0)
 
 
-def test_one_identical_profile_per_slot_is_built_into_the_plan(api, rng, tmp_path,
-                                                                 monkeypatch):
+def test_one_identical_profile_per_slot_is_built_into_the_plan(
+        api, rng, tmp_path, monkeypatch):
     model = conv_net(tmp_path / 'net.onnx', rng)
     added = []
     add = trt.IBuilderConfig.add_optimization_profile

@@ -165,31 +165,36 @@ class PhotoCheck:
     MAX_SCORE_DIFFERENCE = 0.1
     """Room for FP16 engines and other providers; a wrong decode or resize is far outside."""
 
-    def __init__(self, expected: Sequence[Dict[str, object]]) -> None:
-        """Keep the expected detections (dicts with label, class_id, score, box)."""
+    def __init__(self, expected: Sequence[Detection]) -> None:
+        """Keep the expected detections."""
         self.expected = list(expected)
 
     @classmethod
     def load(cls, path: str = EXPECTED) -> 'PhotoCheck':
-        """Read the recorded detections."""
+        """Read the recorded detections (label, class_id, score and box of each)."""
         with open(path) as f:
-            return cls(json.load(f)['detections'])
+            records = json.load(f)['detections']
+        expected = []
+        for record in records:
+            x1, y1, x2, y2 = (float(v) for v in record['box'])
+            expected.append(Detection(x1, y1, x2, y2, score=float(record['score']),
+                                      class_id=int(record['class_id']),
+                                      label=str(record['label'])))
+        return cls(expected)
 
     def differences(self, found: Sequence[Detection]) -> List[str]:
-        """Why `found` does not match the expected detections; [] when it does."""
+        """Return why `found` does not match the expected detections; [] when it does."""
         problems = []
         unmatched = list(found)
         for want in self.expected:
-            match = max(unmatched, key=lambda d: _iou(d.box, want['box'])
-                        if d.class_id == want['class_id'] else -1.0, default=None)
-            good = (match is not None and match.class_id == want['class_id']
-                    and _iou(match.box, want['box']) >= self.MIN_IOU
-                    and abs(match.score - float(want['score'])) <= self.MAX_SCORE_DIFFERENCE)
-            if good:
+            same_class = [d for d in unmatched if d.class_id == want.class_id]
+            match = max(same_class, key=lambda d: _iou(d.box, want.box), default=None)
+            if match is not None and _iou(match.box, want.box) >= self.MIN_IOU \
+                    and abs(match.score - want.score) <= self.MAX_SCORE_DIFFERENCE:
                 unmatched.remove(match)
-            elif float(want['score']) >= self.FIRM_SCORE:
+            elif want.score >= self.FIRM_SCORE:
                 problems.append('expected %s %.2f at %s, not found (IoU >= %.1f, score within '
-                                '%.1f)' % (want['label'], want['score'], _box(want['box']),
+                                '%.1f)' % (want.label, want.score, _box(want.box),
                                            self.MIN_IOU, self.MAX_SCORE_DIFFERENCE))
         problems.extend('unexpected %s %.2f at %s' % (d.label, d.score, _box(d.box))
                         for d in unmatched if d.score >= self.FIRM_SCORE)
@@ -259,6 +264,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             out.write('FAIL: %s\n' % wrong)
             return 2
         frame = cv2.imread(PHOTO)
+        if frame is None:
+            out.write('FAIL: OpenCV cannot read the bundled photo %s (reinstall the '
+                      'package)\n' % PHOTO)
+            return 2
         result = pipeline.detect([RawImage.from_array(frame, 'bgr8')])
     found = result.detections[0]
     for d in found:

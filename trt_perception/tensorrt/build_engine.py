@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                         help='calibrate on at most N images (default 500)')
     card = parser.add_argument_group(
         'calibration preprocessing', "default: the model card's (the .json beside the ONNX "
-        'model, else YOLO\'s: letterbox, RGB, 1/255, pad 114), which inference uses too')
+        "model, else YOLO's: letterbox, RGB, 1/255, pad 114), which inference uses too")
     card.add_argument('--resize', choices=RESIZE_MODES,
                       help='letterbox (keep the aspect ratio) or stretch')
     card.add_argument('--channel-order', choices=('rgb', 'bgr'),
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--max-batch', type=int, default=1,
                         help='largest batch (number of cameras run together), default 1')
     parser.add_argument('--slots', type=int, default=1, metavar='N',
-                        help='optimization profiles, one per batch in flight (the node\'s '
+                        help="optimization profiles, one per batch in flight (the node's "
                         'pipeline_depth; 2 when it is 0 on a GPU backend), default 1')
     parser.add_argument('--workspace', type=int, metavar='MiB',
                         help="workspace ceiling in MiB (default: TensorRT's)")

@@ -37,7 +37,7 @@ class TensorInfo:
     dtype: np.dtype
 
     def spec(self) -> TensorSpec:
-        """Describe this tensor as a backend-neutral spec (None for a dynamic dimension)."""
+        """Return this tensor as a TensorSpec, with None for each dynamic dimension."""
         return TensorSpec(self.name, tuple(d if d >= 0 else None for d in self.shape),
                           self.dtype)
 

@@ -11,8 +11,8 @@ dicts.
 
 from concurrent import futures
 import http.client
-import threading
 import sys
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError
