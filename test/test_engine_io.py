@@ -67,8 +67,8 @@ def test_two_contexts_on_one_profile_are_refused_as_tensorrt_8_refuses_them(io_a
 @IO_APIS
 def test_each_slot_owns_its_profile_and_runs_on_its_own_buffers(io_api):
     api, engine, io, kernel = load(io_api, profiles=3)
-    layout = EngineLayout.read(io, engine, 'fake.plan', max_batch=4, slots=3)
-    assert layout.profiles == 3 and layout.dynamic
+    layout = EngineLayout.read(io, engine, 'fake.plan', max_batch=4)
+    assert layout.profiles == 3 and layout.dynamic and layout.usable_slots(3) == 3
     contexts = []
     for slot in range(3):
         context = open_context(api, engine, layout, slot, STREAM, 'fake.plan')
@@ -102,16 +102,16 @@ def test_a_shape_outside_the_profile_is_refused(caplog):
 
 
 @IO_APIS
-def test_fewer_profiles_than_slots_is_refused_with_the_rebuild_command(io_api):
-    api, engine, io, _ = load(io_api, profiles=1)
-    with pytest.raises(BackendError, match=r'1 optimization profile.*build_engine --slots 2'):
-        EngineLayout.read(io, engine, 'old.plan', max_batch=1, slots=2)
+def test_an_engine_with_fewer_profiles_than_slots_serves_one_context_per_profile(io_api):
+    api, engine, io, _ = load(io_api, profiles=2)
+    layout = EngineLayout.read(io, engine, 'old.plan', max_batch=1)
+    assert [layout.usable_slots(n) for n in (1, 2, 3, 4)] == [1, 2, 2, 2]
 
 
 @IO_APIS
 def test_a_profile_taken_by_another_context_is_a_clear_backend_error(io_api):
     api, engine, io, _ = load(io_api, profiles=2)
-    layout = EngineLayout.read(io, engine, 'fake.plan', max_batch=2, slots=2)
+    layout = EngineLayout.read(io, engine, 'fake.plan', max_batch=2)
     held = open_context(api, engine, layout, 1, STREAM, 'fake.plan')
     with pytest.raises(BackendError, match='refused optimization profile 1 of fake.plan'):
         open_context(api, engine, layout, 1, STREAM, 'fake.plan')
@@ -122,8 +122,8 @@ def test_a_profile_taken_by_another_context_is_a_clear_backend_error(io_api):
 @IO_APIS
 def test_a_fixed_batch_engine_runs_several_contexts_without_profiles(io_api):
     api, engine, io, kernel = load(io_api, batch=2)
-    layout = EngineLayout.read(io, engine, 'fixed.plan', max_batch=2, slots=3)
-    assert not layout.dynamic and layout.profiles == 1
+    layout = EngineLayout.read(io, engine, 'fixed.plan', max_batch=2)
+    assert not layout.dynamic and layout.profiles == 1 and layout.usable_slots(3) == 3
     for slot in range(3):
         context = open_context(api, engine, layout, slot, STREAM, 'fixed.plan')
         assert io.enqueue(context, io.bind(context, addresses_for(slot), 0), STREAM)

@@ -244,9 +244,14 @@ def test_slots_keep_batches_in_flight_apart(context, rng, io_api):
 
 
 @pytest.mark.parametrize('io_api', ['named', 'bindings'])
-def test_two_slots_on_an_engine_with_one_profile_are_refused_before_any_frame(context, io_api):
+def test_an_engine_with_one_profile_runs_one_slot_and_says_how_to_get_two(context, rng, io_api,
+                                                                          caplog):
     # The strict fake refuses a second context on a taken profile, as TensorRT 8 does; the
-    # backend says so at construction, with the rebuild command, instead of at the first frame.
+    # backend runs one batch at a time instead, and says how to rebuild for two.
     with context.activated():
-        with pytest.raises(BackendError, match='build_engine --slots 2'):
-            open_backend(context, io_api, slots=2, profiles=1)
+        fake, backend = open_backend(context, io_api, slots=2, profiles=1)
+        with backend:
+            assert backend.slots == 1
+            batch = rng.standard_normal((2, 3, H, W)).astype(np.float32)
+            check(backend.infer(batch), batch)
+    assert 'build_engine --slots 2' in caplog.text

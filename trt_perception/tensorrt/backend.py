@@ -128,7 +128,16 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
                     'model and let the engine cache build one'
                     % (self._api.flavour, self._api.version, source, source))
             self._io: TensorIO = open_io(self._api, self._engine)
-            self._layout = EngineLayout.read(self._io, self._engine, source, max_batch, slots)
+            self._layout = EngineLayout.read(self._io, self._engine, source, max_batch)
+            usable = self._layout.usable_slots(slots)
+            if usable < slots:
+                self._log.warning(
+                    'TensorRT: engine %s has %d optimization profile(s), and each serves one '
+                    'execution context at a time, so %d batch(es) will be in flight, not %d; '
+                    'rebuild it with `build_engine --slots %d` (the engine cache does so for '
+                    'an .onnx model) to keep %d', source, self._layout.profiles, usable, slots,
+                    slots, slots)
+                slots = usable
             self._stream = cuda.Stream()
             self._slots.extend([self._new_slot(self._engine, k) for k in range(slots)])
         except BaseException:

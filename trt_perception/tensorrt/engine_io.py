@@ -164,9 +164,8 @@ class EngineLayout:
     """Optimization profiles in the engine: how many contexts can run at once if dynamic."""
 
     @classmethod
-    def read(cls, io: TensorIO, engine, source: str, max_batch: int,
-             slots: int = 1) -> 'EngineLayout':
-        """Check the engine can serve `max_batch` in `slots` contexts; raises BackendError."""
+    def read(cls, io: TensorIO, engine, source: str, max_batch: int) -> 'EngineLayout':
+        """Check the engine can serve `max_batch`; raises BackendError if not."""
         inputs = [t for t in io.tensors if t.is_input]
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
             raise BackendError('engine %s has inputs %s; one NCHW image input is expected'
@@ -182,13 +181,6 @@ class EngineLayout:
                     'ONNX model with a dynamic batch axis or lower max_batch'
                     % (source, image.shape[0], max_batch))
             return cls(image, outputs, False, 1, image.shape[0], profiles)
-        if profiles < slots:
-            raise BackendError(
-                'engine %s has %d optimization profile(s) but %d execution contexts were '
-                'asked for, and TensorRT lets each profile serve one context at a time; '
-                'rebuild it with `build_engine --slots %d` (or let the engine cache build it '
-                'from the .onnx model), or set pipeline_depth to %d'
-                % (source, profiles, slots, slots, profiles))
         low, _, high = (shape[0] for shape in io.profile_shapes(image))
         if not low <= max_batch <= high:
             raise BackendError('engine %s accepts batches of %d..%d, not max_batch=%d; rebuild '
@@ -199,6 +191,15 @@ class EngineLayout:
     def input_shape(self, batch_size: int) -> Tuple[int, ...]:
         """Return the image input's shape for `batch_size` images."""
         return (batch_size,) + tuple(self.image.shape[1:])
+
+    def usable_slots(self, slots: int) -> int:
+        """
+        Return how many of `slots` execution contexts can run at once on this engine.
+
+        A dynamic engine serves one context per optimization profile; a fixed-shape engine
+        serves any number.
+        """
+        return min(slots, self.profiles) if self.dynamic else slots
 
 
 def open_context(api: TensorRTApi, engine, layout: EngineLayout, profile: int,
