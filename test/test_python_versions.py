@@ -30,7 +30,7 @@ PORTABLE_TESTS = (
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
     'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
-    'test_ros_imports', 'test_schema', 'test_stages', 'test_stats',
+    'test_ros_imports', 'test_schema', 'test_stages', 'test_stats', 'test_tensorrt_backend',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
