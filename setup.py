@@ -24,12 +24,15 @@ setup(
     name=PACKAGE,
     version=VERSION,
     packages=find_packages(exclude=['test', 'test.*']),
-    package_data={PACKAGE: ['gpu/*.cu']},
+    package_data={PACKAGE: ['gpu/*.cu', 'data/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),
         ('share/' + PACKAGE + '/launch', _files('launch/*.py')),
         ('share/' + PACKAGE + '/config', _files('config/*')),
+        # The bundled models (scripts/prepare_models.py makes them before the install), found
+        # by trt_perception.core.models in the share folder whatever the working directory.
+        ('share/' + PACKAGE + '/models', _files('models/*')),
     ],
     # The dataclasses module arrived in Python 3.7; JetPack 4.6 (TX2, Nano) has 3.6.
     install_requires=['setuptools', 'dataclasses; python_version < "3.7"'],
@@ -45,6 +48,7 @@ setup(
             'lifecycle_detector_node = trt_perception.ros.lifecycle:main',
             'image_source = trt_perception.ros.image_source:main',
             'detect = trt_perception.tools.detect:main',
+            'doctor = trt_perception.tools.doctor:main',
             'build_engine = trt_perception.tools.build_engine:main',
             'triton_export = trt_perception.tools.triton_export:main',
             'detection_listener = trt_perception.ros.detection_listener:main',

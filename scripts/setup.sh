@@ -282,8 +282,8 @@ main() {
     install_triton
     add_exports_to_activate
     build_vision_msgs
+    prepare_models  # before the install, which copies models/ into the share folder
     install_package
-    prepare_models
     local version
     for version in $CORE_PYTHONS; do
         build_core_env "$version"

@@ -15,12 +15,21 @@ bound, and launch a pycuda kernel on the runner's stream that writes every outpu
 
 so wrong addresses, shapes, batch sizes or stream ordering give wrong numbers.  Passing these
 tests proves the runner's buffer/stream/event plumbing, never that TensorRT works.
+
+The fake is as strict as TensorRT about what TensorRT refuses, each rule naming its source in
+its docstring (`trt_perception.tensorrt.api.PROFILE_RULES` lists the same facts): a context
+of a dynamic engine owns one optimization profile, no two live contexts share one, shapes
+are set after the profile is chosen and within it, and with the bindings API a context only
+addresses its own profile's binding indices.  The 8.2 fake has no 10.x names and the 10.x
+fake none of 8.x (test_tensorrt_contract.py holds them to the declared tables).  The kernel
+needs pycuda only when an enqueue runs: tests without a GPU replace `module.kernel`.
 """
 
 import enum
 import json
 import types
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
+import weakref
 
 import numpy as np
 
@@ -98,22 +107,45 @@ def nptype(dtype: FakeDataType):
 
 
 def fake_plan(height: int = 24, width: int = 20, batch: int = -1,
-              profile: Tuple[int, int, int] = (1, 2, 4)) -> bytes:
-    """Describe a 'plan' the fake runtime loads: one float NCHW input, two float outputs."""
+              profile: Tuple[int, int, int] = (1, 2, 4), profiles: int = 1) -> bytes:
+    """
+    Describe a 'plan' the fake runtime loads: one float NCHW input, two float outputs.
+
+    `profiles` identical optimization profiles of batch (min, opt, max) = `profile`.
+    """
     return json.dumps({'fake_engine': 1, 'height': height, 'width': width, 'batch': batch,
-                       'profile': list(profile)}).encode()
+                       'profile': list(profile), 'profiles': profiles}).encode()
+
+
+# TensorRT's own words when a context takes a profile another context holds (NVIDIA/TensorRT
+# issues #846, #1341 on 8.0.1 and #2516 on 8.2.1.8 quote it).
+CHOSEN_BY_ANOTHER = ('Profile %d has been chosen by another IExecutionContext. Use another '
+                     'profileIndex or destroy the IExecutionContext that use this profile.')
 
 
 class _Computation:
-    """The engine's graph and the GPU kernel, shared by both API flavours."""
+    """The engine's graph, its profiles and contexts, and the GPU kernel."""
 
-    def __init__(self, description: dict, module) -> None:
+    def __init__(self, description: dict, module, logger) -> None:
         self.height = description['height']
         self.width = description['width']
         self.batch = description['batch']
         self.profile = tuple(description['profile'])
+        self.profiles = description.get('profiles', 1) if self.dynamic else 1
         self.module = module
+        self.logger = logger
         self.names = ['images', 'sums', 'corners']
+        self._contexts: List[weakref.ref] = []
+        self.created = 0
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether the batch axis is set at run time."""
+        return self.batch < 0
+
+    def error(self, message: str) -> None:
+        """Log through the runtime's logger, as TensorRT reports refused calls."""
+        self.logger.log(FakeILogger.Severity.ERROR, message)
 
     def static_shape(self, name: str) -> Tuple[int, ...]:
         """Shape with -1 for the batch when it is dynamic."""
@@ -123,6 +155,86 @@ class _Computation:
     def shape_for(self, name: str, batch: int) -> Tuple[int, ...]:
         """Shape for a concrete batch."""
         return (batch,) + self.static_shape(name)[1:]
+
+    def profile_shapes(self, profile: int) -> List[Tuple[int, ...]]:
+        """(min, opt, max) input shapes of `profile`; all profiles are identical."""
+        assert 0 <= profile < self.profiles, 'profile %d of %d' % (profile, self.profiles)
+        return [self.shape_for('images', b) for b in self.profile]
+
+    def new_context(self, context: '_ContextState') -> None:
+        """
+        Give a new context its initial profile.
+
+        TensorRT 8.0 .. 8.5: the first context created for an engine selects profile 0
+        implicitly, later ones none (IExecutionContext::setOptimizationProfileAsync,
+        NvInferRuntime.h at tags 8.0.1, 8.5.2).  10.x: every new context is assigned profile
+        0 (the same method, NvInferRuntime.h on main).  A fixed-shape engine has profile 0.
+        """
+        first = self.created == 0
+        self.created += 1
+        self._contexts.append(weakref.ref(context))
+        if not self.dynamic or self.module.version_major >= 10 or first:
+            context.profile = 0
+
+    def held_by_another(self, context: '_ContextState', profile: int) -> bool:
+        """
+        Whether another live context uses `profile` of this dynamic engine.
+
+        "each execution context in concurrent use must use a separate optimization profile"
+        (IExecutionContext class documentation, NvInferRuntime.h 8.0.1 .. 10.x; #1590).  A
+        destroyed context releases its profile.
+        """
+        return self.dynamic and any(
+            other is not None and other is not context and other.profile == profile
+            for other in (ref() for ref in self._contexts))
+
+    def select(self, context: '_ContextState', profile: int) -> bool:
+        """
+        set_optimization_profile_async: take `profile`, or raise as TensorRT's bindings do.
+
+        The pybind11 wrapper raises RuntimeError("Error in set optimization profile async.")
+        when the C++ call returns false (python/src/infer/pyCore.cpp, 8.0.1 .. main).
+        """
+        if not 0 <= profile < self.profiles:
+            self.error('profileIndex %d is out of range [0, %d)' % (profile, self.profiles))
+            raise RuntimeError('Error in set optimization profile async.')
+        if self.held_by_another(context, profile):
+            self.error(CHOSEN_BY_ANOTHER % profile)
+            raise RuntimeError('Error in set optimization profile async.')
+        context.profile = profile
+        # Changing the profile invalidates the dynamic shapes set so far (the
+        # active_optimization_profile documentation, Python API 8.0.3 .. 8.4.3).
+        context.batch = self.batch
+        return True
+
+    def set_shape(self, context: '_ContextState', shape) -> bool:
+        """
+        Set the input shape, False (with an error logged) where TensorRT refuses it.
+
+        Shapes are set after the profile is selected, within that profile's min..max, the
+        other dimensions as built (setBindingDimensions / setInputShape, NvInferRuntime.h).
+        """
+        if context.profile is None:
+            self.error('no optimization profile has been selected for this context; call '
+                       'set_optimization_profile_async first')
+            return False
+        if self.held_by_another(context, context.profile):
+            self.error(CHOSEN_BY_ANOTHER % context.profile)
+            return False
+        low, _, high = self.profile
+        if tuple(shape[1:]) != self.static_shape('images')[1:] or not low <= shape[0] <= high:
+            self.error('shape %s is outside profile %d: %s..%s'
+                       % (tuple(shape), context.profile, low, high))
+            return False
+        context.batch = int(shape[0])
+        return True
+
+    def check_enqueue(self, context: '_ContextState') -> None:
+        """Refuse an enqueue without a profile of its own or an input shape (as above)."""
+        assert context.profile is not None, 'enqueue without an optimization profile'
+        assert not self.held_by_another(context, context.profile), \
+            CHOSEN_BY_ANOTHER % context.profile
+        assert context.batch > 0, 'input shape was never set'
 
     def run(self, addresses: Dict[str, int], batch: int, stream_handle: int) -> bool:
         """Launch the kernel on the stream whose handle the runner passed."""
@@ -139,6 +251,20 @@ class _Computation:
         return True
 
 
+class _ContextState:
+    """What TensorRT keeps per execution context: its profile and input batch."""
+
+    def __init__(self, computation: _Computation) -> None:
+        self._c = computation
+        self.profile: Optional[int] = None
+        self.batch = computation.batch
+        computation.new_context(self)
+
+    def set_optimization_profile_async(self, profile_index: int, stream_handle: int) -> bool:
+        """Select this context's optimization profile (see `_Computation.select`)."""
+        return self._c.select(self, profile_index)
+
+
 class FakeEngine:
     """ICudaEngine with the named-tensor API."""
 
@@ -150,6 +276,11 @@ class FakeEngine:
     def num_io_tensors(self) -> int:
         """Count of I/O tensors."""
         return 3
+
+    @property
+    def num_optimization_profiles(self) -> int:
+        """Count of optimization profiles."""
+        return self._c.profiles
 
     def get_tensor_name(self, index: int) -> str:
         """Name of tensor `index`."""
@@ -169,31 +300,25 @@ class FakeEngine:
 
     def get_tensor_profile_shape(self, name: str, profile: int) -> List[Tuple[int, ...]]:
         """(min, opt, max) shapes of an input."""
-        assert name == 'images' and profile == 0
-        return [self._c.shape_for(name, b) for b in self._c.profile]
+        assert name == 'images'
+        return self._c.profile_shapes(profile)
 
     def create_execution_context(self) -> 'FakeExecutionContext':
         """Create an execution context."""
         return FakeExecutionContext(self._c)
 
 
-class FakeExecutionContext:
+class FakeExecutionContext(_ContextState):
     """IExecutionContext with the named-tensor API."""
 
     def __init__(self, computation: _Computation) -> None:
         """Start with no addresses bound."""
-        self._c = computation
+        super().__init__(computation)
         self._addresses: Dict[str, int] = {}
-        self._batch = computation.batch
 
     def set_input_shape(self, name: str, shape) -> bool:
-        """Set the dynamic input shape; False outside the profile."""
-        low, _, high = self._c.profile
-        if name != 'images' or tuple(shape[1:]) != self._c.static_shape(name)[1:] \
-                or not low <= shape[0] <= high:
-            return False
-        self._batch = shape[0]
-        return True
+        """Set the dynamic input shape; False where TensorRT refuses it."""
+        return name == 'images' and self._c.set_shape(self, shape)
 
     def set_tensor_address(self, name: str, address: int) -> bool:
         """Bind a device address."""
@@ -202,17 +327,23 @@ class FakeExecutionContext:
 
     def get_tensor_shape(self, name: str) -> Tuple[int, ...]:
         """Return the resolved shape for the current input shape."""
-        return self._c.shape_for(name, self._batch)
+        return self._c.shape_for(name, self.batch)
 
     def execute_async_v3(self, stream_handle: int) -> bool:
         """Queue the computation."""
-        assert self._batch > 0, 'input shape was never set'
+        self._c.check_enqueue(self)
         assert set(self._addresses) == set(self._c.names), self._addresses
-        return self._c.run(self._addresses, self._batch, stream_handle)
+        return self._c.run(self._addresses, self.batch, stream_handle)
 
 
 class FakeBindingsEngine:
-    """ICudaEngine with the TensorRT 8.2 bindings API."""
+    """
+    ICudaEngine with the TensorRT 8.x bindings API.
+
+    With K profiles it has K * 3 bindings, profile k's at k*3 .. k*3+2, named with a
+    " [profile k]" suffix for k > 0 (getBindingIndex / getBindingName, NvInferRuntime.h
+    8.2.1).
+    """
 
     def __init__(self, computation: _Computation) -> None:
         """Wrap the shared computation."""
@@ -220,60 +351,73 @@ class FakeBindingsEngine:
 
     @property
     def num_bindings(self) -> int:
-        """Count of bindings."""
-        return 3
+        """Count of bindings, over all profiles."""
+        return 3 * self._c.profiles
+
+    @property
+    def num_optimization_profiles(self) -> int:
+        """Count of optimization profiles."""
+        return self._c.profiles
 
     def get_binding_name(self, index: int) -> str:
         """Name of binding `index`."""
-        return self._c.names[index]
+        profile, i = divmod(index, 3)
+        return self._c.names[i] + (' [profile %d]' % profile if profile else '')
 
     def binding_is_input(self, index: int) -> bool:
         """Whether binding `index` is an input."""
-        return index == 0
+        return index % 3 == 0
 
     def get_binding_shape(self, index: int) -> Tuple[int, ...]:
         """Shape with -1 for dynamic dimensions."""
-        return self._c.static_shape(self._c.names[index])
+        return self._c.static_shape(self._c.names[index % 3])
 
     def get_binding_dtype(self, index: int) -> FakeDataType:
         """Element type."""
         return FakeDataType.FLOAT
 
     def get_profile_shape(self, profile: int, index: int) -> List[Tuple[int, ...]]:
-        """(min, opt, max) shapes of an input binding."""
-        assert profile == 0 and index == 0
-        return [self._c.shape_for('images', b) for b in self._c.profile]
+        """
+        (min, opt, max) shapes of an input binding.
+
+        The binding must belong to `profile` or be one of profile 0's indices
+        (ICudaEngine::getProfileDimensions, NvInferRuntime.h 8.2.1).
+        """
+        assert index % 3 == 0 and index // 3 in (0, profile), (profile, index)
+        return self._c.profile_shapes(profile)
 
     def create_execution_context(self) -> 'FakeBindingsExecutionContext':
         """Create an execution context."""
         return FakeBindingsExecutionContext(self._c)
 
 
-class FakeBindingsExecutionContext:
-    """IExecutionContext with the TensorRT 8.2 bindings API."""
+class FakeBindingsExecutionContext(_ContextState):
+    """IExecutionContext with the TensorRT 8.x bindings API."""
 
-    def __init__(self, computation: _Computation) -> None:
-        """Start with the engine's own batch."""
-        self._c = computation
-        self._batch = computation.batch
+    def _own(self, index: int) -> bool:
+        # A context addresses the bindings of its own profile only (setBindingDimensions:
+        # "the binding must belong to the current profile", NvInferRuntime.h 8.2.1).
+        return self.profile is not None and index // 3 == self.profile
 
     def set_binding_shape(self, index: int, shape) -> bool:
-        """Set the dynamic input shape; False outside the profile."""
-        low, _, high = self._c.profile
-        if index != 0 or not low <= shape[0] <= high:
+        """Set the dynamic input shape; False where TensorRT refuses it."""
+        if self.profile is not None and not self._own(index):
+            self._c.error('binding %d does not belong to profile %d' % (index, self.profile))
             return False
-        self._batch = shape[0]
-        return True
+        return index % 3 == 0 and self._c.set_shape(self, shape)
 
     def get_binding_shape(self, index: int) -> Tuple[int, ...]:
         """Return the resolved shape for the current input shape."""
-        return self._c.shape_for(self._c.names[index], self._batch)
+        assert self._own(index), 'binding %d is not in profile %r' % (index, self.profile)
+        return self._c.shape_for(self._c.names[index % 3], self.batch)
 
     def execute_async_v2(self, bindings: List[int], stream_handle: int) -> bool:
-        """Queue the computation on the bound addresses."""
-        assert self._batch > 0, 'input shape was never set'
-        assert len(bindings) == 3 and all(bindings), bindings
-        return self._c.run(dict(zip(self._c.names, bindings)), self._batch, stream_handle)
+        """Queue the computation on the addresses of this context's profile."""
+        self._c.check_enqueue(self)
+        assert len(bindings) == 3 * self._c.profiles, bindings
+        own = bindings[3 * self.profile:3 * self.profile + 3]
+        assert all(own), bindings
+        return self._c.run(dict(zip(self._c.names, own)), self.batch, stream_handle)
 
 
 class FakeRuntime:
@@ -293,7 +437,7 @@ class FakeRuntime:
             self.logger.log(FakeILogger.Severity.ERROR, 'not a fake plan')
             return None
         engine_class = self._module.ICudaEngine
-        return engine_class(_Computation(description, self._module))
+        return engine_class(_Computation(description, self._module, self.logger))
 
 
 def make_fake_tensorrt(io_api: str = 'named') -> types.ModuleType:
@@ -305,6 +449,7 @@ def make_fake_tensorrt(io_api: str = 'named') -> types.ModuleType:
     """
     module = types.ModuleType('tensorrt')
     module.__version__ = '10.16.1.11' if io_api == 'named' else '8.2.1.8'
+    module.version_major = int(module.__version__.split('.')[0])
     module.Runtime = type('FakeRuntime', (FakeRuntime,), {'_module': module})
     module.ILogger = FakeILogger
     module.Logger = FakeLogger

@@ -35,6 +35,7 @@ MAY_IMPORT = {
     'tools': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'runtime'},
     'detect': {'tools'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
+    'doctor': {'tools'},
     'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds', 'runtime'},
 }
 

@@ -8,15 +8,19 @@ the NVIDIA container runtime), so these tests check what can be checked here: th
 parses, its base image is the dustynv ROS 2 image for L4T R32.7.1 with a Foxy build
 argument, every file it copies and every path and command it names exists in the
 repository, its pins are the ones the Python 3.6 tests run with, and the Fast DDS profile has
-the 64 MiB shared-memory segment docs/jetson.md promises.
+the 64 MiB shared-memory segment docs/jetson.md promises.  The pycuda step runs for real,
+for Python 3.6 on this x86 machine with numpy compiled from source forbidden (as it fails on
+aarch64), up to the compile that needs CUDA's headers.
 """
 
+import hashlib
 import json
 import os
 import re
 import shlex
 import stat
 import subprocess
+import tempfile
 from xml.etree import ElementTree
 
 import pytest
@@ -24,7 +28,12 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKERFILE = os.path.join(REPO, 'docker', 'jetson', 'Dockerfile')
 PROFILE = os.path.join(REPO, 'config', 'fastdds_large_images.xml')
-INSTRUCTIONS = {'ARG', 'FROM', 'SHELL', 'ENV', 'RUN', 'WORKDIR', 'COPY', 'ENTRYPOINT', 'CMD'}
+INSTRUCTIONS = {'ARG', 'FROM', 'SHELL', 'ENV', 'RUN', 'WORKDIR', 'COPY', 'VOLUME',
+                'ENTRYPOINT', 'CMD'}
+PYTHON36 = os.path.expanduser('~/.pyenv/versions/3.6.15/bin/python3.6')
+PIP_PACKAGES_TRIED = ('pip', 'setuptools', 'wheel', 'numpy', 'dataclasses')
+"""What the pycuda test installs of the Dockerfile's pip steps before pycuda (onnxruntime,
+the fallback backend, plays no part in pycuda's build and is left out to save time)."""
 WORKSPACE = '/ros2_ws'
 PACKAGE_SHARE = WORKSPACE + '/install/trt_perception/share/trt_perception/'
 XML_NAMESPACE = '{http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles}'
@@ -64,7 +73,7 @@ def _environment(instructions):
 def test_parses_into_known_instructions(instructions):
     assert {name for name, _ in instructions} <= INSTRUCTIONS
     assert [name for name, _ in instructions][:2] == ['ARG', 'FROM']
-    for keyword in ('SHELL', 'ENTRYPOINT', 'CMD'):
+    for keyword in ('SHELL', 'ENTRYPOINT', 'CMD', 'VOLUME'):
         (arguments,) = _values(instructions, keyword)
         assert isinstance(json.loads(arguments), list), keyword
     for arguments in _values(instructions, 'ENV'):
@@ -125,6 +134,100 @@ def test_pins_are_what_the_python_36_tests_run_with(instructions):
     for package in ('pip', 'numpy', 'dataclasses', 'onnxruntime'):
         assert installed[package] == tested[package], package
     assert installed['pycuda'] == '2022.1'  # the last release for Python 3.6
+    # The last releases for Python 3.6: pycuda's pyproject build needs a setuptools with
+    # build_meta.__legacy__ (40.8+), which the base image need not have.
+    assert (installed['setuptools'], installed['wheel']) == ('59.6.0', '0.37.1')
+
+
+def test_jetson_specific_environment_and_the_kernel_cache_volume(instructions):
+    environment = _environment(instructions)
+    # numpy 1.19.5's OpenBLAS dies with "Illegal instruction" on Jetson without it
+    # (numpy #18131, #18468); set before any step imports numpy.
+    assert environment['OPENBLAS_CORETYPE'] == 'ARMV8'
+    set_at = instructions.index(('ENV', 'OPENBLAS_CORETYPE=ARMV8'))
+    assert set_at < min(i for i, (name, arguments) in enumerate(instructions)
+                        if name == 'RUN' and 'numpy' in arguments)
+    (volume,) = _values(instructions, 'VOLUME')
+    assert json.loads(volume) == [environment['PYCUDA_CACHE_DIR']]
+
+
+def test_the_image_checks_its_imports_and_runs_doctor(instructions):
+    runs = _values(instructions, 'RUN')
+    (check,) = [r for r in runs if 'trt_perception.doctor' in r]
+    for module in ('numpy', 'cv2', 'onnxruntime', 'pycuda', 'tensorrt', 'vision_msgs'):
+        assert re.search(r'import [\w, ]*\b%s\b' % module, check), module
+    assert '--backend onnxruntime' in check
+    assert os.path.isfile(os.path.join(REPO, 'trt_perception', 'doctor.py'))
+
+
+def test_pycuda_is_built_without_build_isolation(instructions):
+    (step,) = [r for r in _values(instructions, 'RUN') if 'pycuda==' in r]
+    assert '--no-build-isolation' in step and '--only-binary numpy' in step
+
+
+def _pip_steps_before_pycuda(instructions, python):
+    """Return the Dockerfile's pip commands before pycuda's, and pycuda's, for `python`."""
+    steps = []
+    for run in _values(instructions, 'RUN'):
+        for command in run.split('&&'):
+            words = shlex.split(command)
+            if words[:4] != ['python3', '-m', 'pip', 'install']:
+                continue
+            if any(w.startswith('pycuda==') for w in words):
+                return steps, [python] + words[1:]
+            kept = [w for w in words[4:] if w.startswith('-') or w == 'numpy'
+                    or w.split('==')[0] in PIP_PACKAGES_TRIED]
+            steps.append([python, '-m', 'pip', 'install'] + kept)
+    raise AssertionError('no pycuda pip step in the Dockerfile')
+
+
+@pytest.fixture(scope='module')
+def python36_venv(instructions):
+    """Make a Python 3.6 venv with the Dockerfile's steps before pycuda, cached in tmp."""
+    if os.environ.get('TRT_PERCEPTION_PYTHON_VERSION_RUN'):
+        # It runs pyenv's 3.6 whatever Python runs pytest: once, in the main run, not again in
+        # test_python_versions.py's three concurrent runs, which would share its cached venv.
+        pytest.skip('the pycuda step runs in the main test run only')
+    if not os.path.isfile(PYTHON36):
+        pytest.skip('no Python 3.6 at %s (pyenv install 3.6.15)' % PYTHON36)
+    steps_key = hashlib.sha256(repr(_pip_steps_before_pycuda(instructions, 'python')[0])
+                               .encode()).hexdigest()[:12]
+    venv = os.path.join(tempfile.gettempdir(), 'trt_perception-py36-pycuda-' + steps_key)
+    python = os.path.join(venv, 'bin', 'python')
+    steps, _ = _pip_steps_before_pycuda(instructions, python)
+    if not os.path.isfile(os.path.join(venv, 'ready')):
+        subprocess.run([PYTHON36, '-m', 'venv', '--clear', venv], check=True, timeout=120)
+        for step in steps:
+            done = subprocess.run(step + ['--disable-pip-version-check'],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  universal_newlines=True, timeout=300)
+            if done.returncode and 'NewConnectionError' in done.stdout:
+                pytest.skip('PyPI cannot be reached: %s' % done.stdout.splitlines()[-1])
+            assert done.returncode == 0, done.stdout[-3000:]
+        open(os.path.join(venv, 'ready'), 'w').close()
+    return python
+
+
+def test_the_pycuda_step_resolves_for_python_36_up_to_the_cuda_compile(
+        instructions, python36_venv):
+    _, pycuda_step = _pip_steps_before_pycuda(instructions, python36_venv)
+    env = dict(os.environ, CUDA_ROOT='/nonexistent-cuda', PIP_DISABLE_PIP_VERSION_CHECK='1')
+    done = subprocess.run(pycuda_step, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=600, env=env)
+    out = done.stdout
+    if done.returncode and 'NewConnectionError' in out:
+        pytest.skip('PyPI cannot be reached')
+    # Resolved: pycuda's own metadata, then its run-time requirements for Python 3.6.
+    assert 'Collecting pycuda==2022.1' in out
+    for requirement in ('pytools', 'mako', 'platformdirs'):
+        assert re.search(r'(Collecting|Requirement already satisfied:) %s' % requirement, out,
+                         re.IGNORECASE), requirement
+    # Built against the installed numpy 1.19.5: no build environment, no numpy 1.12.1.
+    assert 'numpy==1.12.1' not in out and 'pip-build-env' not in out
+    assert 'site-packages/numpy/core/include' in out
+    # ... as far as a machine without CUDA goes: the first source includes cuda.h.
+    assert done.returncode != 0
+    assert 'Building wheel for pycuda' in out and 'cuda.h' in out, out[-3000:]
 
 
 def test_entrypoint_exists_and_sources_ros_and_the_workspace(instructions):

@@ -91,3 +91,17 @@ def test_without_tensorrt_nothing_builds_and_auto_keeps_its_fallback():
         assert build is None
         assert pipeline.describe()['backend'] == 'onnxruntime'
         assert 'because TensorRT: ' in pipeline.describe()['fallback']
+
+
+def test_without_onnxruntime_to_serve_the_engine_is_built_first(monkeypatch, caplog):
+    # A native ROS install with JetPack's TensorRT but no onnxruntime: the node must start,
+    # building the engine in the foreground rather than failing on the interim pipeline.
+    import sys
+    from trt_perception.engine_builds import _builds_engine
+    from trt_perception.tensorrt.plugin import TENSORRT
+    monkeypatch.setattr(TENSORRT, 'unavailable_reason', lambda config: None)
+    config = PipelineConfig(backend='auto')
+    assert _builds_engine(config, LOG)
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)
+    assert not _builds_engine(config, LOG)
+    assert 'ONNX Runtime is not installed' in caplog.text

@@ -57,6 +57,17 @@ def test_file_name_spells_out_a_non_default_profile():
         'yolov8n-%s-trtrtx1.7.1-' % SHA[:12])
 
 
+def test_the_profile_count_is_part_of_the_key():
+    assert make_key(profiles=2).file_stem().endswith('-fp16-b2-p2')
+    assert make_key(profiles=2) != make_key()
+    assert make_key().mismatches(make_key(profiles=2)) == [
+        'optimization profiles 2 (built) vs 1 (here)']
+    # Metadata written before the field existed describes a one-profile engine.
+    old = make_key().as_dict()
+    del old['profiles']
+    assert EngineKey.from_dict(old) == make_key()
+
+
 def test_slug_and_key_round_trip():
     assert slug('NVIDIA GeForce RTX 4090') == 'nvidia-geforce-rtx-4090'
     assert slug('  ') == 'unknown'

@@ -1,6 +1,14 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The package installs where ROS tools look: share/, the ament index, lib/<package>/."""
+"""
+The package installs where ROS tools look: share/, the ament index, lib/<package>/.
+
+Every install goes into a temporary prefix, from a copy of the sources, and never touches the
+environment the tests run in: pip, given a distribution that environment already has, would
+otherwise uninstall it first (even with --prefix elsewhere), taking the venv's console
+scripts with it.  --ignore-installed stops that, and each test checks the environment's own
+copy is still whole afterwards.
+"""
 
 import glob
 import json
@@ -16,7 +24,9 @@ PACKAGE = 'trt_perception'
 # Everything setup.py reads; built from a copy so the source tree gets no build/ or egg-info.
 PACKAGE_INPUTS = ('setup.py', 'setup.cfg', 'package.xml', 'resource', PACKAGE, 'launch', 'config')
 CONSOLE_SCRIPTS = ('detector_node', 'lifecycle_detector_node', 'image_source', 'detect',
-                   'detection_listener', 'build_engine', 'triton_export')
+                   'detection_listener', 'build_engine', 'triton_export', 'doctor')
+MODEL_CARDS = 'models/*.json'
+"""Staged instead of the whole models/ folder (90 MB of ONNX): the cards show the layout."""
 
 # Resolved in a fresh interpreter: ament_index reads AMENT_PREFIX_PATH when called.
 _AMENT_QUERY = """
@@ -40,7 +50,30 @@ def staged_source(tmp_path_factory):
                             ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
         else:
             shutil.copy2(source, str(stage / name))
+    (stage / 'models').mkdir()
+    for card in glob.glob(os.path.join(REPO_ROOT, MODEL_CARDS)):
+        shutil.copy2(card, str(stage / 'models'))
     return stage
+
+
+def _own_installation():
+    """Return the running environment's copy of the package: location, files, scripts."""
+    from importlib import metadata
+    try:
+        distribution = metadata.distribution(PACKAGE)
+    except metadata.PackageNotFoundError:
+        return None
+    scripts = sorted(name for name in CONSOLE_SCRIPTS
+                     if os.path.exists(os.path.join(os.path.dirname(sys.executable), name)))
+    return str(distribution.locate_file('')), len(distribution.files or ()), scripts
+
+
+@pytest.fixture(autouse=True)
+def environment_untouched():
+    """Fail a test that changed the package installed where the tests run."""
+    before = _own_installation()
+    yield
+    assert _own_installation() == before, 'the test changed the environment it runs in'
 
 
 def _run(command, **kwargs):
@@ -67,6 +100,8 @@ def _check_share_and_index(prefix):
         assert os.path.isfile(os.path.join(share, 'launch', name)), name
     for name in _repo_files('config/*'):
         assert os.path.isfile(os.path.join(share, 'config', name)), name
+    for name in _repo_files(MODEL_CARDS):
+        assert os.path.isfile(os.path.join(share, 'models', name)), name
     found = _ament_lookup(prefix)
     assert found == {'prefix': str(prefix), 'share': share, 'marker_prefix': str(prefix)}
 
@@ -80,11 +115,21 @@ def test_pip_prefix_install_puts_scripts_in_bin(staged_source, tmp_path):
     """A wheel install (pip, as scripts/setup.sh does) ignores setup.cfg: scripts go to bin/."""
     prefix = tmp_path / 'prefix'
     _run([sys.executable, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps',
-          '--no-build-isolation', '--prefix', str(prefix), str(staged_source)])
+          '--no-build-isolation', '--ignore-installed', '--prefix', str(prefix),
+          str(staged_source)])
 
     _check_share_and_index(prefix)
     assert _executables(str(prefix / 'bin')) == sorted(CONSOLE_SCRIPTS)
     assert not (prefix / 'lib' / PACKAGE).exists()
+    # The installed package finds its bundled models in its share folder, from any working
+    # directory and without TRT_PERCEPTION_MODEL_DIR.
+    (site,) = glob.glob(str(prefix / 'lib' / 'python*' / 'site-packages'))
+    env = {k: v for k, v in os.environ.items() if k != 'TRT_PERCEPTION_MODEL_DIR'}
+    env.update(PYTHONPATH=site, AMENT_PREFIX_PATH=str(prefix))
+    found = _run([sys.executable, '-c', 'from trt_perception.core.models import '
+                  'available_models; print(" ".join(available_models()))'],
+                 env=env, cwd=str(tmp_path)).split()
+    assert found == [os.path.splitext(name)[0] for name in _repo_files(MODEL_CARDS)]
 
 
 def _colcon():

@@ -22,7 +22,7 @@ PYCUDA_2022_1_DRIVER = {
     '': ('init', 'Device', 'Context', 'Stream', 'Event', 'DeviceAllocation', 'Error',
          'CompileError', 'device_attribute', 'event_flags', 'host_alloc_flags', 'mem_alloc',
          'memcpy_htod', 'memcpy_htod_async', 'memcpy_dtoh_async', 'module_from_buffer',
-         'pagelocked_empty', 'mem_get_ipc_handle'),
+         'pagelocked_empty', 'mem_get_ipc_handle', 'get_version', 'get_driver_version'),
     'Device': ('count', 'name', 'compute_capability', 'total_memory', 'get_attribute',
                'retain_primary_context'),
     'Context': ('get_device', 'pop', 'push', 'detach'),
@@ -30,7 +30,10 @@ PYCUDA_2022_1_DRIVER = {
     'event_flags': ('DISABLE_TIMING',),
     'host_alloc_flags': ('DEVICEMAP',),
 }
-"""``pycuda.driver`` in 2022.1: module names, and members of the classes and enums used."""
+"""``pycuda.driver`` in 2022.1: module names, and members of the classes and enums used.
+
+get_version and get_driver_version (doctor's report) are read from the 2022.1 sdist on PyPI,
+wrap_cudadrv.cpp (``py::def("get_version", ...)``, ``py::def("get_driver_version", ...)``)."""
 
 PYCUDA_2022_1_METHODS = (
     'get_function', 'prepare', 'prepared_async_call', 'synchronize', 'record', 'time_till',

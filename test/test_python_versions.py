@@ -24,17 +24,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
-    'test_annotate', 'test_architecture', 'test_assembly', 'test_backend', 'test_calibrator',
-    'test_checks', 'test_decoders', 'test_depth_estimate', 'test_depth_files', 'test_depth_image',
-    'test_depth_intrinsics', 'test_depth_pairing', 'test_depth_settings', 'test_depth_stage',
-    'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
-    'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
-    'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
-    'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
-    'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages', 'test_schema',
-    'test_setting_flags', 'test_slots', 'test_stages', 'test_stats',
-    'test_tracking_assignment', 'test_tracking_bytetrack', 'test_tracking_kalman',
-    'test_tracking_stage',
+    'test_annotate', 'test_architecture', 'test_assembly', 'test_backend', 'test_build_engine',
+    'test_calibrator', 'test_checks', 'test_decoders', 'test_depth_estimate', 'test_depth_files',
+    'test_depth_image', 'test_depth_intrinsics', 'test_depth_pairing', 'test_depth_settings',
+    'test_depth_stage', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_doctor',
+    'test_engine_cache', 'test_engine_io', 'test_fastdds_profile', 'test_frame_source',
+    'test_image', 'test_latest_frame', 'test_letterbox', 'test_log_throttle', 'test_models',
+    'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess',
+    'test_pycuda_contract', 'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages',
+    'test_schema', 'test_setting_flags', 'test_slots', 'test_stages', 'test_stats',
+    'test_tensorrt_backend', 'test_tracking_assignment', 'test_tracking_bytetrack',
+    'test_tracking_kalman', 'test_tracking_stage',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
@@ -53,6 +53,7 @@ NOT_PORTABLE = {
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
         'test_kernel_compile', 'test_typing'),
+    'PyYAML (in .venv only)': ('test_package_manifest',),
     'the Python-version venvs themselves': ('test_python_versions',),
     'tritonclient and the nvidia-pytriton tritonserver (.venv only; the node test ROS too)': (
         'test_triton_backend', 'test_triton_node', 'test_triton_platforms'),
@@ -131,6 +132,10 @@ def _package_sources():
     return sorted(files)
 
 
+VERSION_RUN_ENV = 'TRT_PERCEPTION_PYTHON_VERSION_RUN'
+"""Set to the version in these runs, for tests that need to run only once (see its users)."""
+
+
 def _clean_environment():
     # The ROS wheels' bootstrapper points LD_LIBRARY_PATH at .venv/lib; the version venvs'
     # wheels bring their own libraries and must not pick up the main venv's.
@@ -149,7 +154,8 @@ class _Run:
         self.process = subprocess.Popen(
             [self.python, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
              '--basetemp', str(basetemp)] + tests,
-            cwd=REPO, env=_clean_environment(), stdout=subprocess.PIPE,
+            cwd=REPO, env=dict(_clean_environment(), **{VERSION_RUN_ENV: version}),
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True)
 
     def wait(self):

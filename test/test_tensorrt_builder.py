@@ -147,6 +147,25 @@ def test_options_are_validated_before_building():
         BuildOptions(min_batch=2, opt_batch=1, max_batch=4)
     with pytest.raises(ValueError, match='precision'):
         BuildOptions(precision='int4')
+    with pytest.raises(ValueError, match='profiles=0'):
+        BuildOptions(profiles=0)
+
+
+def test_one_identical_profile_per_slot_is_built_into_the_plan(
+        api, rng, tmp_path, monkeypatch):
+    model = conv_net(tmp_path / 'net.onnx', rng)
+    added = []
+    add = trt.IBuilderConfig.add_optimization_profile
+
+    def counting(config, profile):
+        index = add(config, profile)
+        added.append((index, [tuple(s) for s in profile.get_shape('images')]))
+        return index
+
+    monkeypatch.setattr(trt.IBuilderConfig, 'add_optimization_profile', counting)
+    result = EngineBuilder(api).build(model, BuildOptions(max_batch=4, opt_batch=2, profiles=2))
+    assert len(result.plan) > 1000
+    assert added == [(k, [(1, 3, 64, 64), (2, 3, 64, 64), (4, 3, 64, 64)]) for k in range(2)]
 
 
 def cache_key(api, model, **changes):

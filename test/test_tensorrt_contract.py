@@ -47,8 +47,10 @@ TENSORRT_8_2_1 = {
                        'set_timing_cache'),
     'ICudaEngine': ('binding_is_input', 'create_execution_context', 'get_binding_dtype',
                     'get_binding_name', 'get_binding_shape', 'get_profile_shape',
-                    'num_bindings'),
-    'IExecutionContext': ('execute_async_v2', 'get_binding_shape', 'set_binding_shape'),
+                    'num_bindings', 'num_optimization_profiles'),
+    'IExecutionContext': ('active_optimization_profile', 'execute_async_v2',
+                          'get_binding_shape', 'set_binding_shape',
+                          'set_optimization_profile_async'),
     'IInt8EntropyCalibrator2': ('get_batch', 'get_batch_size', 'read_calibration_cache',
                                 'write_calibration_cache'),
     'ILogger': ('log',),
@@ -70,7 +72,9 @@ Source: NVIDIA/TensorRT on GitHub, tag 8.2.1, the pybind11 bindings in python/sr
 and python/packaging/tensorrt/__init__.py (nptype), the code NVIDIA builds the
 python3-libnvinfer of JetPack 4.6.1 from and documents at
 https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-821/api/python_api/.  Read
-2026-12.  In every version ``Logger`` is a subclass of ``ILogger``.
+2026-12.  In every version ``Logger`` is a subclass of ``ILogger``.  Profiles (pyCore.cpp at
+tags 8.0.1 and 8.2.1): ``set_optimization_profile_async(profile_index, stream_handle)`` is there
+and raises RuntimeError on failure; ``active_optimization_profile`` has a deprecated setter.
 """
 
 TENSORRT_8_0_1 = dict(TENSORRT_8_2_1)
@@ -190,6 +194,20 @@ def test_tensorrt_10_dropped_the_bindings_api(lean, api):
     # So the bindings path can only ever be chosen for TensorRT < 8.5 (JetPack 4.6).
     assert set(missing_members(lean, BINDINGS_SURFACE)) >= {
         'ICudaEngine.num_bindings', 'IExecutionContext.execute_async_v2'}
+
+
+def test_tensorrt_10_selects_profiles_only_through_the_async_call(lean):
+    # PROFILE_RULES: the runner never sets active_optimization_profile, which 10.x made
+    # read-only (8.0.1 .. 8.6 had a deprecated setter, TENSORRT_8_2_1).
+    assert lean.IExecutionContext.active_optimization_profile.fset is None
+    signature = lean.IExecutionContext.set_optimization_profile_async.__doc__
+    assert 'profile_index' in signature and 'stream_handle' in signature
+    assert isinstance(lean.ICudaEngine.num_optimization_profiles, property)
+
+
+def test_every_profile_rule_names_its_source():
+    for rule, text in api_module.PROFILE_RULES.items():
+        assert 'NvInferRuntime.h' in text or 'pyCore.cpp' in text, rule
 
 
 def test_lean_runtime_cannot_build_and_says_what_to_install(lean, api, monkeypatch):

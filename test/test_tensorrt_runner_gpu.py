@@ -48,6 +48,7 @@ def context():
 def open_backend(context, io_api='named', max_batch=4, slots=1, **plan_args):
     fake = make_fake_tensorrt(io_api)
     api = TensorRTApi.from_module(fake, 'tensorrt')
+    plan_args.setdefault('profiles', slots)  # one optimization profile per slot, as built
     backend = TensorRTBackend(fake_plan(H, W, **plan_args), max_batch=max_batch, api=api,
                               context=context, source='fake.plan', slots=slots)
     fake.streams[backend.stream.handle] = backend.stream
@@ -240,3 +241,17 @@ def test_slots_keep_batches_in_flight_apart(context, rng, io_api):
                 backend.enqueue(1, 0)
             with pytest.raises(BackendError, match='outside 0..2'):
                 backend.device_input(1, 3)
+
+
+@pytest.mark.parametrize('io_api', ['named', 'bindings'])
+def test_an_engine_with_one_profile_runs_one_slot_and_says_how_to_get_two(context, rng, io_api,
+                                                                          caplog):
+    # The strict fake refuses a second context on a taken profile, as TensorRT 8 does; the
+    # backend runs one batch at a time instead, and says how to rebuild for two.
+    with context.activated():
+        fake, backend = open_backend(context, io_api, slots=2, profiles=1)
+        with backend:
+            assert backend.slots == 1
+            batch = rng.standard_normal((2, 3, H, W)).astype(np.float32)
+            check(backend.infer(batch), batch)
+    assert 'build_engine --slots 2' in caplog.text

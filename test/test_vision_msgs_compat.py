@@ -85,7 +85,7 @@ class FakeBoundingBox2D:
 
 
 class FakeObjectHypothesisWithPose:
-    """vision_msgs 2.x/3.x: string id, float64 score, pose."""
+    """vision_msgs 2.x: string id, float64 score, pose (3.0 nested them in hypothesis)."""
 
     def __init__(self):
         self.id = ''

@@ -13,6 +13,7 @@ Runtime.
 """
 
 from dataclasses import dataclass, replace
+import importlib.util
 import logging
 import threading
 import time
@@ -143,7 +144,7 @@ class EngineBuild(Generic[T]):
             self._close_result(result)
 
 
-def _builds_engine(config: PipelineConfig) -> bool:
+def _builds_engine(config: PipelineConfig, log: logging.Logger) -> bool:
     if not config.serve_while_building:
         return False
     card = find_model(config.model)
@@ -151,7 +152,16 @@ def _builds_engine(config: PipelineConfig) -> bool:
         return False  # a prebuilt engine only loads: nothing to wait for
     # Assembly's choice, made again with the same settings: a backend that starts slowly
     # (TensorRT building its engine) is worth serving without meanwhile.
-    return choose_backend(config, card).plugin.slow_start
+    if not choose_backend(config, card).plugin.slow_start:
+        return False
+    if importlib.util.find_spec('onnxruntime') is None:
+        # A native ROS install may have TensorRT but no ONNX Runtime to serve with meanwhile.
+        log.warning('serve_while_building: ONNX Runtime is not installed, so nothing can '
+                    'serve while TensorRT builds the engine: building it first (minutes on a '
+                    'Jetson). Install onnxruntime (rosdep key python3-onnxruntime-pip) to '
+                    'detect meanwhile')
+        return False
+    return True
 
 
 def start_pipeline(config: PipelineConfig, log: logging.Logger
@@ -162,7 +172,7 @@ def start_pipeline(config: PipelineConfig, log: logging.Logger
     Without TensorRT, or with `serve_while_building` false, there is nothing to build in the
     background: this is `create_pipeline(config)` (with backend auto's fallback and reason).
     """
-    if not _builds_engine(config):
+    if not _builds_engine(config, log):
         return create_pipeline(config, log=log), None
     from trt_perception.tensorrt.cache import default_cache_dir
     serving = create_pipeline(replace(config, backend='onnxruntime'), log=log)

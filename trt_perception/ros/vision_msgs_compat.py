@@ -3,14 +3,14 @@
 """
 Detection2DArray for both vision_msgs layouts, chosen once from the installed messages.
 
-vision_msgs 4.x (Humble and later) nests the class and score in
-``ObjectHypothesisWithPose.hypothesis.{class_id, score}`` and centres boxes on a
-``vision_msgs/Pose2D`` (``center.position.{x, y}``).  vision_msgs 2.x/3.x (Foxy, Galactic) keep
-``ObjectHypothesisWithPose.{id, score}`` and a ``geometry_msgs/Pose2D`` centre
-(``center.{x, y}``).  A track id goes in ``Detection2D.id`` (3.x and later) or in
-``tracking_id`` with ``is_tracking`` set (2.x).  `VisionMsgsLayout` inspects the message
-classes' fields at construction and binds the matching accessors, so nothing is decided per
-detection.
+vision_msgs 3.0 (Galactic) and later nest the class and score in
+``ObjectHypothesisWithPose.hypothesis.{class_id, score}``; 2.x (Foxy) keeps
+``ObjectHypothesisWithPose.{id, score}``.  4.0 (Humble and later) centres boxes on a
+``vision_msgs/Pose2D`` (``center.position.{x, y}``); 2.x and 3.x on a ``geometry_msgs/Pose2D``
+(``center.{x, y}``) (vision_msgs CHANGELOG, 3.0.0 and 4.0.0).  A track id goes in
+``Detection2D.id`` (3.x and later) or in ``tracking_id`` with ``is_tracking`` set (2.x).
+`VisionMsgsLayout` inspects the message classes' fields at construction and binds the
+matching accessors, so nothing is decided per detection.
 """
 
 from dataclasses import dataclass
@@ -121,7 +121,7 @@ class VisionMsgsLayout:
         self._result_type = messages.ObjectHypothesisWithPose
         self.hypothesis_layout, self._set_hypothesis, self._get_hypothesis = _layout_of(
             self._result_type, 'ObjectHypothesisWithPose', _HYPOTHESIS_LAYOUTS,
-            'hypothesis (4.x) or id/score (2.x/3.x)')
+            'hypothesis (3.x/4.x) or id/score (2.x)')
         self.track_id_layout, self._set_track_id, self._get_track_id = _layout_of(
             self._detection_type, 'Detection2D', _TRACK_ID_LAYOUTS,
             'id (3.x and later) or is_tracking/tracking_id (2.x)')

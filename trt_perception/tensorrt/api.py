@@ -36,9 +36,44 @@ RUNTIME_SURFACE: Surface = {
     'Runtime': ('deserialize_cuda_engine',),
     'ILogger': ('log',),
     'Logger.Severity': ('VERBOSE', 'INFO', 'WARNING', 'ERROR', 'INTERNAL_ERROR'),
-    'ICudaEngine': ('create_execution_context',),
+    'ICudaEngine': ('create_execution_context', 'num_optimization_profiles'),
+    'IExecutionContext': ('set_optimization_profile_async',),
 }
-"""What every runner path uses, whatever the version."""
+"""What every runner path uses, whatever the version (see `PROFILE_RULES` for the last two)."""
+
+PROFILE_RULES: Dict[str, str] = {
+    'one context per profile':
+        'On an engine with dynamic input shapes each execution context in concurrent use must '
+        'use a separate optimization profile (IExecutionContext class documentation in '
+        'NvInferRuntime.h of NVIDIA/TensorRT at tags 8.0.1, 8.2.1, 8.5.2, branch release/8.6 '
+        'and main (10.x)); the runtime says "Profile 0 has been chosen by another '
+        'IExecutionContext" (NVIDIA/TensorRT #846 and #1341 on 8.0.1, #2516 on 8.2.1.8; #1590: '
+        '"each profile can only assign to single context"). So an engine for N slots is '
+        'built with N identical profiles (`BuildOptions.profiles`) and slot k selects profile k.',
+    'which profile a new context has':
+        '8.0 .. 8.5: the first context created for an engine implicitly selects profile 0, '
+        'later ones must select a unique profile before setting shapes (setOptimizationProfile'
+        'Async, NvInferRuntime.h 8.0.1 and 8.5.2); 10.x: every new context is assigned profile '
+        '0 (same method, main).  Either way slot k calls set_optimization_profile_async(k).',
+    'how a context selects its profile':
+        'IExecutionContext.set_optimization_profile_async(profile_index, stream_handle) exists '
+        'from 8.0.1 on (python/src/infer/pyCore.cpp at tags 8.0.1, 8.2.1, 8.5.2, release/8.6, '
+        'main) and raises RuntimeError("Error in set optimization profile async.") where the '
+        'C++ call returns false.  The setter of active_optimization_profile is deprecated from '
+        '8.0.1 and gone in 10.x (a read-only property there; checked against tensorrt_lean '
+        '10.16), so it is not used.  Profile switches may copy on the stream given, which must '
+        'therefore be the stream the context enqueues on.',
+    'selection before shapes':
+        'set_optimization_profile_async must be called before set_binding_shape / '
+        'set_input_shape, which must be called before enqueue (NvInferRuntime.h, all tags '
+        'above); a fixed-shape engine needs no selection and its contexts all use profile 0.',
+    'binding indices per profile':
+        'With the bindings API (8.0 .. 8.4) an engine with K profiles has K * n bindings: '
+        'profile k uses indices k*n .. k*n+n-1, names suffixed " [profile k]" for k > 0 '
+        '(ICudaEngine::getBindingIndex and getBindingName, NvInferRuntime.h 8.2.1); the '
+        'bindings array handed to execute_async_v2 has all K * n entries.',
+}
+"""TensorRT's rules for execution contexts and optimization profiles, each with its source."""
 
 NAMED_TENSOR_SURFACE: Surface = {
     '': ('TensorIOMode',),

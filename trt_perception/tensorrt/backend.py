@@ -16,7 +16,7 @@ pipeline activates it around each call).
 
 from dataclasses import dataclass
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,165 +24,17 @@ from trt_perception.core.backend import BackendError, DeviceInputBackend, Tensor
 from trt_perception.gpu.context import cuda, CudaContext
 from trt_perception.gpu.slots import BatchInFlight, Slots, SlottedBackend
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
-
-_PROFILE_SUFFIX = ' [profile '
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    """One engine I/O tensor as the engine reports it (-1 for dimensions set at run time)."""
-
-    name: str
-    index: int
-    is_input: bool
-    shape: Tuple[int, ...]
-    dtype: np.dtype
-
-
-class NamedTensorIO:
-    """Engine I/O through named tensors (TensorRT >= 8.5, 10.x, TensorRT-RTX)."""
-
-    def __init__(self, api: TensorRTApi, engine) -> None:
-        """Read every I/O tensor of `engine`."""
-        self._engine = engine
-        input_mode = api.module.TensorIOMode.INPUT
-        self.tensors: List[TensorInfo] = []
-        for index in range(engine.num_io_tensors):
-            name = engine.get_tensor_name(index)
-            self.tensors.append(TensorInfo(
-                name, index, engine.get_tensor_mode(name) == input_mode,
-                tuple(engine.get_tensor_shape(name)),
-                np.dtype(api.nptype(engine.get_tensor_dtype(name)))))
-
-    def profile_shapes(self, tensor: TensorInfo) -> Tuple[Tuple[int, ...], ...]:
-        """(min, opt, max) shapes of an input in optimisation profile 0."""
-        return tuple(tuple(s) for s in self._engine.get_tensor_profile_shape(tensor.name, 0))
-
-    def bind(self, context, addresses: Dict[str, int]) -> List[int]:
-        """
-        Give the execution context every tensor's device address, once.
-
-        The addresses live in the context, so there is nothing to hand to `enqueue`.
-        """
-        for name, address in addresses.items():
-            context.set_tensor_address(name, address)
-        return []
-
-    def set_input_shape(self, context, tensor: TensorInfo, shape: Tuple[int, ...]) -> bool:
-        """Set a dynamic input's shape; False when outside the profile."""
-        return bool(context.set_input_shape(tensor.name, shape))
-
-    def shape(self, context, tensor: TensorInfo) -> Tuple[int, ...]:
-        """Return a tensor's shape for the input shapes currently set."""
-        return tuple(context.get_tensor_shape(tensor.name))
-
-    def enqueue(self, context, bindings: List[int], stream_handle: int) -> bool:
-        """Queue one inference on the stream."""
-        return bool(context.execute_async_v3(stream_handle))
-
-
-class BindingsIO:
-    """Engine I/O through binding indices (TensorRT 8.0 .. 8.4; 8.2 on JetPack 4.6)."""
-
-    def __init__(self, api: TensorRTApi, engine) -> None:
-        """Read every binding of `engine` in optimisation profile 0."""
-        self._engine = engine
-        self.tensors = []
-        for index in range(engine.num_bindings):
-            name = engine.get_binding_name(index)
-            # Bindings of profiles other than 0 repeat every tensor with this suffix.
-            if _PROFILE_SUFFIX in name:
-                continue
-            self.tensors.append(TensorInfo(
-                name, index, bool(engine.binding_is_input(index)),
-                tuple(engine.get_binding_shape(index)),
-                np.dtype(api.nptype(engine.get_binding_dtype(index)))))
-        self._count = engine.num_bindings
-
-    def profile_shapes(self, tensor: TensorInfo) -> Tuple[Tuple[int, ...], ...]:
-        """(min, opt, max) shapes of an input in optimisation profile 0."""
-        return tuple(tuple(s) for s in self._engine.get_profile_shape(0, tensor.index))
-
-    def bind(self, context, addresses: Dict[str, int]) -> List[int]:
-        """
-        Build the bindings array that every enqueue of `context` hands over.
-
-        Each execution context (each slot) has its own array: the addresses of its buffers.
-        """
-        by_name = {t.name: t.index for t in self.tensors}
-        bindings = [0] * self._count
-        for name, address in addresses.items():
-            bindings[by_name[name]] = address
-        return bindings
-
-    def set_input_shape(self, context, tensor: TensorInfo, shape: Tuple[int, ...]) -> bool:
-        """Set a dynamic input's shape; False when outside the profile."""
-        return bool(context.set_binding_shape(tensor.index, shape))
-
-    def shape(self, context, tensor: TensorInfo) -> Tuple[int, ...]:
-        """Return a tensor's shape for the input shapes currently set."""
-        return tuple(context.get_binding_shape(tensor.index))
-
-    def enqueue(self, context, bindings: List[int], stream_handle: int) -> bool:
-        """Queue one inference on the stream."""
-        return bool(context.execute_async_v2(bindings, stream_handle))
+from trt_perception.tensorrt.engine_io import EngineLayout, open_context, open_io, TensorIO
 
 
 def _volume(shape: Tuple[int, ...]) -> int:
     return int(np.prod(shape, dtype=np.int64))
 
 
-def _spec(tensor: TensorInfo) -> TensorSpec:
-    return TensorSpec(tensor.name, tuple(d if d >= 0 else None for d in tensor.shape),
-                      tensor.dtype)
-
-
-TensorIO = Union[NamedTensorIO, BindingsIO]
-
-
-@dataclass(frozen=True)
-class _EngineLayout:
-    """The engine's one image input, its outputs and the batch sizes it will be run at."""
-
-    image: TensorInfo
-    outputs: List[TensorInfo]
-    dynamic: bool
-    min_batch: int
-    max_batch: int
-
-    @classmethod
-    def read(cls, io: TensorIO, source: str, max_batch: int) -> '_EngineLayout':
-        """Check the engine can serve `max_batch` and say how; raises BackendError if not."""
-        inputs = [t for t in io.tensors if t.is_input]
-        if len(inputs) != 1 or len(inputs[0].shape) != 4:
-            raise BackendError('engine %s has inputs %s; one NCHW image input is expected'
-                               % (source, ', '.join(_spec(t).describe() for t in inputs)))
-        image = inputs[0]
-        outputs = [t for t in io.tensors if not t.is_input]
-        if image.shape[0] >= 0:
-            # A fixed-batch engine always runs its whole batch; callers see the first images.
-            if max_batch > image.shape[0]:
-                raise BackendError(
-                    'engine %s has a fixed batch of %d, below max_batch=%d; rebuild from an '
-                    'ONNX model with a dynamic batch axis or lower max_batch'
-                    % (source, image.shape[0], max_batch))
-            return cls(image, outputs, False, 1, image.shape[0])
-        low, _, high = (shape[0] for shape in io.profile_shapes(image))
-        if not low <= max_batch <= high:
-            raise BackendError('engine %s accepts batches of %d..%d, not max_batch=%d; rebuild '
-                               'with --max-batch %d or lower max_batch'
-                               % (source, low, high, max_batch, max_batch))
-        return cls(image, outputs, True, low, max_batch)
-
-    def input_shape(self, batch_size: int) -> Tuple[int, ...]:
-        """Return the image input's shape for `batch_size` images."""
-        return (batch_size,) + tuple(self.image.shape[1:])
-
-
 class _IOBuffers:
     """Device memory for every I/O tensor and page-locked host memory for the copies."""
 
-    def __init__(self, layout: _EngineLayout, output_shapes: Sequence[Tuple[int, ...]],
+    def __init__(self, layout: EngineLayout, output_shapes: Sequence[Tuple[int, ...]],
                  source: str) -> None:
         """Allocate for the largest batch; `output_shapes` are the outputs' shapes at it."""
         self._device: List[cuda.DeviceAllocation] = []
@@ -214,9 +66,11 @@ class _IOBuffers:
 class _Slot(BatchInFlight):
     """One batch in flight: an execution context, its buffers and its CUDA events."""
 
-    def __init__(self, context_engine: object, buffers: _IOBuffers) -> None:
+    def __init__(self, context_engine: object, profile: int, buffers: _IOBuffers) -> None:
         super().__init__()
         self.context = context_engine
+        self.profile = profile
+        """The optimization profile the context owns (its binding-index offset)."""
         self.buffers = buffers
         self.batch = 0
         """Batch size the context's input shape is set for (0: none yet)."""
@@ -272,12 +126,19 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
                     'here with `build_engine --onnx MODEL.onnx --engine %s`, or pass the .onnx '
                     'model and let the engine cache build one'
                     % (self._api.flavour, self._api.version, source, source))
-            self._io: TensorIO = (NamedTensorIO(self._api, self._engine)
-                                  if self._api.io_api == 'named'
-                                  else BindingsIO(self._api, self._engine))
-            self._layout = _EngineLayout.read(self._io, source, max_batch)
+            self._io: TensorIO = open_io(self._api, self._engine)
+            self._layout = EngineLayout.read(self._io, self._engine, source, max_batch)
+            usable = self._layout.usable_slots(slots)
+            if usable < slots:
+                self._log.warning(
+                    'TensorRT: engine %s has %d optimization profile(s), and each serves one '
+                    'execution context at a time, so %d batch(es) will be in flight, not %d; '
+                    'rebuild it with `build_engine --slots %d` (the engine cache does so for '
+                    'an .onnx model) to keep %d', source, self._layout.profiles, usable, slots,
+                    slots, slots)
+                slots = usable
             self._stream = cuda.Stream()
-            self._slots.extend([self._new_slot(self._engine) for _ in range(slots)])
+            self._slots.extend([self._new_slot(self._engine, k) for k in range(slots)])
         except BaseException:
             self.close()
             raise
@@ -286,25 +147,32 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
                        self.input.describe(), ' '.join(o.describe() for o in self.outputs),
                        self._layout.min_batch, self._layout.max_batch, slots)
 
-    def _new_slot(self, engine: Any) -> _Slot:
-        """Create an execution context with buffers for the largest batch, addresses bound."""
+    def _new_slot(self, engine: Any, profile: int) -> _Slot:
+        """
+        Create slot `profile`: an execution context and buffers for the largest batch.
+
+        The context owns optimization profile `profile` (of a dynamic engine); the buffers'
+        addresses are bound to it once.
+        """
         layout = self._layout
-        context_engine = engine.create_execution_context()
-        shapes = self._output_shapes(context_engine, layout.max_batch)
-        slot = _Slot(context_engine, _IOBuffers(layout, shapes, self._source))
+        assert self._stream is not None  # created before the slots
+        context_engine = open_context(self._api, engine, layout, profile,
+                                      self._stream.handle, self._source)
+        shapes = self._output_shapes(context_engine, profile, layout.max_batch)
+        slot = _Slot(context_engine, profile, _IOBuffers(layout, shapes, self._source))
         slot.batch = layout.max_batch
-        slot.bindings = self._io.bind(context_engine, slot.buffers.addresses)
+        slot.bindings = self._io.bind(context_engine, slot.buffers.addresses, profile)
         return slot
 
     @property
     def input(self) -> TensorSpec:  # noqa: A003 (an attribute hides no builtin)
         """Image input of the engine; its batch is None when dynamic."""
-        return _spec(self._layout.image)
+        return self._layout.image.spec()
 
     @property
     def outputs(self) -> List[TensorSpec]:
         """Output tensors of the engine, in engine order."""
-        return [_spec(t) for t in self._layout.outputs]
+        return [t.spec() for t in self._layout.outputs]
 
     @property
     def max_batch(self) -> int:
@@ -333,18 +201,19 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
             self._layout.outputs, state.buffers.output_addresses, state.buffers.host_outputs,
             self._shapes[batch_size])]
 
-    def _output_shapes(self, context_engine: object, batch_size: int) -> List[Tuple[int, ...]]:
+    def _output_shapes(self, context_engine: object, profile: int,
+                       batch_size: int) -> List[Tuple[int, ...]]:
         """Output shapes at `batch_size`, with the input shape set on `context_engine`."""
         layout = self._layout
         if layout.dynamic:
             if not self._io.set_input_shape(context_engine, layout.image,
-                                            layout.input_shape(batch_size)):
+                                            layout.input_shape(batch_size), profile):
                 raise BackendError('TensorRT rejected input shape %s for %s'
                                    % (layout.input_shape(batch_size), self._source))
         shapes = self._shapes.get(batch_size)
         if shapes is None:
-            shapes = [self._io.shape(context_engine, t) if layout.dynamic else tuple(t.shape)
-                      for t in layout.outputs]
+            shapes = [self._io.shape(context_engine, t, profile) if layout.dynamic
+                      else tuple(t.shape) for t in layout.outputs]
             self._shapes[batch_size] = shapes
         return shapes
 
@@ -352,7 +221,7 @@ class TensorRTBackend(SlottedBackend, DeviceInputBackend):
         """Set the slot's input shape when its batch changes; no-op otherwise."""
         if batch_size == state.batch:
             return
-        self._output_shapes(state.context, int(batch_size))
+        self._output_shapes(state.context, state.profile, int(batch_size))
         state.batch = int(batch_size)
 
     def describe(self) -> Dict[str, str]:

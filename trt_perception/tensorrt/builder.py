@@ -38,6 +38,9 @@ class BuildOptions:
     min_batch: int = 1
     opt_batch: int = 1
     max_batch: int = 1
+    profiles: int = 1
+    """Identical optimization profiles: one per execution context run at once (the runner's
+    slots), as TensorRT lets each profile serve one context at a time (api.PROFILE_RULES)."""
     workspace_mib: Optional[int] = None
     """Workspace ceiling; None keeps TensorRT's default (the whole device from 8.4 on)."""
     dla_core: Optional[int] = None
@@ -54,6 +57,10 @@ class BuildOptions:
         if not 1 <= self.min_batch <= self.opt_batch <= self.max_batch:
             raise ValueError('batch sizes must satisfy 1 <= min (%d) <= opt (%d) <= max (%d)'
                              % (self.min_batch, self.opt_batch, self.max_batch))
+        if isinstance(self.profiles, bool) or not isinstance(self.profiles, int) \
+                or self.profiles < 1:
+            raise ValueError('profiles=%r must be a positive integer (one per execution '
+                             'context)' % (self.profiles,))
         if self.workspace_mib is not None and self.workspace_mib <= 0:
             raise ValueError('workspace_mib=%r must be a positive number of MiB'
                              % (self.workspace_mib,))
@@ -172,9 +179,10 @@ class EngineBuilder:
         self._configure_dla(builder, config, options)
         self._configure_targets(config, options)
         timing_cache = self._load_timing_cache(config, options, notes)
-        self._log.info('TensorRT %s: building %s engine for %s (batch %d..%d, opt %d); this '
-                       'takes minutes on a Jetson', self._api.label, precision, onnx_path,
-                       options.min_batch, options.max_batch, options.opt_batch)
+        self._log.info('TensorRT %s: building %s engine for %s (batch %d..%d, opt %d, %d '
+                       'profile(s)); this takes minutes on a Jetson', self._api.label,
+                       precision, onnx_path, options.min_batch, options.max_batch,
+                       options.opt_batch, options.profiles)
         with self._progress(config):
             plan = builder.build_serialized_network(network, config)
         if plan is None:
@@ -242,12 +250,13 @@ class EngineBuilder:
                            % (shape[0], options.min_batch, options.max_batch))
             return
         rest = tuple(shape[1:])
-        profile = builder.create_optimization_profile()
-        profile.set_shape(name, (options.min_batch,) + rest, (options.opt_batch,) + rest,
-                          (options.max_batch,) + rest)
-        config.add_optimization_profile(profile)
-        if calibrate and self._api.has_calibration_profile:
-            config.set_calibration_profile(profile)
+        for index in range(options.profiles):
+            profile = builder.create_optimization_profile()
+            profile.set_shape(name, (options.min_batch,) + rest, (options.opt_batch,) + rest,
+                              (options.max_batch,) + rest)
+            config.add_optimization_profile(profile)
+            if index == 0 and calibrate and self._api.has_calibration_profile:
+                config.set_calibration_profile(profile)
 
     def _configure_dla(self, builder, config, options: BuildOptions) -> None:
         if options.dla_core is None:
@@ -256,7 +265,8 @@ class EngineBuilder:
         available = getattr(builder, 'num_DLA_cores', 0) if self._api.has_dla else 0
         if options.dla_core >= available:
             raise BackendError('DLA core %d requested but this device has %d DLA cores (Xavier '
-                               'and Orin have 2, TX2 and Nano none); drop --dla-core'
+                               'and AGX Orin have 2, Orin NX 1 or 2; TX2, Nano and Orin Nano '
+                               'none); drop --dla-core'
                                % (options.dla_core, available))
         config.default_device_type = trt.DeviceType.DLA
         config.DLA_core = options.dla_core

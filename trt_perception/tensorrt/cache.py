@@ -10,7 +10,7 @@ mid-write, a copy from another machine, a truncated file) is never handed to Ten
 """
 
 import contextlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, MISSING
 import glob
 import hashlib
 import json
@@ -72,17 +72,22 @@ class EngineKey:
     min_batch: int
     opt_batch: int
     max_batch: int
+    profiles: int = 1
+    """Optimization profiles, one per execution context (slot) of the runner."""
 
     def file_stem(self) -> str:
         """
-        '<model>-<sha12>-trt<version>-<gpu>-sm<cc>-<precision>-b<max>' (plus min/opt).
+        '<model>-<sha12>-trt<version>-<gpu>-sm<cc>-<precision>-b<max>' (plus min/opt, -p<N>).
 
-        The min and opt batch only appear when they differ from the defaults (1 and max), so
-        the common names stay short while different profiles never share a file.
+        The min and opt batch only appear when they differ from the defaults (1 and max), and
+        the profile count when above 1, so the common names stay short while different
+        profiles never share a file.
         """
         profile = 'b%d' % self.max_batch
         if (self.min_batch, self.opt_batch) != (1, self.max_batch):
             profile = 'b%d-%d-%d' % (self.min_batch, self.opt_batch, self.max_batch)
+        if self.profiles != 1:
+            profile += '-p%d' % self.profiles
         sm = self.compute_capability.replace('.', '')
         return '%s-%s-trt%s-%s-sm%s-%s-%s' % (
             slug(self.model_stem), self.model_sha256[:12], self.trt_version,
@@ -97,7 +102,8 @@ class EngineKey:
         """Rebuild a key from metadata; raises KeyError/TypeError/ValueError when malformed."""
         values: Dict[str, Any] = {}
         for f in fields(cls):
-            value = data[f.name]
+            # Metadata written before a field was added holds its default (profiles: 1).
+            value = data[f.name] if f.default is MISSING else data.get(f.name, f.default)
             values[f.name] = int(value) if f.type in ('int', int) else str(value)
         return cls(**values)
 
@@ -108,6 +114,7 @@ class EngineKey:
             'gpu_name': 'GPU', 'compute_capability': 'compute capability',
             'precision': 'precision', 'min_batch': 'min batch', 'opt_batch': 'opt batch',
             'max_batch': 'max batch', 'model_stem': 'model name',
+            'profiles': 'optimization profiles',
         }
         return ['%s %s (built) vs %s (here)' % (labels[f.name], getattr(other, f.name),
                                                 getattr(self, f.name))
@@ -279,7 +286,7 @@ class ResolvedEngine:
 
 
 def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_capability: str,
-                   precision: str = 'fp16', max_batch: int = 1,
+                   precision: str = 'fp16', max_batch: int = 1, slots: int = 1,
                    cache_dir: Optional[str] = None,
                    log: Optional[logging.Logger] = None) -> ResolvedEngine:
     """
@@ -287,7 +294,8 @@ def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_cap
 
     A prebuilt engine file is read as it is; an ONNX model's plan is the `EngineCache` entry
     in `cache_dir`, keyed by the model's sha256, the TensorRT version, the GPU (`gpu_name`,
-    `compute_capability` such as '8.7'), `precision` and the batch profile 1..`max_batch`.
+    `compute_capability` such as '8.7'), `precision`, the batch profile 1..`max_batch` and
+    `slots`, the number of identical profiles (one per execution context run at once).
     Builds share one timing cache per TensorRT version and GPU in the cache directory.
     """
     log = log or logging.getLogger('trt_perception.tensorrt')
@@ -306,7 +314,7 @@ def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_cap
         model_stem=os.path.splitext(os.path.basename(model_path))[0],
         model_sha256=file_sha256(model_path), trt_version=api.label, gpu_name=gpu_name,
         compute_capability=compute_capability, precision=precision,
-        min_batch=1, opt_batch=max_batch, max_batch=max_batch)
+        min_batch=1, opt_batch=max_batch, max_batch=max_batch, profiles=slots)
     cache = EngineCache(cache_dir, log)
     timing_cache = os.path.join(cache.directory, 'timing-trt%s-%s-sm%s.cache' % (
         api.label, slug(gpu_name), compute_capability.replace('.', '')))
@@ -318,7 +326,7 @@ def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_cap
             raise BackendError(str(exc)) from exc
         result = builder.build(model_path, BuildOptions(
             precision=precision, min_batch=1, opt_batch=max_batch, max_batch=max_batch,
-            timing_cache=timing_cache))
+            profiles=slots, timing_cache=timing_cache))
         return result.plan, result.details()
 
     entry = cache.load_or_build(key, model_path, build)

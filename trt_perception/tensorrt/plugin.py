@@ -61,7 +61,8 @@ class TensorRTPlugin(BackendPlugin):
         capability = '%d.%d' % tuple(context.compute_capability)
         engine = resolve_engine(card.path, api, context.name, capability,
                                 precision=config.precision, max_batch=config.max_batch,
-                                cache_dir=config.engine_cache_dir or None, log=log)
+                                slots=pipeline_depth, cache_dir=config.engine_cache_dir or None,
+                                log=log)
         return TensorRTBackend(engine.plan, max_batch=config.max_batch, api=api, log=log,
                                source=engine.source, precision=engine.precision,
                                context=context, slots=pipeline_depth)

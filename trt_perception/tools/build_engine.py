@@ -20,6 +20,8 @@ import sys
 from typing import Optional, Sequence
 
 from trt_perception.core.backend import BackendError
+from trt_perception.core.models import ModelCard
+from trt_perception.core.preprocess import PreprocessSpec, RESIZE_MODES
 from trt_perception.tensorrt.api import FLAVOURS, TensorRTApi, TensorRTUnavailable
 from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
 from trt_perception.tensorrt.files import write_atomic
@@ -43,18 +45,25 @@ def _parser() -> argparse.ArgumentParser:
                         help='calibration table: reused when present, written after calibrating')
     parser.add_argument('--calib-max-images', type=int, default=500, metavar='N',
                         help='calibrate on at most N images (default 500)')
-    parser.add_argument('--channel-order', choices=('rgb', 'bgr'), default='rgb',
-                        help='model input channel order for calibration (default rgb)')
-    parser.add_argument('--scale', type=float, default=1.0 / 255.0,
-                        help='pixel scale for calibration, y = (x*scale - mean)/std')
-    parser.add_argument('--mean', type=float, nargs=3, default=(0.0, 0.0, 0.0))
-    parser.add_argument('--std', type=float, nargs=3, default=(1.0, 1.0, 1.0))
-    parser.add_argument('--pad-value', type=float, default=114.0,
-                        help='letterbox padding pixel value (default 114)')
+    card = parser.add_argument_group(
+        'calibration preprocessing', "default: the model card's (the .json beside the ONNX "
+        "model, else YOLO's: letterbox, RGB, 1/255, pad 114), which inference uses too")
+    card.add_argument('--resize', choices=RESIZE_MODES,
+                      help='letterbox (keep the aspect ratio) or stretch')
+    card.add_argument('--channel-order', choices=('rgb', 'bgr'),
+                      help='model input channel order')
+    card.add_argument('--scale', type=float,
+                      help='pixel scale, y = (x*scale - mean)/std')
+    card.add_argument('--mean', type=float, nargs=3)
+    card.add_argument('--std', type=float, nargs=3)
+    card.add_argument('--pad-value', type=float, help='letterbox padding pixel value')
     parser.add_argument('--min-batch', type=int, default=1)
     parser.add_argument('--opt-batch', type=int, help='default: --max-batch')
     parser.add_argument('--max-batch', type=int, default=1,
                         help='largest batch (number of cameras run together), default 1')
+    parser.add_argument('--slots', type=int, default=1, metavar='N',
+                        help="optimization profiles, one per batch in flight (the node's "
+                        'pipeline_depth; 2 when it is 0 on a GPU backend), default 1')
     parser.add_argument('--workspace', type=int, metavar='MiB',
                         help="workspace ceiling in MiB (default: TensorRT's)")
     parser.add_argument('--dla-core', type=int, help='build for this DLA core (Xavier/Orin)')
@@ -73,8 +82,30 @@ def _options(args: argparse.Namespace) -> BuildOptions:
     return BuildOptions(
         precision=precision, min_batch=args.min_batch,
         opt_batch=args.opt_batch or args.max_batch, max_batch=args.max_batch,
-        workspace_mib=args.workspace, dla_core=args.dla_core, timing_cache=args.timing_cache,
+        profiles=args.slots, workspace_mib=args.workspace, dla_core=args.dla_core,
+        timing_cache=args.timing_cache,
         target_compute_capabilities=tuple(args.target_sm))
+
+
+def calibration_spec(args: argparse.Namespace, shape: Sequence[int]) -> PreprocessSpec:
+    """
+    Preprocessing of the calibration frames for an input of NCHW `shape`: the model card's.
+
+    Inference preprocesses with the card beside the ONNX model (`ModelCard.for_file`), so
+    calibration does too, or its activation ranges would be measured on other inputs (a
+    letterboxed frame for a model that stretches); options given on the command line win.
+    """
+    card = ModelCard.for_file(args.onnx)
+
+    def given(option, from_card):
+        return from_card if option is None else option
+
+    return PreprocessSpec(
+        width=int(shape[3]), height=int(shape[2]),
+        channel_order=given(args.channel_order, card.channel_order),
+        pad_value=given(args.pad_value, card.pad_value), scale=given(args.scale, card.scale),
+        mean=tuple(given(args.mean, card.mean)), std=tuple(given(args.std, card.std)),
+        resize=given(args.resize, card.resize))
 
 
 def _calibration(args: argparse.Namespace, api: TensorRTApi, log: logging.Logger,
@@ -85,7 +116,7 @@ def _calibration(args: argparse.Namespace, api: TensorRTApi, log: logging.Logger
     if not args.calib_images and not (args.calib_cache and os.path.isfile(args.calib_cache)):
         raise BackendError('--int8 needs --calib-images DIR (or an existing --calib-cache '
                            'FILE from an earlier calibration)')
-    from trt_perception.core.preprocess import CpuPreprocessor, PreprocessSpec
+    from trt_perception.core.preprocess import CpuPreprocessor
     from trt_perception.gpu.context import CudaContext
     from trt_perception.tensorrt.calibrator import CalibrationBatches, make_entropy_calibrator
 
@@ -93,10 +124,7 @@ def _calibration(args: argparse.Namespace, api: TensorRTApi, log: logging.Logger
     stack.enter_context(context.activated())
 
     def make(shape) -> object:
-        spec = PreprocessSpec(width=shape[3], height=shape[2],
-                              channel_order=args.channel_order, pad_value=args.pad_value,
-                              scale=args.scale, mean=tuple(args.mean), std=tuple(args.std))
-        preprocessor = CpuPreprocessor(spec)
+        preprocessor = CpuPreprocessor(calibration_spec(args, shape))
         stack.callback(preprocessor.close)
         if args.calib_images:
             batches = CalibrationBatches.from_directory(

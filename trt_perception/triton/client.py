@@ -11,6 +11,7 @@ dicts.
 
 from concurrent import futures
 import http.client
+import sys
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -21,6 +22,13 @@ PROTOCOLS = ('grpc', 'http')
 _INSTALL_HINT = ("backend 'triton' needs the tritonclient package (%s): install it with "
                  'pip install -r requirements/triton.txt (or pip install '
                  "'tritonclient[grpc,http]')")
+if sys.version_info < (3, 8):
+    # requirements/triton.txt needs Python 3.8+; on JetPack 4.6's Python 3.6 pip finds
+    # tritonclient 2.17.0 and grpcio 1.38.0 for aarch64, with which this package never ran.
+    _INSTALL_HINT = ("backend 'triton' needs the tritonclient package (%s): on Python < 3.8 "
+                     "(JetPack 4.6) pip install 'tritonclient[grpc,http]==2.17.0', the newest "
+                     'with wheels for it on Jetson, which this package was not tested with '
+                     '(docs/triton.md); or run the robot on JetPack 5 or later')
 
 
 def tritonclient_modules(protocol: str):
