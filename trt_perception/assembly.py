@@ -55,7 +55,7 @@ class PipelineConfig:
     preprocess: str = 'auto'
     decoder: str = 'auto'
     labels: str = ''
-    """Label file; '' takes the model card's labels."""
+    """Label file; '' takes the model card's labels, else the names the model file records."""
     device_id: int = 0
     precision: str = 'fp16'
     engine_cache_dir: str = ''
@@ -91,8 +91,9 @@ class PipelineConfig:
 
 
 def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
+    """Read the labels parameter's file, else the card's; else take the model's own names."""
     path = config.labels or card.labels_path
-    return load_labels(path) if path else []
+    return load_labels(path) if path else list(card.labels)
 
 
 def _wants_tensorrt(config: PipelineConfig, card: ModelCard, fallbacks: List[str]) -> bool:
@@ -264,7 +265,8 @@ def create_pipeline(config: PipelineConfig,
             decoder = make_decoder(config.decoder if config.decoder != 'auto'
                                    else card.output_format, backend.outputs,
                                    _labels(config, card),
-                                   normalized_boxes=card.normalized_boxes)
+                                   normalized_boxes=card.normalized_boxes,
+                                   input_size=(spec.width, spec.height))
     except BaseException:
         if backend is not None:
             backend.close()

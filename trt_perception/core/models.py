@@ -15,6 +15,11 @@ looked for in, in order:
 
 Label files named by a card are looked for beside the card, then in the same places'
 ``config`` folders (``<repository>/config``, ``<prefix>/share/trt_perception/config``).
+
+A model file without a card describes itself where its exporter wrote metadata
+(`ModelMetadata`: Ultralytics ONNX and ``.engine`` exports): its class names, its head's output
+format and how its predictor resized.  Without either, it is taken for a letterboxed COCO
+detector.
 """
 
 from dataclasses import dataclass
@@ -26,6 +31,8 @@ from typing import List, Optional, Tuple
 
 from trt_perception.core.checks import three_numbers
 from trt_perception.core.decoders import DECODERS as OUTPUT_FORMATS
+from trt_perception.core.model_metadata import (engine_metadata, ModelMetadata,
+                                                ModelMetadataError, onnx_metadata_props)
 from trt_perception.core.preprocess import RESIZE_MODES
 
 PACKAGE = 'trt_perception'
@@ -34,7 +41,7 @@ MODEL_DIR_ENV = 'TRT_PERCEPTION_MODEL_DIR'
 ENGINE_SUFFIXES = ('.engine', '.plan', '.trt')
 """Files taken as prebuilt TensorRT engines rather than ONNX models; matched in any case."""
 MODEL_SUFFIXES = ('.onnx',) + ENGINE_SUFFIXES
-# A model file without a card is taken for an Ultralytics-style COCO export.
+# A model file without a card or metadata is taken for an Ultralytics-style COCO export.
 DEFAULT_LABELS = 'coco.names'
 _SETUP_HINT = 'run ./scripts/setup.sh (it prepares the bundled models)'
 
@@ -145,8 +152,11 @@ class ModelCard:
     sources: Tuple[str, ...] = ()
     sha256: str = ''
     normalized_boxes: bool = False
-    """Boxes of an efficient_nms output are in 0..1 of the input size (card key
+    """Boxes of an efficient_nms or detr output are in 0..1 of the input size (card key
     ``output.normalized_boxes``)."""
+    labels: Tuple[str, ...] = ()
+    """Class names the model file itself records (its metadata); used where no label file
+    is named."""
 
     @property
     def is_engine(self) -> bool:
@@ -156,18 +166,26 @@ class ModelCard:
     @classmethod
     def for_file(cls, path: str) -> 'ModelCard':
         """
-        Card of a model file: its ``<stem>.json`` card when one lies beside it, else defaults.
+        Card of a model file: its ``<stem>.json`` card when one lies beside it, else its own.
 
-        Without a card the model is assumed to take letterboxed RGB in 0..1 and to detect the
-        80 COCO classes; set the labels and decoder parameters for anything else.
+        Without a card, the file's metadata (Ultralytics exports) gives the class names, the
+        output format and the resize; where it has none the model is assumed to take
+        letterboxed RGB in 0..1 and to detect the 80 COCO classes (set the labels and decoder
+        parameters for anything else).  RGB in 0..1 is what every Ultralytics head takes.
         """
         path = os.path.abspath(path)
         card_path = os.path.splitext(path)[0] + '.json'
         if os.path.isfile(card_path):
             return cls.from_json(card_path, model_path=path)
         name = os.path.splitext(os.path.basename(path))[0]
+        metadata = read_metadata(path)
         return cls(name=name, path=path,
-                   labels_path=_find_labels(DEFAULT_LABELS, os.path.dirname(path)))
+                   output_format=metadata.output_format() or 'auto',
+                   labels_path='' if metadata.names
+                   else _find_labels(DEFAULT_LABELS, os.path.dirname(path)),
+                   labels=metadata.names, resize=metadata.resize(),
+                   description='read from the file\'s metadata' if not metadata.is_empty
+                   else '')
 
     @classmethod
     def from_json(cls, card_path: str, model_path: Optional[str] = None) -> 'ModelCard':
@@ -224,6 +242,17 @@ class ModelCard:
             description=card.get('description', ''), licence=card.get('licence', ''),
             sources=sources, sha256=card.get('sha256', ''),
             normalized_boxes=bool(output.get('normalized_boxes', False)))
+
+
+def read_metadata(path: str) -> ModelMetadata:
+    """Read what the ONNX model or engine file `path` records about itself (maybe nothing)."""
+    try:
+        raw = engine_metadata(path) if is_engine_path(path) else onnx_metadata_props(path)
+    except ModelMetadataError as error:
+        raise ModelCardError('cannot read the metadata of %r (%s): pass an .onnx model or a '
+                             'TensorRT engine, or put a <name>.json card beside it'
+                             % (path, error)) from error
+    return ModelMetadata.from_dict(raw)
 
 
 def find_model(name_or_path: str = '') -> ModelCard:
