@@ -196,6 +196,7 @@ def test_missing_path_says_how_to_fix():
 @pytest.mark.parametrize('change, message', [
     ({'output': {'format': 'ssd'}}, "output format 'ssd' is not one of"),
     ({'preprocessing': {'resize': 'crop'}}, "resize 'crop' is not one of"),
+    ({'preprocessing': {'sampling': 'area'}}, "sampling 'area' is not one of half_pixel"),
     ({'preprocessing': {'mean': [0.5, 0.5]}}, 'mean must be three finite numbers'),
     ({'input': {'shape': [1, 3, 'h', 300]}}, 'input shape must be a list of integers'),
     ({'file': 'gone.onnx'}, 'gone.onnx.*does not exist.*scripts/setup.sh'),

@@ -33,7 +33,7 @@ from trt_perception.core.checks import three_numbers
 from trt_perception.core.decoders import DECODERS as OUTPUT_FORMATS
 from trt_perception.core.model_metadata import (engine_metadata, ModelMetadata,
                                                 ModelMetadataError, onnx_metadata_props)
-from trt_perception.core.preprocess import RESIZE_MODES
+from trt_perception.core.preprocess import RESIZE_MODES, SAMPLINGS
 
 PACKAGE = 'trt_perception'
 DEFAULT_MODEL = 'ssd_mobilenet_v2_coco'
@@ -142,6 +142,9 @@ class ModelCard:
     input_name: str = ''
     input_shape: Tuple[int, ...] = ()
     resize: str = 'letterbox'
+    sampling: str = 'half_pixel'
+    """How the resize samples the source (`preprocess.SAMPLINGS`; card key
+    ``preprocessing.sampling``): 'tf_legacy' for graphs that resize with TensorFlow 1."""
     channel_order: str = 'rgb'
     scale: float = 1.0 / 255.0
     mean: Tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -219,6 +222,10 @@ class ModelCard:
         if resize not in RESIZE_MODES:
             raise ModelCardError('%s: resize %r is not one of %s'
                                  % (card_path, resize, ', '.join(RESIZE_MODES)))
+        sampling = pre.get('sampling', 'half_pixel')
+        if sampling not in SAMPLINGS:
+            raise ModelCardError('%s: sampling %r is not one of %s'
+                                 % (card_path, sampling, ', '.join(SAMPLINGS)))
         shape = spec.get('shape', [])
         if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
             raise ModelCardError('%s: input shape must be a list of integers, got %r'
@@ -235,6 +242,7 @@ class ModelCard:
             name=name, path=os.path.abspath(path), output_format=output_format,
             labels_path=_find_labels(card.get('labels', ''), card_dir),
             input_name=spec.get('name', ''), input_shape=tuple(shape), resize=resize,
+            sampling=sampling,
             channel_order=pre.get('channel_order', 'rgb'),
             scale=float(pre.get('scale', 1.0 / 255.0)),
             mean=mean, std=std,

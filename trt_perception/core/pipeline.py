@@ -389,4 +389,4 @@ def preprocess_spec(card: ModelCard, backend: InferenceBackend) -> PreprocessSpe
     return PreprocessSpec(
         width=width, height=height, channel_order=card.channel_order,
         pad_value=card.pad_value, scale=card.scale, mean=card.mean, std=card.std,
-        dtype=dtype, resize=card.resize)
+        dtype=dtype, resize=card.resize, sampling=card.sampling)

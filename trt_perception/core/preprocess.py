@@ -7,7 +7,10 @@ Every preprocessor does the same steps, so CPU and GPU results agree to rounding
 
 1. colour conversion to the model's channel order (yuv422 exactly as OpenCV's ``cvtColor``,
    mono replicated to three channels),
-2. bilinear resize to the letterbox size as ``cv2.resize(..., INTER_LINEAR)`` does,
+2. bilinear resize to the letterbox size as ``cv2.resize(..., INTER_LINEAR)`` does (pixel
+   centres at half-pixel offsets), or, for models trained so (`PreprocessSpec.sampling`
+   'tf_legacy'), as TensorFlow 1's ``resize_bilinear`` does (source = destination x scale, no
+   half-pixel offset, results kept in float),
 3. padding with `PreprocessSpec.pad_value`,
 4. ``y = x * gain + bias`` per channel (`PreprocessSpec.per_channel_affine`), written NCHW.
 """
@@ -27,6 +30,9 @@ from trt_perception.core.scratch import ScratchBuffers
 CHANNEL_ORDERS = ('rgb', 'bgr')
 DTYPES = ('float32', 'float16')
 RESIZE_MODES = ('letterbox', 'stretch')
+SAMPLINGS = ('half_pixel', 'tf_legacy')
+"""Where a resize samples the source: at half-pixel centres (OpenCV, PyTorch, TensorFlow 2) or
+at destination x scale (TensorFlow 1's resize_bilinear, in the graphs of its detection zoo)."""
 
 # OpenCV 4.1's Python bindings (JetPack 4.6) do not name CV_16F, and its addWeighted crashes
 # on the raw depth (7): without the name, float16 output always goes through float32.
@@ -59,6 +65,8 @@ class PreprocessSpec:
     resize: str = 'letterbox'
     """'letterbox' keeps the aspect ratio and pads; 'stretch' fills the input, as some models
     (the TensorFlow SSDs) were trained."""
+    sampling: str = 'half_pixel'
+    """One of `SAMPLINGS`: how the resize samples the source, as the model was trained."""
 
     def __post_init__(self) -> None:
         """Validate every field, naming the bad value; store mean and std as float tuples."""
@@ -84,6 +92,9 @@ class PreprocessSpec:
         if self.resize not in RESIZE_MODES:
             raise ValueError('resize must be one of %s, got %r'
                              % (', '.join(RESIZE_MODES), self.resize))
+        if self.sampling not in SAMPLINGS:
+            raise ValueError('sampling must be one of %s, got %r'
+                             % (', '.join(SAMPLINGS), self.sampling))
         object.__setattr__(self, 'mean', mean)
         object.__setattr__(self, 'std', std)
 
@@ -207,6 +218,51 @@ def _colour_plans(channel_order: str) -> Dict[str, _ColourPlan]:
 PlaneWriter = Callable[[np.ndarray, float, float, np.ndarray], None]
 
 
+def _legacy_taps(src_size: int, dst_size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TensorFlow 1's per-axis neighbours and weight: src = dst x scale, all in float32."""
+    scale = np.float32(src_size) / np.float32(dst_size)
+    position = np.arange(dst_size, dtype=np.float32) * scale
+    floor = np.floor(position)
+    lower = np.maximum(floor.astype(np.int64), 0)
+    upper = np.minimum(np.ceil(position).astype(np.int64), src_size - 1)
+    return lower, upper, (position - floor).astype(np.float32)
+
+
+class LegacyBilinearResize:
+    """
+    TensorFlow 1's ``resize_bilinear`` (``align_corners=False``, ``half_pixel_centers=False``).
+
+    The graphs of TensorFlow's detection zoo (the bundled SSDs) resize this way; sampling with
+    half-pixel centres instead shifts the image by up to half a source pixel and measurably
+    changes their scores.  Output is float32, unrounded, as TensorFlow's is.
+    """
+
+    def __init__(self) -> None:
+        """Cache per-axis taps by (source, destination) size."""
+        self._taps: Dict[Tuple[int, int], Tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _axis(self, src_size: int, dst_size: int):
+        key = (src_size, dst_size)
+        if key not in self._taps:
+            if len(self._taps) >= _CACHE_ENTRIES:
+                self._taps.clear()
+            self._taps[key] = _legacy_taps(src_size, dst_size)
+        return self._taps[key]
+
+    def __call__(self, pixels: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+        """Resize HxW(xC) uint8 `pixels` to `size` (width, height); float32 result."""
+        top, bottom, y_weight = self._axis(pixels.shape[0], size[1])
+        left, right, x_weight = self._axis(pixels.shape[1], size[0])
+        rows_top = pixels[top].astype(np.float32)
+        rows_bottom = pixels[bottom].astype(np.float32)
+        shape = (-1, 1) if pixels.ndim == 3 else (-1,)
+        x_weight = x_weight.reshape(shape)
+        upper = rows_top[:, left] + (rows_top[:, right] - rows_top[:, left]) * x_weight
+        lower = rows_bottom[:, left] + (rows_bottom[:, right] - rows_bottom[:, left]) * x_weight
+        y_weight = y_weight.reshape((-1, 1, 1) if pixels.ndim == 3 else (-1, 1))
+        return upper + (lower - upper) * y_weight
+
+
 class CpuPreprocessor(HostPreprocessor):
     """
     Letterbox and normalise on the CPU with OpenCV, into a host NCHW numpy batch.
@@ -225,6 +281,7 @@ class CpuPreprocessor(HostPreprocessor):
         self._pad = (spec.pad_value * gain + bias).astype(spec.numpy_dtype)[:, None, None]
         self._scratch = ScratchBuffers(SCRATCH_BYTES)
         self._write_plane = self._choose_plane_writer()
+        self._legacy_resize = LegacyBilinearResize() if spec.sampling == 'tf_legacy' else None
 
     def allocate_batch(self, batch_size: int) -> np.ndarray:
         """Return a zeroed (batch_size, 3, height, width) array in the spec's dtype."""
@@ -246,13 +303,16 @@ class CpuPreprocessor(HostPreprocessor):
             pixels = cv2.cvtColor(pixels, plan.cvt_code,
                                   dst=self._buffer('cvt', pixels.shape[:2] + (3,)))
         size = (box.resized_width, box.resized_height)
-        if (image.width, image.height) != size:
+        if (image.width, image.height) != size and self._legacy_resize is not None:
+            pixels = self._legacy_resize(pixels, size)
+        elif (image.width, image.height) != size:
             pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR,
                                 dst=self._buffer('resize', size[::-1] + pixels.shape[2:]))
         if pixels.ndim == 2:
             planes: List[np.ndarray] = [pixels]
         else:
-            planes = list(cv2.split(pixels, [self._buffer(('plane', k), size[::-1])
+            planes = list(cv2.split(pixels, [self._buffer(('plane', k), size[::-1],
+                                                          pixels.dtype)
                                              for k in range(pixels.shape[2])]))
         region = out[slot, :, box.pad_top:box.pad_top + box.resized_height,
                      box.pad_left:box.pad_left + box.resized_width]
