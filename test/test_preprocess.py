@@ -446,3 +446,27 @@ def test_tf_legacy_sampling_is_float16_ready_and_validated():
     np.testing.assert_allclose(out[0, :, :, :5].astype(np.float64), 114 / 255, atol=1e-3)
     with pytest.raises(ValueError, match='sampling must be one of half_pixel, tf_legacy'):
         PreprocessSpec(width=32, height=16, sampling='nearest')
+
+
+@pytest.mark.parametrize('photo, size', [('astronaut', (320, 320)), ('coffee', (320, 320)),
+                                         ('chelsea', (416, 256)), ('rocket', (321, 207)),
+                                         ('camera', (640, 640))])
+@pytest.mark.parametrize('resize', ['letterbox', 'stretch'])
+def test_pixels_equal_ultralytics_letterbox(photo, size, resize):
+    augment = pytest.importorskip('ultralytics.data.augment')
+    image = getattr(skimage.data, photo)()
+    if image.ndim == 2:
+        image = np.dstack([image] * 3)
+    bgr = np.ascontiguousarray(image[:, :, ::-1])
+    width, height = size
+    # What Ultralytics' predictor does before inference: LetterBox, BGR to RGB, / 255.
+    # RT-DETR's predictor stretches (scale_fill=True).
+    reference = augment.LetterBox((height, width), auto=False,
+                                  scale_fill=resize == 'stretch')(image=bgr)
+    expected = reference[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255
+    with CpuPreprocessor(PreprocessSpec(width=width, height=height, resize=resize)) as pre:
+        out = pre.allocate_batch(1)
+        pre.run_host(RawImage.from_array(bgr, 'bgr8'), out)
+    # The same pixel levels; x * (1 / 255) and x / 255 differ in the last float32 bit.
+    np.testing.assert_array_equal(np.rint(out[0] * 255), expected * 255)
+    np.testing.assert_allclose(out[0], expected, rtol=0, atol=1e-7)
