@@ -76,3 +76,14 @@ def test_unknown_model_exits_with_a_message(photos):
     result = run(photos['chelsea'], '--model', 'no_such_model')
     assert result.returncode == 2
     assert 'no_such_model' in result.stderr
+
+
+def test_class_names_come_from_an_ultralytics_export_without_a_card(photos, tmp_path):
+    pytest.importorskip('torch')
+    pytest.importorskip('ultralytics')
+    import ultralytics_exports
+    path = ultralytics_exports.export('yolo11n.yaml', tmp_path, format='onnx')
+    result = run(photos['astronaut'], '--model', path, '--json', '--backend', 'onnxruntime')
+    assert result.returncode == 0, result.stderr
+    labels = {d['label'] for d in json.loads(result.stdout)['detections']}
+    assert labels and labels <= set(ultralytics_exports.CUSTOM_NAMES.values())
