@@ -409,3 +409,26 @@ def deserialize_errors(data):
     runtime = trt.Runtime(logger)
     runtime.deserialize_cuda_engine(data)
     return '\n'.join(messages)
+
+
+def test_cli_carries_the_onnx_metadata_into_the_engine_file(rng, tmp_path):
+    from trt_perception.core.model_metadata import engine_metadata
+    from trt_perception.core.models import find_model
+
+    path = conv_net(tmp_path / 'custom.onnx', rng, batch=1)
+    model = onnx.load(path)
+    for key, value in (('names', "{0: 'cone', 1: 'forklift'}"), ('head', 'Detect'),
+                       ('task', 'detect'), ('imgsz', '[64, 64]'), ('end2end', 'False')):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, path)
+    engine = tmp_path / 'custom.engine'
+    done = run_cli('--onnx', path, '--engine', str(engine), '--module', 'tensorrt_rtx')
+    assert done.returncode == 0, done.stderr
+    assert engine_metadata(str(engine)) == {'names': {'0': 'cone', '1': 'forklift'},
+                                            'head': 'Detect', 'task': 'detect',
+                                            'imgsz': [64, 64], 'end2end': False}
+    assert find_model(str(engine)).labels == ('cone', 'forklift')
+    plan = resolve_engine(str(engine), TensorRTApi.from_module(trt, 'tensorrt_rtx'),
+                          'cpu-build', '8.6').plan
+    assert 'magicTag' not in deserialize_errors(plan)

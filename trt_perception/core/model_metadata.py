@@ -118,6 +118,19 @@ def split_engine_header(data: bytes) -> Tuple[Dict[str, object], bytes]:
     return metadata, data[4 + length:]
 
 
+def with_engine_header(metadata: Dict[str, object], plan: bytes) -> bytes:
+    """Put `metadata` in front of `plan` as Ultralytics does; the plan alone if it is empty."""
+    if not metadata:
+        return plan
+    text = json.dumps(metadata).encode('utf-8')
+    return struct.pack('<i', len(text)) + text + plan
+
+
+def onnx_metadata(path: str) -> Dict[str, object]:
+    """Read the ONNX file's metadata entries, each value parsed back from Python's str()."""
+    return {key: _literal(value) for key, value in onnx_metadata_props(path).items()}
+
+
 def engine_metadata(path: str) -> Dict[str, object]:
     """Read the Ultralytics metadata in front of the plan in engine file `path`; {} if none."""
     with open(path, 'rb') as stream:
