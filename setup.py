@@ -45,6 +45,7 @@ setup(
             'lifecycle_detector_node = trt_perception.ros.lifecycle:main',
             'image_source = trt_perception.ros.image_source:main',
             'detect = trt_perception.detect:main',
+            'evaluate = trt_perception.evaluate:main',
             'build_engine = trt_perception.tensorrt.build_engine:main',
             'triton_export = trt_perception.triton.repository:main',
             'detection_listener = trt_perception.ros.detection_listener:main',

@@ -30,6 +30,7 @@ MAY_IMPORT = {
     'engine_builds': {'core', 'tensorrt', 'assembly'},
     'fastdds_profile': set(),
     'detect': {'core', 'assembly', 'triton'},
+    'evaluate': {'core', 'assembly'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
     'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds'},
 }

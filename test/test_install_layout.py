@@ -16,7 +16,7 @@ PACKAGE = 'trt_perception'
 # Everything setup.py reads; built from a copy so the source tree gets no build/ or egg-info.
 PACKAGE_INPUTS = ('setup.py', 'setup.cfg', 'package.xml', 'resource', PACKAGE, 'launch', 'config')
 CONSOLE_SCRIPTS = ('detector_node', 'lifecycle_detector_node', 'image_source', 'detect',
-                   'detection_listener', 'build_engine', 'triton_export')
+                   'evaluate', 'detection_listener', 'build_engine', 'triton_export')
 
 # Resolved in a fresh interpreter: ament_index reads AMENT_PREFIX_PATH when called.
 _AMENT_QUERY = """
