@@ -15,12 +15,10 @@ import sys
 
 import cv2
 import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
 import pytest
-
 from test_coco_metric import hand_case
-
-onnx = pytest.importorskip('onnx')
-from onnx import helper, numpy_helper, TensorProto  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS = [[0, 0, 20, 20, 0.9, 0], [30, 30, 50, 54.4, 0.8, 0], [0, 40, 20, 60, 0.7, 1]]
@@ -93,7 +91,7 @@ def test_names_that_match_no_category_and_missing_images_are_errors(annotated_se
               '--annotations', str(folder / 'annotations.json'), '--backend', 'onnxruntime',
               '--decoder', 'end2end']
     done = run(*common + ['--labels', str(folder / 'other.txt')])
-    assert done.returncode == 2 and 'none of the model\'s class names' in done.stderr
+    assert done.returncode == 2 and "none of the model's class names" in done.stderr
     os.remove(str(folder / 'scene2.png'))
     done = run(*common + ['--labels', str(folder / 'labels.txt')])
     assert done.returncode == 2 and 'scene2.png' in done.stderr

@@ -389,7 +389,7 @@ def test_scratch_buffers_release_the_least_recently_used_first():
 
 def tf1_resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """
-    TensorFlow 1's ``resize_bilinear`` (align_corners=False, half_pixel_centers=False), float64.
+    Resize as TensorFlow 1's ``resize_bilinear`` (no corner alignment or half-pixel), float64.
 
     Source position = destination x (source size / destination size), no half-pixel offset;
     neighbours floor and min(ceil, size - 1); top and bottom rows interpolated along x first.

@@ -45,6 +45,7 @@ def _dfine_model(path, logits, boxes):
     torch = pytest.importorskip('torch')
 
     class Deploy(torch.nn.Module):
+
         def __init__(self):
             super().__init__()
             self.register_buffer('logits', torch.tensor(logits, dtype=torch.float32))
@@ -104,7 +105,7 @@ def test_dfine_deploy_export_equals_its_postprocessor(tmp_path):
 
 
 def yolox_oracle(outputs, width, height, nms_thr, score_thr):
-    """YOLOX's demo_postprocess and class-agnostic multiclass_nms in float64."""
+    """Run YOLOX's demo_postprocess and class-agnostic multiclass_nms in float64."""
     predictions = outputs[0].astype(np.float64).copy()
     grids, strides = [], []
     for stride in (8, 16, 32):

@@ -399,6 +399,7 @@ def deserialize_errors(data):
     messages = []
 
     class Collector(trt.ILogger):
+
         def __init__(self):
             trt.ILogger.__init__(self)
 

@@ -41,8 +41,8 @@ HEADS = [
     pytest.param('yolo11n.yaml', {}, 'yolov8', id='yolo11n'),
     pytest.param('yolo11n.yaml', {'nms': True}, 'end2end', id='yolo11n-nms-embedded',
                  marks=pytest.mark.skip(
-                     reason="nms=True exports torchvision.ops.nms into the graph, and "
-                            "torchvision's compiled operators cannot be imported here (they "
+                     reason='nms=True exports torchvision.ops.nms into the graph, and the '
+                            'compiled operators of torchvision cannot be imported here (they '
                             'do not match the CPU torch)')),
     pytest.param('yolo12n.yaml', {}, 'yolov8', id='yolo12n'),
     pytest.param('yolo26n.yaml', {}, 'yolov8', id='yolo26n-dense'),

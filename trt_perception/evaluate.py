@@ -53,15 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _xywh(box) -> Tuple[float, float, float, float]:
+    x, y, w, h = (float(v) for v in box)
+    return x, y, w, h
+
+
 def read_annotations(path: str) -> Tuple[List[dict], List[GroundTruth], Dict[str, int]]:
     """Images, ground-truth boxes and category ids by name of a COCO annotations file."""
     with open(path, encoding='utf-8') as stream:
         coco = json.load(stream)
     try:
         images = list(coco['images'])
-        truths = [GroundTruth(int(a['image_id']), int(a['category_id']),
-                              tuple(float(v) for v in a['bbox']), bool(a.get('iscrowd', 0)))
-                  for a in coco['annotations']]
+        truths = [GroundTruth(int(a['image_id']), int(a['category_id']), _xywh(a['bbox']),
+                              bool(a.get('iscrowd', 0))) for a in coco['annotations']]
         categories = {str(c['name']): int(c['id']) for c in coco['categories']}
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError('%s is not a COCO annotations file (%r missing or malformed): it '
@@ -75,7 +79,7 @@ def category_map(labels: Sequence[str], categories: Dict[str, int]) -> Dict[int,
     mapping = {class_id: categories[label] for class_id, label in enumerate(labels)
                if label in categories}
     if not mapping:
-        raise ValueError('none of the model\'s class names (%s) is a category of the '
+        raise ValueError("none of the model's class names (%s) is a category of the "
                          'annotations (%s): pass --labels with the names the model was '
                          'trained on' % (', '.join(labels[:5]) + ('...' if len(labels) > 5
                                                                   else ''),

@@ -43,7 +43,7 @@ class ScoredBox:
 
 
 def box_iou(detections: np.ndarray, truths: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    """IoU [D, G] of x, y, w, h boxes; against a crowd box, the detection's own area divides."""
+    """Compute IoU [D, G] of x, y, w, h boxes (a crowd box's divides by the detection's area)."""
     d = np.asarray(detections, dtype=np.float64).reshape(-1, 4)
     g = np.asarray(truths, dtype=np.float64).reshape(-1, 4)
     width = np.minimum(d[:, None, 0] + d[:, None, 2], g[None, :, 0] + g[None, :, 2]) \

@@ -390,12 +390,14 @@ class RtDetrDecoder(_OneBoxPerObjectDecoder):
         return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * size
 
 
-_DETR_ROLES = (('boxes', ('box',)), ('scores', ('score', 'conf')),
-               ('classes', ('class', 'label')))
-_EFFICIENT_NMS_ROLES = (('count', ('num',)),) + _DETR_ROLES
+Roles = Tuple[Tuple[str, Tuple[str, ...]], ...]
+"""Output roles and the words an output's name holds to play one."""
+_DETR_ROLES: Roles = (('boxes', ('box',)), ('scores', ('score', 'conf')),
+                      ('classes', ('class', 'label')))
+_EFFICIENT_NMS_ROLES: Roles = (('count', ('num',)),) + _DETR_ROLES
 
 
-def _role_names(outputs: Sequence[TensorSpec], roles) -> Optional[Dict[str, str]]:
+def _role_names(outputs: Sequence[TensorSpec], roles: Roles) -> Optional[Dict[str, str]]:
     """Output name for each of `roles` (role, words its name contains), or None."""
     found: Dict[str, List[str]] = {role: [] for role, _ in roles}
     for spec in outputs:
@@ -419,7 +421,7 @@ class DetrDecoder(Decoder):
     """
 
     kind = 'detr'
-    _roles = _DETR_ROLES
+    _roles: Roles = _DETR_ROLES
     _names_hint = 'boxes, scores and labels'
 
     def __init__(self, labels: Sequence[str], outputs: Sequence[TensorSpec],
@@ -503,7 +505,8 @@ def _readings(spec: TensorSpec, input_size: Optional[Tuple[int, int]]) -> List[R
         # One anchor per grid cell: YOLOX raw, or YOLOX decoded (YOLOv5 has three per cell).
         if input_size is not None and rows == yolox_anchors(*input_size):
             readings.append((YoloxDecoder.kind, cols - 5))
-    readings = [(kind, classes) for kind, classes in readings if classes >= 1]
+    readings = [(kind, classes) for kind, classes in readings
+                if classes is not None and classes >= 1]
     if cols == 6:
         readings.extend([(EndToEndDecoder.kind, None), (RtDetrDecoder.kind, None)])
     return readings

@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 import sys
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from trt_perception.core.checks import three_numbers
 from trt_perception.core.decoders import DECODERS as OUTPUT_FORMATS
@@ -187,7 +187,7 @@ class ModelCard:
                    labels_path='' if metadata.names
                    else _find_labels(DEFAULT_LABELS, os.path.dirname(path)),
                    labels=metadata.names, resize=metadata.resize(),
-                   description='read from the file\'s metadata' if not metadata.is_empty
+                   description="read from the file's metadata" if not metadata.is_empty
                    else '')
 
     @classmethod
@@ -255,7 +255,8 @@ class ModelCard:
 def read_metadata(path: str) -> ModelMetadata:
     """Read what the ONNX model or engine file `path` records about itself (maybe nothing)."""
     try:
-        raw = engine_metadata(path) if is_engine_path(path) else onnx_metadata_props(path)
+        raw: Dict[str, object] = dict(engine_metadata(path) if is_engine_path(path)
+                                      else onnx_metadata_props(path))
     except ModelMetadataError as error:
         raise ModelCardError('cannot read the metadata of %r (%s): pass an .onnx model or a '
                              'TensorRT engine, or put a <name>.json card beside it'

@@ -87,7 +87,7 @@ class OnnxRuntimeBackend(InferenceBackend):
         if len(images) != 1 or others:
             raise BackendError(
                 '%r has inputs %s; a detector with one NCHW image input (and optionally '
-                '[N, 2] image-size inputs such as D-FINE\'s orig_target_sizes) is expected'
+                "[N, 2] image-size inputs such as D-FINE's orig_target_sizes) is expected"
                 % (model_path, ', '.join(i.describe() for i in inputs)))
         self._input = images[0]
         self._outputs = [_spec(o) for o in self._session.get_outputs()]

@@ -219,7 +219,7 @@ PlaneWriter = Callable[[np.ndarray, float, float, np.ndarray], None]
 
 
 def _legacy_taps(src_size: int, dst_size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """TensorFlow 1's per-axis neighbours and weight: src = dst x scale, all in float32."""
+    """Compute TensorFlow 1's per-axis neighbours and weight: src = dst x scale, in float32."""
     scale = np.float32(src_size) / np.float32(dst_size)
     position = np.arange(dst_size, dtype=np.float32) * scale
     floor = np.floor(position)
