@@ -115,3 +115,21 @@ def test_gpu_preprocessing_gives_the_cpu_pipelines_detections():
         assert [d.label for d in gpu] == [d.label for d in cpu] and cpu
         np.testing.assert_allclose([d.score for d in gpu], [d.score for d in cpu], atol=0.02)
         np.testing.assert_allclose([d.box for d in gpu], [d.box for d in cpu], atol=2.0)
+
+
+def test_labels_come_from_the_model_file_unless_a_label_file_is_given(tmp_path):
+    onnx = pytest.importorskip('onnx')
+    model = onnx.load(find_model('yolov8n-random').path)
+    names = repr({i: 'part%d' % i for i in range(80)})
+    for key, value in (('names', names), ('head', 'Detect'), ('task', 'detect')):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    path = str(tmp_path / 'custom.onnx')
+    onnx.save(model, path)
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime')) as pipe:
+        assert pipe.decoder.labels[:2] == ['part0', 'part1'] and pipe.decoder.kind == 'yolov8'
+    labels = tmp_path / 'mine.txt'
+    labels.write_text('\n'.join('mine%d' % i for i in range(80)))
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime',
+                                        labels=str(labels))) as pipe:
+        assert pipe.decoder.labels[:2] == ['mine0', 'mine1']
