@@ -123,3 +123,23 @@ def test_detections_equal_ultralytics_predictor(ultralytics_without_torchvision,
               % (yaml, arguments or '', [len(e) for e in expected], worst_box, worst_score))
     assert worst_box <= 1.0
     assert worst_score <= 1e-3
+
+
+def test_a_dynamic_export_takes_its_input_size_from_the_metadata(tmp_path):
+    static = export('yolo11n.yaml', tmp_path / 'static', format='onnx')
+    dynamic = export('yolo11n.yaml', tmp_path / 'dynamic', format='onnx', dynamic=True)
+    _, expected = our_detections(static)
+    config = PipelineConfig(model=dynamic, backend='onnxruntime', preprocess='cpu',
+                            onnxruntime_provider='cpu', params=DetectionParams(
+                                conf_threshold=CONF, iou_threshold=IOU,
+                                max_detections=MAX_DET))
+    with create_pipeline(config) as pipeline:
+        assert not any(isinstance(d, int) for d in pipeline.backend.input.shape[2:])
+        assert (pipeline.preprocessor.spec.width, pipeline.preprocessor.spec.height) == (
+            IMGSZ, IMGSZ)
+        photo = photos_rgb()[1]
+        found = pipeline.detect([RawImage.from_array(photo, 'rgb8')]).detections[0]
+    reference = np.array([[d.x1, d.y1, d.x2, d.y2, d.score, d.class_id] for d in expected[1]])
+    assert len(found) == len(reference) > 20
+    box_error, score_error = largest_differences(reference, found)
+    assert box_error <= 1e-3 and score_error <= 1e-5

@@ -187,6 +187,7 @@ class ModelCard:
                    labels_path='' if metadata.names
                    else _find_labels(DEFAULT_LABELS, os.path.dirname(path)),
                    labels=metadata.names, resize=metadata.resize(),
+                   input_shape=(-1, 3) + metadata.imgsz if len(metadata.imgsz) == 2 else (),
                    description="read from the file's metadata" if not metadata.is_empty
                    else '')
 
