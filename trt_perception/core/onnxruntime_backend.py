@@ -111,6 +111,15 @@ class OnnxRuntimeBackend(InferenceBackend):
         """Batch size of the model: fixed, or the configured cap for a dynamic one."""
         return self._max_batch
 
+    def size_feeds(self, batch_size: int, width: int, height: int) -> Dict[str, np.ndarray]:
+        """
+        Values of the model's image-size inputs (`is_size_input`) for a batch.
+
+        Each row is the network input's (width, height), so boxes come in input pixels.
+        """
+        return {spec.name: np.tile(np.array([width, height], dtype=spec.dtype),
+                                   (batch_size, 1)) for spec in self._size_inputs}
+
     @property
     def providers(self) -> List[str]:
         """ONNX Runtime providers the session actually uses, best first."""
@@ -121,11 +130,8 @@ class OnnxRuntimeBackend(InferenceBackend):
         if batch.shape[0] > self._max_batch:
             raise BackendError('batch of %d exceeds max_batch %d'
                                % (batch.shape[0], self._max_batch))
-        feeds = {self._input.name: batch}
-        for spec in self._size_inputs:
-            # (width, height) of the network input: boxes then come in input pixels.
-            feeds[spec.name] = np.tile(np.array([batch.shape[3], batch.shape[2]],
-                                                dtype=spec.dtype), (batch.shape[0], 1))
+        feeds = self.size_feeds(batch.shape[0], batch.shape[3], batch.shape[2])
+        feeds[self._input.name] = batch
         results = self._session.run(self._output_names, feeds)
         return dict(zip(self._output_names, results))
 
