@@ -253,13 +253,16 @@ class LegacyBilinearResize:
         """Resize HxW(xC) uint8 `pixels` to `size` (width, height); float32 result."""
         top, bottom, y_weight = self._axis(pixels.shape[0], size[1])
         left, right, x_weight = self._axis(pixels.shape[1], size[0])
-        rows_top = pixels[top].astype(np.float32)
-        rows_bottom = pixels[bottom].astype(np.float32)
-        shape = (-1, 1) if pixels.ndim == 3 else (-1,)
-        x_weight = x_weight.reshape(shape)
-        upper = rows_top[:, left] + (rows_top[:, right] - rows_top[:, left]) * x_weight
-        lower = rows_bottom[:, left] + (rows_bottom[:, right] - rows_bottom[:, left]) * x_weight
-        y_weight = y_weight.reshape((-1, 1, 1) if pixels.ndim == 3 else (-1, 1))
+        # Gather the four neighbours as bytes first: only output-sized arrays become float.
+        rows_top, rows_bottom = np.take(pixels, top, axis=0), np.take(pixels, bottom, axis=0)
+        corners = [np.take(rows, columns, axis=1).astype(np.float32)
+                   for rows in (rows_top, rows_bottom) for columns in (left, right)]
+        top_left, top_right, bottom_left, bottom_right = corners
+        extra = (1,) * (pixels.ndim - 2)
+        x_weight = x_weight.reshape((1, -1) + extra)
+        y_weight = y_weight.reshape((-1, 1) + extra)
+        upper = top_left + (top_right - top_left) * x_weight
+        lower = bottom_left + (bottom_right - bottom_left) * x_weight
         return upper + (lower - upper) * y_weight
 
 
