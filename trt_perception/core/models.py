@@ -254,14 +254,16 @@ class ModelCard:
 
 
 def read_metadata(path: str) -> ModelMetadata:
-    """Read what the ONNX model or engine file `path` records about itself (maybe nothing)."""
+    """
+    Read what the ONNX model or engine file `path` records about itself (maybe nothing).
+
+    A file too damaged to read its metadata gives none: loading it says what is wrong.
+    """
     try:
         raw: Dict[str, object] = dict(engine_metadata(path) if is_engine_path(path)
                                       else onnx_metadata_props(path))
-    except ModelMetadataError as error:
-        raise ModelCardError('cannot read the metadata of %r (%s): pass an .onnx model or a '
-                             'TensorRT engine, or put a <name>.json card beside it'
-                             % (path, error)) from error
+    except ModelMetadataError:
+        return ModelMetadata()
     return ModelMetadata.from_dict(raw)
 
 
