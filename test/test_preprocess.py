@@ -451,7 +451,7 @@ def test_tf_legacy_sampling_is_float16_ready_and_validated():
 @pytest.mark.parametrize('photo, size', [('astronaut', (320, 320)), ('coffee', (320, 320)),
                                          ('chelsea', (416, 256)), ('rocket', (321, 207)),
                                          ('camera', (640, 640))])
-@pytest.mark.parametrize('resize', ['letterbox', 'stretch'])
+@pytest.mark.parametrize('resize', ['letterbox', 'stretch', 'letterbox_top_left'])
 def test_pixels_equal_ultralytics_letterbox(photo, size, resize):
     augment = pytest.importorskip('ultralytics.data.augment')
     image = getattr(skimage.data, photo)()
@@ -461,8 +461,8 @@ def test_pixels_equal_ultralytics_letterbox(photo, size, resize):
     width, height = size
     # What Ultralytics' predictor does before inference: LetterBox, BGR to RGB, / 255.
     # RT-DETR's predictor stretches (scale_fill=True).
-    reference = augment.LetterBox((height, width), auto=False,
-                                  scale_fill=resize == 'stretch')(image=bgr)
+    reference = augment.LetterBox((height, width), auto=False, scale_fill=resize == 'stretch',
+                                  center=resize != 'letterbox_top_left')(image=bgr)
     expected = reference[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255
     with CpuPreprocessor(PreprocessSpec(width=width, height=height, resize=resize)) as pre:
         out = pre.allocate_batch(1)

@@ -29,7 +29,7 @@ from trt_perception.core.scratch import ScratchBuffers
 
 CHANNEL_ORDERS = ('rgb', 'bgr')
 DTYPES = ('float32', 'float16')
-RESIZE_MODES = ('letterbox', 'stretch')
+RESIZE_MODES = ('letterbox', 'stretch', 'letterbox_top_left')
 SAMPLINGS = ('half_pixel', 'tf_legacy')
 """Where a resize samples the source: at half-pixel centres (OpenCV, PyTorch, TensorFlow 2) or
 at destination x scale (TensorFlow 1's resize_bilinear, in the graphs of its detection zoo)."""
@@ -63,8 +63,9 @@ class PreprocessSpec:
     std: Tuple[float, float, float] = (1.0, 1.0, 1.0)
     dtype: str = 'float32'
     resize: str = 'letterbox'
-    """'letterbox' keeps the aspect ratio and pads; 'stretch' fills the input, as some models
-    (the TensorFlow SSDs) were trained."""
+    """'letterbox' keeps the aspect ratio and pads evenly around the frame; 'letterbox_top_left'
+    pads only after it (YOLOX); 'stretch' fills the input, as some models (the TensorFlow SSDs,
+    RT-DETR, D-FINE) were trained."""
     sampling: str = 'half_pixel'
     """One of `SAMPLINGS`: how the resize samples the source, as the model was trained."""
 
@@ -140,8 +141,11 @@ class Preprocessor(abc.ABC):
         if box is None:
             if len(self._letterboxes) >= _CACHE_ENTRIES:
                 self._letterboxes.clear()
-            fit = Letterbox.stretch if self.spec.resize == 'stretch' else Letterbox.fit
-            box = fit(width, height, self.spec.width, self.spec.height)
+            if self.spec.resize == 'stretch':
+                box = Letterbox.stretch(width, height, self.spec.width, self.spec.height)
+            else:
+                box = Letterbox.fit(width, height, self.spec.width, self.spec.height,
+                                    centred=self.spec.resize == 'letterbox')
             self._letterboxes[key] = box
         return box
 
