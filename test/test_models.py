@@ -179,6 +179,14 @@ def test_a_card_beside_the_model_overrides_its_metadata(tmp_path):
     assert os.path.basename(card.labels_path) == 'coco.names'
 
 
+def test_what_a_card_leaves_open_comes_from_the_metadata(tmp_path):
+    path = _with_metadata(find_model('yolov8n-random').path, tmp_path / 'best.onnx',
+                          {'head': 'RTDETRDecoder', 'task': 'detect', 'names': "{0: 'cone'}"})
+    (tmp_path / 'best.json').write_text(json.dumps({'preprocessing': {'resize': 'letterbox'}}))
+    card = find_model(path)
+    assert (card.output_format, card.resize, card.labels) == ('rtdetr', 'letterbox', ('cone',))
+
+
 def test_card_can_declare_normalised_nms_boxes(tmp_path):
     original = find_model('ssdlite_mobilenet_v2_person')
     assert not original.normalized_boxes

@@ -171,6 +171,9 @@ class ModelCard:
         """
         Card of a model file: its ``<stem>.json`` card when one lies beside it, else its own.
 
+        A card's open fields (output format 'auto', no labels) are filled from the file's
+        metadata too.
+
         Without a card, the file's metadata (Ultralytics exports) gives the class names, the
         output format and the resize; where it has none the model is assumed to take
         letterboxed RGB in 0..1 and to detect the 80 COCO classes (set the labels and decoder
@@ -239,8 +242,14 @@ class ModelCard:
         sources = tuple('%s %s (%s)' % (s.get('package', '?'), s.get('version', '?'),
                                         s.get('file', '?'))
                         for s in card.get('source', []))
+        # What the card leaves open, the model file may say (an Ultralytics export's names).
+        metadata = ModelMetadata()
+        if output_format == 'auto' or not card.get('labels'):
+            metadata = read_metadata(path)
         return cls(
-            name=name, path=os.path.abspath(path), output_format=output_format,
+            name=name, path=os.path.abspath(path),
+            output_format=output_format if output_format != 'auto'
+            else metadata.output_format() or 'auto', labels=metadata.names,
             labels_path=_find_labels(card.get('labels', ''), card_dir),
             input_name=spec.get('name', ''), input_shape=tuple(shape), resize=resize,
             sampling=sampling,
