@@ -41,6 +41,8 @@ SPECS = {
                             'pad_value': 127.5},
     'rgb-float32-tf-legacy-stretch': {'width': 300, 'height': 300, 'resize': 'stretch',
                                       'sampling': 'tf_legacy'},
+    'bgr-float32-top-left': {'width': 320, 'height': 256, 'channel_order': 'bgr', 'scale': 1.0,
+                             'resize': 'letterbox_top_left'},
 }
 
 POISON = float('nan')
