@@ -28,7 +28,7 @@ TARGETS = (('stretch', 300, 300), ('letterbox', 640, 640))
 
 
 def frame(width: int, height: int) -> RawImage:
-    """A gradient with noise, never all zeros."""
+    """Make a gradient with noise, never all zeros."""
     rng = np.random.default_rng(width)
     ramp = np.add.outer(np.arange(height), np.arange(width)) % 256
     pixels = np.dstack([ramp, ramp[::-1], ramp[:, ::-1]]).astype(np.uint8)
@@ -37,6 +37,7 @@ def frame(width: int, height: int) -> RawImage:
 
 
 def median_ms(spec: PreprocessSpec, image: RawImage, repeat: int) -> float:
+    """Time `run_host` of one frame: median milliseconds of `repeat` runs after a warm-up."""
     with CpuPreprocessor(spec) as pre:
         out = pre.allocate_batch(1)
         for _ in range(5):
@@ -50,6 +51,7 @@ def median_ms(spec: PreprocessSpec, image: RawImage, repeat: int) -> float:
 
 
 def main() -> None:
+    """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.strip().split('\n\n')[0])
     parser.add_argument('--repeat', type=int, default=100)
     args = parser.parse_args()
@@ -65,8 +67,8 @@ def main() -> None:
             ms = [median_ms(PreprocessSpec(width=dst_w, height=dst_h, resize=resize,
                                            sampling=sampling), image, args.repeat)
                   for sampling in ('half_pixel', 'tf_legacy')]
-            print('| %dx%d | %s %dx%d | %.2f | %.2f |' % (width, height, resize, dst_w, dst_h,
-                                                         ms[0], ms[1]))
+            print('| %dx%d | %s %dx%d | %.2f | %.2f |'
+                  % (width, height, resize, dst_w, dst_h, ms[0], ms[1]))
 
 
 if __name__ == '__main__':

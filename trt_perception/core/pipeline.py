@@ -389,7 +389,8 @@ def preprocess_spec(card: ModelCard, backend: InferenceBackend) -> PreprocessSpe
     # A dynamic H and W take the size the card or the file's metadata names (imgsz).
     if not _is_size(height) and not _is_size(width) and len(card.input_shape) == 4:
         height, width = card.input_shape[2:]
-    if channels not in (3, None) or not _is_size(height) or not _is_size(width):
+    if channels not in (3, None) or not isinstance(height, int) or height < 1 \
+            or not isinstance(width, int) or width < 1:
         raise BackendError('input %s must be N x 3 x H x W with a fixed H and W, or the model '
                            'card must name them (input.shape)' % backend.input.describe())
     dtype = 'float16' if np.dtype(backend.input.dtype) == np.float16 else 'float32'
