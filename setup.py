@@ -49,6 +49,7 @@ setup(
             'image_source = trt_perception.ros.image_source:main',
             'detect = trt_perception.tools.detect:main',
             'doctor = trt_perception.tools.doctor:main',
+            'evaluate = trt_perception.tools.evaluate:main',
             'build_engine = trt_perception.tools.build_engine:main',
             'triton_export = trt_perception.tools.triton_export:main',
             'detection_listener = trt_perception.ros.detection_listener:main',

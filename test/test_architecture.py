@@ -34,6 +34,7 @@ MAY_IMPORT = {
     'fastdds_profile': set(),
     'tools': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'runtime'},
     'detect': {'tools'},
+    'evaluate': {'tools'},
     'demo': {'core', 'assembly', 'fastdds_profile'},
     'doctor': {'tools'},
     'ros': {'core', 'gpu', 'tensorrt', 'triton', 'assembly', 'engine_builds', 'runtime'},

@@ -177,3 +177,21 @@ def test_pipeline_depth_auto_is_the_plugins_default_and_capped_by_it(caplog):
     assert pipeline_depth(PipelineConfig(pipeline_depth=3), TENSORRT, log) == 3
     assert pipeline_depth(PipelineConfig(pipeline_depth=3), ONNXRUNTIME_CPU, log) == 1
     assert 'pipeline_depth 3: ONNX Runtime on the CPU runs at most 1' in caplog.text
+
+
+def test_labels_come_from_the_model_file_unless_a_label_file_is_given(tmp_path):
+    onnx = pytest.importorskip('onnx')
+    model = onnx.load(find_model('yolov8n-random').path)
+    names = repr({i: 'part%d' % i for i in range(80)})
+    for key, value in (('names', names), ('head', 'Detect'), ('task', 'detect')):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    path = str(tmp_path / 'custom.onnx')
+    onnx.save(model, path)
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime')) as pipe:
+        assert pipe.decoder.labels[:2] == ['part0', 'part1'] and pipe.decoder.kind == 'yolov8'
+    labels = tmp_path / 'mine.txt'
+    labels.write_text('\n'.join('mine%d' % i for i in range(80)))
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime',
+                                        labels=str(labels))) as pipe:
+        assert pipe.decoder.labels[:2] == ['mine0', 'mine1']

@@ -433,3 +433,55 @@ def test_params_normalise_classes():
 def test_params_reject_bad_values_naming_them(changes, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(DetectionParams(), **changes)
+
+
+def _one_box_rows():
+    # x1 y1 x2 y2 (or cx cy w h in 0..1), score, class, then two extra channels.
+    return np.array([[[10, 20, 50, 60, 0.9, 2, 7, 7], [0, 0, 5, 5, 0.2, 0, 7, 7],
+                      [30, 30, 40, 40, 0.6, 1.0000001, 7, 7], [1, 1, 2, 2, 0.8, 2, 7, 7]]],
+                    dtype=np.float32)
+
+
+def test_end2end_rows_are_thresholded_filtered_and_capped_without_nms():
+    rows = _one_box_rows()
+    decoder = make_decoder('end2end', [TensorSpec('output0', rows.shape, np.float32)], LABELS)
+    box = Letterbox.fit(200, 100, 100, 100)  # scale 0.5, 25 rows of padding on top
+    found = decoder.decode({'output0': rows}, [box], DetectionParams(conf_threshold=0.5))[0]
+    assert [(d.class_id, d.label, d.score) for d in found] == [
+        (2, 'car', pytest.approx(0.9)), (2, 'car', pytest.approx(0.8)),
+        (1, 'bicycle', pytest.approx(0.6))]
+    np.testing.assert_allclose(found[0].box, [20, 0, 100, 70])
+    capped = decoder.decode({'output0': rows}, [box], DetectionParams(
+        conf_threshold=0.1, classes={1, 0}, max_detections=1))[0]
+    assert [d.class_id for d in capped] == [1]
+
+
+def test_rtdetr_boxes_are_centre_size_fractions_of_the_input():
+    rows = np.array([[[0.5, 0.5, 0.2, 0.4, 0.7, 3]]], dtype=np.float32)
+    decoder = make_decoder('rtdetr', [TensorSpec('output0', (1, 300, 6), np.float32)], LABELS)
+    box = Letterbox.stretch(640, 480, 320, 320)
+    found = decoder.decode({'output0': rows}, [box], DetectionParams())[0]
+    np.testing.assert_allclose(found[0].box, [256, 144, 384, 336], atol=1e-4)
+
+
+@pytest.mark.parametrize('normalized', [False, True])
+def test_detr_outputs_are_found_by_name(normalized):
+    specs = [TensorSpec('labels', (1, 3), np.int64), TensorSpec('boxes', (1, 3, 4), np.float32),
+             TensorSpec('scores', (1, 3), np.float32)]
+    decoder = make_decoder('auto', specs, LABELS, normalized_boxes=normalized)
+    assert decoder.kind == 'detr'
+    scale = 1 / 64 if normalized else 1.0
+    outputs = {'labels': np.array([[0, 5, 2]]), 'scores': np.array([[0.3, 0.9, 0.1]]),
+               'boxes': np.array([[[0, 0, 32, 32], [16, 16, 48, 64], [0, 0, 1, 1]]]) * scale}
+    found = decoder.decode(outputs, [Letterbox.stretch(128, 128, 64, 64)],
+                           DetectionParams(conf_threshold=0.2))[0]
+    assert [(d.label, d.score) for d in found] == [('bus', 0.9), ('person', 0.3)]
+    np.testing.assert_allclose(found[0].box, [32, 32, 96, 128])
+
+
+def test_auto_names_both_readings_of_k_by_6_rows():
+    spec = TensorSpec('output0', (1, 300, 6), np.float32)
+    with pytest.raises(ValueError, match='end2end or rtdetr.*set the decoder parameter'):
+        make_decoder('auto', [spec], LABELS)
+    with pytest.raises(ValueError, match='needs an output \\[N, K, 6\\]'):
+        make_decoder('end2end', [TensorSpec('output0', (1, 300, 5), np.float32)], LABELS)

@@ -116,3 +116,14 @@ def test_a_failed_batch_or_an_ended_worker_is_an_error_not_a_hang():
         assert detector.detect('a.png', frame)[0]
     finally:
         detector.close()
+
+
+def test_class_names_come_from_an_ultralytics_export_without_a_card(photos, tmp_path):
+    pytest.importorskip('torch')
+    pytest.importorskip('ultralytics')
+    import ultralytics_exports
+    path = ultralytics_exports.export('yolo11n.yaml', tmp_path, format='onnx')
+    result = run(photos['astronaut'], '--model', path, '--json', '--backend', 'onnxruntime')
+    assert result.returncode == 0, result.stderr
+    labels = {d['label'] for d in json.loads(result.stdout)['detections']}
+    assert labels and labels <= set(ultralytics_exports.CUSTOM_NAMES.values())

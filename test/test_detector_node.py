@@ -529,3 +529,24 @@ def test_a_failing_batch_is_reported_and_the_worker_carries_on(ros):
                 if s.name == engine_name and s.level == DiagnosticStatus.ERROR]
     status = wait_for(engine_error, what='the engine status to turn ERROR')[-1]
     assert 'RuntimeError: injected failure' in status.message
+
+
+@pytest.fixture(scope='module')
+def custom_export(tmp_path_factory):
+    """Export a seeded YOLO11 with Ultralytics, class names of its own and no card."""
+    pytest.importorskip('torch')
+    pytest.importorskip('ultralytics')
+    import ultralytics_exports
+    path = ultralytics_exports.export('yolo11n.yaml', tmp_path_factory.mktemp('custom'),
+                                      format='onnx')
+    return path, set(ultralytics_exports.CUSTOM_NAMES.values())
+
+
+def test_class_names_come_from_an_ultralytics_export_without_a_card(ros, custom_export):
+    path, names = custom_export
+    assert not os.path.exists(os.path.splitext(path)[0] + '.json')
+    ros.detector(backend='onnxruntime', model=path, image_topics=['custom/image'])
+    msg = photo_message('astronaut', 2301, 'custom_cam')
+    _, hypotheses = ros.detections_for('custom/detections', ros.publisher('custom/image'), msg)
+    labels = {h.class_id for h in hypotheses}
+    assert labels and labels <= names

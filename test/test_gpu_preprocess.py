@@ -39,6 +39,10 @@ SPECS = {
     'bgr-float32-raw-odd': {'width': 321, 'height': 207, 'channel_order': 'bgr', 'scale': 1.0,
                             'mean': (104.0, 117.0, 123.0), 'std': (1.0, 2.0, 0.5),
                             'pad_value': 127.5},
+    'rgb-float32-tf-legacy-stretch': {'width': 300, 'height': 300, 'resize': 'stretch',
+                                      'sampling': 'tf_legacy'},
+    'bgr-float32-top-left': {'width': 320, 'height': 256, 'channel_order': 'bgr', 'scale': 1.0,
+                             'resize': 'letterbox_top_left'},
 }
 
 POISON = float('nan')

@@ -24,7 +24,7 @@ PACKAGE = 'trt_perception'
 # Everything setup.py reads; built from a copy so the source tree gets no build/ or egg-info.
 PACKAGE_INPUTS = ('setup.py', 'setup.cfg', 'package.xml', 'resource', PACKAGE, 'launch', 'config')
 CONSOLE_SCRIPTS = ('detector_node', 'lifecycle_detector_node', 'image_source', 'detect',
-                   'detection_listener', 'build_engine', 'triton_export', 'doctor')
+                   'evaluate', 'detection_listener', 'build_engine', 'triton_export', 'doctor')
 MODEL_CARDS = 'models/*.json'
 """Staged instead of the whole models/ folder (90 MB of ONNX): the cards show the layout."""
 

@@ -143,6 +143,50 @@ def test_a_model_without_card_gets_yolo_defaults(tmp_path):
     assert not card.is_engine
 
 
+def _with_metadata(source, path, props):
+    """Copy ONNX model `source` to `path` with Ultralytics-style metadata entries."""
+    onnx = pytest.importorskip('onnx')
+    model = onnx.load(source)
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize('props, output_format, resize', [
+    ({'head': 'Detect', 'task': 'detect', 'end2end': 'False'}, 'yolov8', 'letterbox'),
+    ({'head': 'v10Detect', 'task': 'detect', 'end2end': 'True'}, 'end2end', 'letterbox'),
+    ({'head': 'RTDETRDecoder', 'task': 'detect', 'end2end': 'False'}, 'rtdetr', 'stretch'),
+])
+def test_a_model_without_card_describes_itself(tmp_path, props, output_format, resize):
+    path = _with_metadata(find_model('yolov8n-random').path, tmp_path / 'best.onnx',
+                          dict(props, names="{0: 'cone', 1: 'forklift person'}",
+                               imgsz='[320, 320]'))
+    card = find_model(path)
+    assert (card.output_format, card.resize) == (output_format, resize)
+    assert card.labels == ('cone', 'forklift person') and card.labels_path == ''
+
+
+def test_a_card_beside_the_model_overrides_its_metadata(tmp_path):
+    path = _with_metadata(find_model('yolov8n-random').path, tmp_path / 'best.onnx',
+                          {'head': 'RTDETRDecoder', 'names': "{0: 'cone'}"})
+    (tmp_path / 'best.json').write_text(json.dumps({
+        'output': {'format': 'yolov8'}, 'preprocessing': {'resize': 'letterbox'},
+        'labels': 'coco.names'}))
+    card = find_model(path)
+    assert (card.output_format, card.resize) == ('yolov8', 'letterbox')
+    assert os.path.basename(card.labels_path) == 'coco.names'
+
+
+def test_what_a_card_leaves_open_comes_from_the_metadata(tmp_path):
+    path = _with_metadata(find_model('yolov8n-random').path, tmp_path / 'best.onnx',
+                          {'head': 'RTDETRDecoder', 'task': 'detect', 'names': "{0: 'cone'}"})
+    (tmp_path / 'best.json').write_text(json.dumps({'preprocessing': {'resize': 'letterbox'}}))
+    card = find_model(path)
+    assert (card.output_format, card.resize, card.labels) == ('rtdetr', 'letterbox', ('cone',))
+
+
 def test_card_can_declare_normalised_nms_boxes(tmp_path):
     original = find_model('ssdlite_mobilenet_v2_person')
     assert not original.normalized_boxes
@@ -196,6 +240,7 @@ def test_missing_path_says_how_to_fix():
 @pytest.mark.parametrize('change, message', [
     ({'output': {'format': 'ssd'}}, "output format 'ssd' is not one of"),
     ({'preprocessing': {'resize': 'crop'}}, "resize 'crop' is not one of"),
+    ({'preprocessing': {'sampling': 'area'}}, "sampling 'area' is not one of half_pixel"),
     ({'preprocessing': {'mean': [0.5, 0.5]}}, 'mean must be three finite numbers'),
     ({'input': {'shape': [1, 3, 'h', 300]}}, 'input shape must be a list of integers'),
     ({'file': 'gone.onnx'}, 'gone.onnx.*does not exist.*scripts/setup.sh'),

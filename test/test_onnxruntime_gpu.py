@@ -134,3 +134,23 @@ def test_close_frees_the_device_memory(cpu_reference):
             assert cuda.mem_get_info()[0] >= before - (256 << 20)
     finally:
         context.close()
+
+
+def test_a_detr_model_gets_its_size_input_on_the_gpu_too(tmp_path):
+    import json
+
+    from test_published_postprocessing import _dfine_model, _dfine_outputs
+
+    path = str(tmp_path / 'dfine.onnx')
+    _dfine_model(path, *_dfine_outputs(3))
+    (tmp_path / 'dfine.json').write_text(json.dumps({'preprocessing': {'resize': 'stretch'}}))
+    found = {}
+    for provider in ('cpu', 'cuda'):
+        with create_pipeline(PipelineConfig(model=path, backend='onnxruntime', max_batch=1,
+                                            onnxruntime_provider=provider)) as pipe:
+            found[provider] = pipe.detect([RawImage.from_array(bgr('chelsea'), 'bgr8')])
+    cpu, gpu = (found[p].detections[0] for p in ('cpu', 'cuda'))
+    assert len(cpu) == len(gpu) > 0
+    for a, b in zip(cpu, gpu):
+        assert a.class_id == b.class_id and a.score == pytest.approx(b.score, abs=1e-5)
+        np.testing.assert_allclose(a.box, b.box, atol=0.01)

@@ -385,3 +385,88 @@ def test_scratch_buffers_release_the_least_recently_used_first():
     assert buffers.nbytes == huge.nbytes == 1000
     buffers.clear()
     assert buffers.nbytes == 0
+
+
+def tf1_resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """
+    Resize as TensorFlow 1's ``resize_bilinear`` (no corner alignment or half-pixel), float64.
+
+    Source position = destination x (source size / destination size), no half-pixel offset;
+    neighbours floor and min(ceil, size - 1); top and bottom rows interpolated along x first.
+    """
+    src = image.astype(np.float64)
+    out = np.empty((height, width) + image.shape[2:])
+    scale_y, scale_x = image.shape[0] / height, image.shape[1] / width
+    for y in range(height):
+        in_y = y * scale_y
+        y0, y1 = int(np.floor(in_y)), min(int(np.ceil(in_y)), image.shape[0] - 1)
+        dy = in_y - np.floor(in_y)
+        for x in range(width):
+            in_x = x * scale_x
+            x0, x1 = int(np.floor(in_x)), min(int(np.ceil(in_x)), image.shape[1] - 1)
+            dx = in_x - np.floor(in_x)
+            top = src[y0, x0] + (src[y0, x1] - src[y0, x0]) * dx
+            bottom = src[y1, x0] + (src[y1, x1] - src[y1, x0]) * dx
+            out[y, x] = top + (bottom - top) * dy
+    return out
+
+
+@pytest.mark.parametrize('photo, size', [('astronaut', (300, 300)), ('coffee', (300, 300)),
+                                         ('chelsea', (97, 61)), ('camera', (640, 480))])
+def test_tf_legacy_sampling_equals_tensorflow1_resize_bilinear(photo, size):
+    image = getattr(skimage.data, photo)()
+    if image.ndim == 2:
+        image = np.dstack([image] * 3)
+    width, height = size
+    spec = PreprocessSpec(width=width, height=height, resize='stretch', sampling='tf_legacy',
+                          scale=1.0)
+    with CpuPreprocessor(spec) as pre:
+        out = pre.allocate_batch(1)
+        pre.run_host(RawImage.from_array(np.ascontiguousarray(image), 'rgb8'), out)
+    expected = tf1_resize_bilinear(image, height, width).transpose(2, 0, 1)
+    # TensorFlow (and we) compute source positions in float32: about 1e-5 px off the float64
+    # oracle's, a hundredth of a level where neighbours differ by 255.
+    np.testing.assert_allclose(out[0], expected, atol=1e-2)
+    # Half-pixel sampling (OpenCV's) is a different image: the convention matters.
+    half = PreprocessSpec(width=width, height=height, resize='stretch', scale=1.0)
+    with CpuPreprocessor(half) as pre:
+        other = pre.allocate_batch(1)
+        pre.run_host(RawImage.from_array(np.ascontiguousarray(image), 'rgb8'), other)
+    assert np.abs(other[0] - expected).max() > 10
+
+
+def test_tf_legacy_sampling_is_float16_ready_and_validated():
+    spec = PreprocessSpec(width=32, height=16, sampling='tf_legacy', dtype='float16')
+    with CpuPreprocessor(spec) as pre:
+        out = pre.allocate_batch(1)
+        pre.run_host(RawImage.from_array(np.full((50, 70, 3), 200, np.uint8), 'bgr8'), out)
+    assert out.dtype == np.float16
+    # 70x50 letterboxed into 32x16: 22 columns of picture after 5 of padding.
+    np.testing.assert_allclose(out[0, :, :, 5:27].astype(np.float64), 200 / 255, atol=1e-3)
+    np.testing.assert_allclose(out[0, :, :, :5].astype(np.float64), 114 / 255, atol=1e-3)
+    with pytest.raises(ValueError, match='sampling must be one of half_pixel, tf_legacy'):
+        PreprocessSpec(width=32, height=16, sampling='nearest')
+
+
+@pytest.mark.parametrize('photo, size', [('astronaut', (320, 320)), ('coffee', (320, 320)),
+                                         ('chelsea', (416, 256)), ('rocket', (321, 207)),
+                                         ('camera', (640, 640))])
+@pytest.mark.parametrize('resize', ['letterbox', 'stretch', 'letterbox_top_left'])
+def test_pixels_equal_ultralytics_letterbox(photo, size, resize):
+    augment = pytest.importorskip('ultralytics.data.augment')
+    image = getattr(skimage.data, photo)()
+    if image.ndim == 2:
+        image = np.dstack([image] * 3)
+    bgr = np.ascontiguousarray(image[:, :, ::-1])
+    width, height = size
+    # What Ultralytics' predictor does before inference: LetterBox, BGR to RGB, / 255.
+    # RT-DETR's predictor stretches (scale_fill=True).
+    reference = augment.LetterBox((height, width), auto=False, scale_fill=resize == 'stretch',
+                                  center=resize != 'letterbox_top_left')(image=bgr)
+    expected = reference[:, :, ::-1].transpose(2, 0, 1).astype(np.float32) / 255
+    with CpuPreprocessor(PreprocessSpec(width=width, height=height, resize=resize)) as pre:
+        out = pre.allocate_batch(1)
+        pre.run_host(RawImage.from_array(bgr, 'bgr8'), out)
+    # The same pixel levels; x * (1 / 255) and x / 255 differ in the last float32 bit.
+    np.testing.assert_array_equal(np.rint(out[0] * 255), expected * 255)
+    np.testing.assert_allclose(out[0], expected, rtol=0, atol=1e-7)

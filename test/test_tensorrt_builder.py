@@ -384,3 +384,71 @@ def test_timing_caches_of_concurrent_builds_are_merged_not_overwritten(api, tmp_
     other.device, other.timings = 'sm62', {'conv_c': 9.0}
     builder._save_timing_cache(FakeBuilderConfig(other), path)
     assert FakeTimingCache(open(path, 'rb').read()).timings == {'conv_c': 9.0}
+
+
+def test_an_ultralytics_engine_gives_its_plan_and_its_metadata(api, rng, tmp_path):
+    from trt_perception.core.models import find_model
+
+    plan = EngineBuilder(api).build(conv_net(tmp_path / 'net.onnx', rng, batch=1),
+                                    BuildOptions()).plan
+    metadata = {'names': {'0': 'cone', '1': 'forklift'}, 'imgsz': [64, 64], 'task': 'detect',
+                'head': 'Detect', 'end2end': False, 'batch': 1, 'stride': 32,
+                'args': {'nms': False, 'dynamic': False}}
+    engine = tmp_path / 'best.engine'
+    # As ultralytics/utils/export/engine.py writes it: 4-byte little-endian length, JSON, plan.
+    text = json.dumps(metadata)
+    engine.write_bytes(len(text).to_bytes(4, byteorder='little', signed=True)
+                       + text.encode() + plan)
+    resolved = resolve_engine(str(engine), api, 'cpu-build', '8.6')
+    assert resolved.plan == plan
+    card = find_model(str(engine))
+    assert card.labels == ('cone', 'forklift') and not card.labels_path
+    assert (card.output_format, card.resize) == ('yolov8', 'letterbox')
+    # The plain plan, without the block, is read whole.
+    (tmp_path / 'plain.engine').write_bytes(plan)
+    assert resolve_engine(str(tmp_path / 'plain.engine'), api, 'cpu-build', '8.6').plan == plan
+    # TensorRT's own runtime rejects the wrapped file at its header check; the plan we pass
+    # gets past it (and then fails only for want of a GPU here).
+    assert 'magicTag' in deserialize_errors(engine.read_bytes())
+    assert 'magicTag' not in deserialize_errors(resolved.plan)
+
+
+def deserialize_errors(data):
+    """Messages TensorRT-RTX's runtime logs while deserializing `data`."""
+    messages = []
+
+    class Collector(trt.ILogger):
+
+        def __init__(self):
+            trt.ILogger.__init__(self)
+
+        def log(self, severity, msg):
+            messages.append(msg)
+
+    logger = Collector()
+    runtime = trt.Runtime(logger)
+    runtime.deserialize_cuda_engine(data)
+    return '\n'.join(messages)
+
+
+def test_cli_carries_the_onnx_metadata_into_the_engine_file(rng, tmp_path):
+    from trt_perception.core.model_metadata import engine_metadata
+    from trt_perception.core.models import find_model
+
+    path = conv_net(tmp_path / 'custom.onnx', rng, batch=1)
+    model = onnx.load(path)
+    for key, value in (('names', "{0: 'cone', 1: 'forklift'}"), ('head', 'Detect'),
+                       ('task', 'detect'), ('imgsz', '[64, 64]'), ('end2end', 'False')):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, path)
+    engine = tmp_path / 'custom.engine'
+    done = run_cli('--onnx', path, '--engine', str(engine), '--module', 'tensorrt_rtx')
+    assert done.returncode == 0, done.stderr
+    assert engine_metadata(str(engine)) == {'names': {'0': 'cone', '1': 'forklift'},
+                                            'head': 'Detect', 'task': 'detect',
+                                            'imgsz': [64, 64], 'end2end': False}
+    assert find_model(str(engine)).labels == ('cone', 'forklift')
+    plan = resolve_engine(str(engine), TensorRTApi.from_module(trt, 'tensorrt_rtx'),
+                          'cpu-build', '8.6').plan
+    assert 'magicTag' not in deserialize_errors(plan)

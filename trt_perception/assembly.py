@@ -59,7 +59,8 @@ class PipelineConfig(Settings):
     decoder: str = setting('auto', 'Output format of the model; auto: from the model card.',
                            choices=DECODERS)
     labels: str = setting(
-        '', "Class name file, one name per line; empty: the model's own labels.")
+        '', "Class name file, one name per line; empty: the model card's labels, else the names "
+        'the model file records.')
     device_id: int = setting(0, 'CUDA device index.', low=0, high=63)
     precision: str = setting('fp16', 'Precision of TensorRT engines built from ONNX.',
                              choices=PRECISIONS)
@@ -119,8 +120,9 @@ def detection_params(values: Mapping[str, Any], labels: Sequence[str]) -> Detect
 
 
 def _labels(config: PipelineConfig, card: ModelCard) -> List[str]:
+    """Read the labels parameter's file, else the card's; else take the model's own names."""
     path = config.labels or card.labels_path
-    return load_labels(path) if path else []
+    return load_labels(path) if path else list(card.labels)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ def create_pipeline(config: PipelineConfig,
                 params = replace(params, classes=parse_classes(config.classes, labels))
             decoder = make_decoder(config.decoder if config.decoder != 'auto'
                                    else card.output_format, backend.outputs, labels,
-                                   normalized_boxes=card.normalized_boxes)
+                                   normalized_boxes=card.normalized_boxes,
+                                   input_size=(spec.width, spec.height))
     except BaseException:
         if backend is not None:
             backend.close()

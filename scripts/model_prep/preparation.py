@@ -22,7 +22,7 @@ from trt_perception.core.models import file_sha256
 
 from .packaged_file import PackagedFile
 
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 """Bump when a translation changes, so that setup rebuilds models made by an older one."""
 
 

@@ -158,10 +158,12 @@ class SsdPreparation(Preparation):
             'input': {'name': 'images', 'shape': [-1, 3, height, width], 'dtype': 'float32',
                       'layout': 'NCHW'},
             'preprocessing': {
-                'resize': 'stretch', 'channel_order': 'rgb', 'scale': 1.0 / 255.0,
+                'resize': 'stretch', 'sampling': 'tf_legacy', 'channel_order': 'rgb',
+                'scale': 1.0 / 255.0,
                 'mean': [round(mean, 6)] * 3, 'std': [round(std, 6)] * 3, 'pad_value': 127.5,
                 'note': ('trained on frames resized to %dx%d without keeping the aspect '
-                         'ratio; letterboxing also works (pad_value 127.5 normalises to 0)'
+                         'ratio, sampled as TensorFlow 1 resize_bilinear does (no half-pixel '
+                         'centres); letterboxing also works (pad_value 127.5 normalises to 0)'
                          % (width, height))},
             'output': {
                 'format': 'yolov5', 'name': 'output0',

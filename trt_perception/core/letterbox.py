@@ -44,8 +44,13 @@ class Letterbox:
 
     @classmethod
     def fit(cls, src_width: int, src_height: int, dst_width: int,
-            dst_height: int) -> 'Letterbox':
-        """Fit the frame into the input: one ratio for both axes, centred padding."""
+            dst_height: int, centred: bool = True) -> 'Letterbox':
+        """
+        Fit the frame into the input: one ratio for both axes, centred padding.
+
+        `centred` False puts the frame in the top-left corner and all padding after it, as
+        YOLOX's preprocessing (and Ultralytics' ``LetterBox(center=False)``) does.
+        """
         src_width, src_height, dst_width, dst_height = _check_sizes(
             src_width, src_height, dst_width, dst_height)
         ratio = min(dst_width / src_width, dst_height / src_height)
@@ -55,8 +60,8 @@ class Letterbox:
         resized_height = min(dst_height, max(1, int(round(src_height * ratio))))
         # Ultralytics pads round(d / 2 - 0.1) before and round(d / 2 + 0.1) after; for an
         # integer d that is d // 2 before, the odd pixel going after.
-        pad_left = (dst_width - resized_width) // 2
-        pad_top = (dst_height - resized_height) // 2
+        pad_left = (dst_width - resized_width) // 2 if centred else 0
+        pad_top = (dst_height - resized_height) // 2 if centred else 0
         return cls(src_width, src_height, dst_width, dst_height, resized_width,
                    resized_height, pad_left, pad_top, float(ratio))
 

@@ -15,6 +15,11 @@ looked for in, in order:
 
 Label files named by a card are looked for beside the card, then in the same places'
 ``config`` folders (``<repository>/config``, ``<prefix>/share/trt_perception/config``).
+
+A model file without a card describes itself where its exporter wrote metadata
+(`ModelMetadata`: Ultralytics ONNX and ``.engine`` exports): its class names, its head's output
+format and how its predictor resized.  Without either, it is taken for a letterboxed COCO
+detector.
 """
 
 from dataclasses import dataclass
@@ -22,11 +27,13 @@ import hashlib
 import json
 import os
 import sys
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from trt_perception.core.checks import three_numbers
 from trt_perception.core.decoders import DECODERS as OUTPUT_FORMATS
-from trt_perception.core.preprocess import RESIZE_MODES
+from trt_perception.core.model_metadata import (engine_metadata, ModelMetadata,
+                                                ModelMetadataError, onnx_metadata_props)
+from trt_perception.core.preprocess import RESIZE_MODES, SAMPLINGS
 
 PACKAGE = 'trt_perception'
 DEFAULT_MODEL = 'ssd_mobilenet_v2_coco'
@@ -34,7 +41,7 @@ MODEL_DIR_ENV = 'TRT_PERCEPTION_MODEL_DIR'
 ENGINE_SUFFIXES = ('.engine', '.plan', '.trt')
 """Files taken as prebuilt TensorRT engines rather than ONNX models; matched in any case."""
 MODEL_SUFFIXES = ('.onnx',) + ENGINE_SUFFIXES
-# A model file without a card is taken for an Ultralytics-style COCO export.
+# A model file without a card or metadata is taken for an Ultralytics-style COCO export.
 DEFAULT_LABELS = 'coco.names'
 _SETUP_HINT = 'run ./scripts/setup.sh (it prepares the bundled models)'
 
@@ -135,6 +142,9 @@ class ModelCard:
     input_name: str = ''
     input_shape: Tuple[int, ...] = ()
     resize: str = 'letterbox'
+    sampling: str = 'half_pixel'
+    """How the resize samples the source (`preprocess.SAMPLINGS`; card key
+    ``preprocessing.sampling``): 'tf_legacy' for graphs that resize with TensorFlow 1."""
     channel_order: str = 'rgb'
     scale: float = 1.0 / 255.0
     mean: Tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -145,8 +155,11 @@ class ModelCard:
     sources: Tuple[str, ...] = ()
     sha256: str = ''
     normalized_boxes: bool = False
-    """Boxes of an efficient_nms output are in 0..1 of the input size (card key
+    """Boxes of an efficient_nms or detr output are in 0..1 of the input size (card key
     ``output.normalized_boxes``)."""
+    labels: Tuple[str, ...] = ()
+    """Class names the model file itself records (its metadata); used where no label file
+    is named."""
 
     @property
     def is_engine(self) -> bool:
@@ -156,18 +169,30 @@ class ModelCard:
     @classmethod
     def for_file(cls, path: str) -> 'ModelCard':
         """
-        Card of a model file: its ``<stem>.json`` card when one lies beside it, else defaults.
+        Card of a model file: its ``<stem>.json`` card when one lies beside it, else its own.
 
-        Without a card the model is assumed to take letterboxed RGB in 0..1 and to detect the
-        80 COCO classes; set the labels and decoder parameters for anything else.
+        A card's open fields (output format 'auto', no labels) are filled from the file's
+        metadata too.
+
+        Without a card, the file's metadata (Ultralytics exports) gives the class names, the
+        output format and the resize; where it has none the model is assumed to take
+        letterboxed RGB in 0..1 and to detect the 80 COCO classes (set the labels and decoder
+        parameters for anything else).  RGB in 0..1 is what every Ultralytics head takes.
         """
         path = os.path.abspath(path)
         card_path = os.path.splitext(path)[0] + '.json'
         if os.path.isfile(card_path):
             return cls.from_json(card_path, model_path=path)
         name = os.path.splitext(os.path.basename(path))[0]
+        metadata = read_metadata(path)
         return cls(name=name, path=path,
-                   labels_path=_find_labels(DEFAULT_LABELS, os.path.dirname(path)))
+                   output_format=metadata.output_format() or 'auto',
+                   labels_path='' if metadata.names
+                   else _find_labels(DEFAULT_LABELS, os.path.dirname(path)),
+                   labels=metadata.names, resize=metadata.resize(),
+                   input_shape=(-1, 3) + metadata.imgsz if len(metadata.imgsz) == 2 else (),
+                   description="read from the file's metadata" if not metadata.is_empty
+                   else '')
 
     @classmethod
     def from_json(cls, card_path: str, model_path: Optional[str] = None) -> 'ModelCard':
@@ -201,6 +226,10 @@ class ModelCard:
         if resize not in RESIZE_MODES:
             raise ModelCardError('%s: resize %r is not one of %s'
                                  % (card_path, resize, ', '.join(RESIZE_MODES)))
+        sampling = pre.get('sampling', 'half_pixel')
+        if sampling not in SAMPLINGS:
+            raise ModelCardError('%s: sampling %r is not one of %s'
+                                 % (card_path, sampling, ', '.join(SAMPLINGS)))
         shape = spec.get('shape', [])
         if not isinstance(shape, list) or not all(isinstance(d, int) for d in shape):
             raise ModelCardError('%s: input shape must be a list of integers, got %r'
@@ -213,10 +242,17 @@ class ModelCard:
         sources = tuple('%s %s (%s)' % (s.get('package', '?'), s.get('version', '?'),
                                         s.get('file', '?'))
                         for s in card.get('source', []))
+        # What the card leaves open, the model file may say (an Ultralytics export's names).
+        metadata = ModelMetadata()
+        if output_format == 'auto' or not card.get('labels'):
+            metadata = read_metadata(path)
         return cls(
-            name=name, path=os.path.abspath(path), output_format=output_format,
+            name=name, path=os.path.abspath(path),
+            output_format=output_format if output_format != 'auto'
+            else metadata.output_format() or 'auto', labels=metadata.names,
             labels_path=_find_labels(card.get('labels', ''), card_dir),
             input_name=spec.get('name', ''), input_shape=tuple(shape), resize=resize,
+            sampling=sampling,
             channel_order=pre.get('channel_order', 'rgb'),
             scale=float(pre.get('scale', 1.0 / 255.0)),
             mean=mean, std=std,
@@ -224,6 +260,20 @@ class ModelCard:
             description=card.get('description', ''), licence=card.get('licence', ''),
             sources=sources, sha256=card.get('sha256', ''),
             normalized_boxes=bool(output.get('normalized_boxes', False)))
+
+
+def read_metadata(path: str) -> ModelMetadata:
+    """
+    Read what the ONNX model or engine file `path` records about itself (maybe nothing).
+
+    A file too damaged to read its metadata gives none: loading it says what is wrong.
+    """
+    try:
+        raw: Dict[str, object] = dict(engine_metadata(path) if is_engine_path(path)
+                                      else onnx_metadata_props(path))
+    except ModelMetadataError:
+        return ModelMetadata()
+    return ModelMetadata.from_dict(raw)
 
 
 def find_model(name_or_path: str = '') -> ModelCard:

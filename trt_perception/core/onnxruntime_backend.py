@@ -36,6 +36,16 @@ def _spec(node) -> TensorSpec:
     return TensorSpec(node.name, shape, dtype)
 
 
+def is_size_input(spec: TensorSpec) -> bool:
+    """
+    Tell an image-size input ``[N, 2]`` (width, height) beside the image, as DETR exports have.
+
+    D-FINE and DEIM scale their boxes by ``orig_target_sizes``; fed the network input's size,
+    their boxes are in input pixels like every other detector's.
+    """
+    return len(spec.shape) == 2 and spec.shape[1] == 2 and 'size' in spec.name.lower()
+
+
 class OnnxRuntimeBackend(InferenceBackend):
     """Runs an ONNX model with ONNX Runtime, preferring GPU providers only where installed."""
 
@@ -70,15 +80,16 @@ class OnnxRuntimeBackend(InferenceBackend):
             raise BackendError('ONNX Runtime cannot load %r: %s' % (model_path, exc)) from exc
         self._model_path = model_path
         self._version = ort.__version__
-        inputs = self._session.get_inputs()
-        if len(inputs) != 1:
+        inputs = [_spec(i) for i in self._session.get_inputs()]
+        images = [i for i in inputs if len(i.shape) == 4]
+        self._size_inputs = [i for i in inputs if is_size_input(i)]
+        others = [i for i in inputs if i not in images and i not in self._size_inputs]
+        if len(images) != 1 or others:
             raise BackendError(
-                '%r has %d inputs (%s); a detector with one NCHW image input is expected'
-                % (model_path, len(inputs), ', '.join(i.name for i in inputs)))
-        self._input = _spec(inputs[0])
-        if len(self._input.shape) != 4:
-            raise BackendError(
-                'input %s of %r is not NCHW' % (self._input.describe(), model_path))
+                '%r has inputs %s; a detector with one NCHW image input (and optionally '
+                "[N, 2] image-size inputs such as D-FINE's orig_target_sizes) is expected"
+                % (model_path, ', '.join(i.describe() for i in inputs)))
+        self._input = images[0]
         self._outputs = [_spec(o) for o in self._session.get_outputs()]
         self._output_names = [o.name for o in self._outputs]
         batch_dim = self._input.shape[0]
@@ -100,6 +111,15 @@ class OnnxRuntimeBackend(InferenceBackend):
         """Batch size of the model: fixed, or the configured cap for a dynamic one."""
         return self._max_batch
 
+    def size_feeds(self, batch_size: int, width: int, height: int) -> Dict[str, np.ndarray]:
+        """
+        Values of the model's image-size inputs (`is_size_input`) for a batch.
+
+        Each row is the network input's (width, height), so boxes come in input pixels.
+        """
+        return {spec.name: np.tile(np.array([width, height], dtype=spec.dtype),
+                                   (batch_size, 1)) for spec in self._size_inputs}
+
     @property
     def providers(self) -> List[str]:
         """ONNX Runtime providers the session actually uses, best first."""
@@ -110,7 +130,9 @@ class OnnxRuntimeBackend(InferenceBackend):
         if batch.shape[0] > self._max_batch:
             raise BackendError('batch of %d exceeds max_batch %d'
                                % (batch.shape[0], self._max_batch))
-        results = self._session.run(self._output_names, {self._input.name: batch})
+        feeds = self.size_feeds(batch.shape[0], batch.shape[3], batch.shape[2])
+        feeds[self._input.name] = batch
+        results = self._session.run(self._output_names, feeds)
         return dict(zip(self._output_names, results))
 
     def describe(self) -> Dict[str, str]:

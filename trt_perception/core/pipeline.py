@@ -379,14 +379,22 @@ class DetectionPipeline:
         self.close()
 
 
+def _is_size(dim: object) -> bool:
+    return isinstance(dim, int) and dim > 0
+
+
 def preprocess_spec(card: ModelCard, backend: InferenceBackend) -> PreprocessSpec:
     """Combine the model card's preprocessing with the backend's input shape and type."""
     _, channels, height, width = backend.input.shape
-    if channels not in (3, None) or not isinstance(height, int) or not isinstance(width, int):
-        raise BackendError('input %s must be N x 3 x H x W with a fixed H and W'
-                           % backend.input.describe())
+    # A dynamic H and W take the size the card or the file's metadata names (imgsz).
+    if not _is_size(height) and not _is_size(width) and len(card.input_shape) == 4:
+        height, width = card.input_shape[2:]
+    if channels not in (3, None) or not isinstance(height, int) or height < 1 \
+            or not isinstance(width, int) or width < 1:
+        raise BackendError('input %s must be N x 3 x H x W with a fixed H and W, or the model '
+                           'card must name them (input.shape)' % backend.input.describe())
     dtype = 'float16' if np.dtype(backend.input.dtype) == np.float16 else 'float32'
     return PreprocessSpec(
         width=width, height=height, channel_order=card.channel_order,
         pad_value=card.pad_value, scale=card.scale, mean=card.mean, std=card.std,
-        dtype=dtype, resize=card.resize)
+        dtype=dtype, resize=card.resize, sampling=card.sampling)

@@ -7,7 +7,10 @@ Every preprocessor does the same steps, so CPU and GPU results agree to rounding
 
 1. colour conversion to the model's channel order (yuv422 exactly as OpenCV's ``cvtColor``,
    mono replicated to three channels),
-2. bilinear resize to the letterbox size as ``cv2.resize(..., INTER_LINEAR)`` does,
+2. bilinear resize to the letterbox size as ``cv2.resize(..., INTER_LINEAR)`` does (pixel
+   centres at half-pixel offsets), or, for models trained so (`PreprocessSpec.sampling`
+   'tf_legacy'), as TensorFlow 1's ``resize_bilinear`` does (source = destination x scale, no
+   half-pixel offset, results kept in float),
 3. padding with `PreprocessSpec.pad_value`,
 4. ``y = x * gain + bias`` per channel (`PreprocessSpec.per_channel_affine`), written NCHW.
 """
@@ -26,7 +29,10 @@ from trt_perception.core.scratch import ScratchBuffers
 
 CHANNEL_ORDERS = ('rgb', 'bgr')
 DTYPES = ('float32', 'float16')
-RESIZE_MODES = ('letterbox', 'stretch')
+RESIZE_MODES = ('letterbox', 'stretch', 'letterbox_top_left')
+SAMPLINGS = ('half_pixel', 'tf_legacy')
+"""Where a resize samples the source: at half-pixel centres (OpenCV, PyTorch, TensorFlow 2) or
+at destination x scale (TensorFlow 1's resize_bilinear, in the graphs of its detection zoo)."""
 
 # OpenCV 4.1's Python bindings (JetPack 4.6) do not name CV_16F, and its addWeighted crashes
 # on the raw depth (7): without the name, float16 output always goes through float32.
@@ -57,8 +63,11 @@ class PreprocessSpec:
     std: Tuple[float, float, float] = (1.0, 1.0, 1.0)
     dtype: str = 'float32'
     resize: str = 'letterbox'
-    """'letterbox' keeps the aspect ratio and pads; 'stretch' fills the input, as some models
-    (the TensorFlow SSDs) were trained."""
+    """'letterbox' keeps the aspect ratio and pads evenly around the frame; 'letterbox_top_left'
+    pads only after it (YOLOX); 'stretch' fills the input, as some models (the TensorFlow SSDs,
+    RT-DETR, D-FINE) were trained."""
+    sampling: str = 'half_pixel'
+    """One of `SAMPLINGS`: how the resize samples the source, as the model was trained."""
 
     def __post_init__(self) -> None:
         """Validate every field, naming the bad value; store mean and std as float tuples."""
@@ -84,6 +93,9 @@ class PreprocessSpec:
         if self.resize not in RESIZE_MODES:
             raise ValueError('resize must be one of %s, got %r'
                              % (', '.join(RESIZE_MODES), self.resize))
+        if self.sampling not in SAMPLINGS:
+            raise ValueError('sampling must be one of %s, got %r'
+                             % (', '.join(SAMPLINGS), self.sampling))
         object.__setattr__(self, 'mean', mean)
         object.__setattr__(self, 'std', std)
 
@@ -129,8 +141,11 @@ class Preprocessor(abc.ABC):
         if box is None:
             if len(self._letterboxes) >= _CACHE_ENTRIES:
                 self._letterboxes.clear()
-            fit = Letterbox.stretch if self.spec.resize == 'stretch' else Letterbox.fit
-            box = fit(width, height, self.spec.width, self.spec.height)
+            if self.spec.resize == 'stretch':
+                box = Letterbox.stretch(width, height, self.spec.width, self.spec.height)
+            else:
+                box = Letterbox.fit(width, height, self.spec.width, self.spec.height,
+                                    centred=self.spec.resize == 'letterbox')
             self._letterboxes[key] = box
         return box
 
@@ -207,6 +222,67 @@ def _colour_plans(channel_order: str) -> Dict[str, _ColourPlan]:
 PlaneWriter = Callable[[np.ndarray, float, float, np.ndarray], None]
 
 
+def _legacy_taps(src_size: int, dst_size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute TensorFlow 1's per-axis neighbours and weight: src = dst x scale, in float32."""
+    scale = np.float32(src_size) / np.float32(dst_size)
+    position = np.arange(dst_size, dtype=np.float32) * scale
+    floor = np.floor(position)
+    lower = np.maximum(floor.astype(np.int64), 0)
+    upper = np.minimum(np.ceil(position).astype(np.int64), src_size - 1)
+    return lower, upper, (position - floor).astype(np.float32)
+
+
+class LegacyBilinearResize:
+    """
+    TensorFlow 1's ``resize_bilinear`` (``align_corners=False``, ``half_pixel_centers=False``).
+
+    The graphs of TensorFlow's detection zoo (the bundled SSDs) resize this way; sampling with
+    half-pixel centres instead shifts the image by up to half a source pixel and measurably
+    changes their scores.  Output is float32, unrounded, as TensorFlow's is.
+    """
+
+    def __init__(self) -> None:
+        """Cache the taps and full-size weight planes by (input shape, output size)."""
+        self._plans: Dict[Tuple[Tuple[int, ...], Tuple[int, int]], Tuple[np.ndarray, ...]] = {}
+
+    def _plan(self, shape: Tuple[int, ...], size: Tuple[int, int]) -> Tuple[np.ndarray, ...]:
+        key = (shape, size)
+        if key not in self._plans:
+            if len(self._plans) >= _CACHE_ENTRIES:
+                self._plans.clear()
+            top, bottom, y_weight = _legacy_taps(shape[0], size[1])
+            left, right, x_weight = _legacy_taps(shape[1], size[0])
+            # Weights as whole output planes: numpy's in-place arithmetic on equal shapes is
+            # several times faster than broadcasting into new arrays.
+            out_shape = (size[1], size[0]) + tuple(shape[2:])
+            extra = (1,) * (len(shape) - 2)
+            x_plane = np.ascontiguousarray(np.broadcast_to(
+                x_weight.reshape((1, -1) + extra), out_shape))
+            y_plane = np.ascontiguousarray(np.broadcast_to(
+                y_weight.reshape((-1, 1) + extra), out_shape))
+            self._plans[key] = (top, bottom, left, right, x_plane, y_plane)
+        return self._plans[key]
+
+    def __call__(self, pixels: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+        """Resize HxW(xC) uint8 `pixels` to `size` (width, height); float32 result."""
+        top, bottom, left, right, x_plane, y_plane = self._plan(pixels.shape, size)
+        # Gather the four neighbours as bytes first: only output-sized arrays become float.
+        rows_top, rows_bottom = np.take(pixels, top, axis=0), np.take(pixels, bottom, axis=0)
+        top_left, top_right, bottom_left, bottom_right = (
+            np.take(rows, columns, axis=1).astype(np.float32)
+            for rows in (rows_top, rows_bottom) for columns in (left, right))
+        # a + (b - a) * w along x for both rows, then along y, in place (IEEE addition
+        # commutes, so the results are TensorFlow's to the bit).
+        for near, far in ((top_left, top_right), (bottom_left, bottom_right)):
+            np.subtract(far, near, out=far)
+            np.multiply(far, x_plane, out=far)
+            np.add(far, near, out=far)
+        np.subtract(bottom_right, top_right, out=bottom_right)
+        np.multiply(bottom_right, y_plane, out=bottom_right)
+        np.add(bottom_right, top_right, out=bottom_right)
+        return bottom_right
+
+
 class CpuPreprocessor(HostPreprocessor):
     """
     Letterbox and normalise on the CPU with OpenCV, into a host NCHW numpy batch.
@@ -225,6 +301,7 @@ class CpuPreprocessor(HostPreprocessor):
         self._pad = (spec.pad_value * gain + bias).astype(spec.numpy_dtype)[:, None, None]
         self._scratch = ScratchBuffers(SCRATCH_BYTES)
         self._write_plane = self._choose_plane_writer()
+        self._legacy_resize = LegacyBilinearResize() if spec.sampling == 'tf_legacy' else None
 
     def allocate_batch(self, batch_size: int) -> np.ndarray:
         """Return a zeroed (batch_size, 3, height, width) array in the spec's dtype."""
@@ -246,13 +323,16 @@ class CpuPreprocessor(HostPreprocessor):
             pixels = cv2.cvtColor(pixels, plan.cvt_code,
                                   dst=self._buffer('cvt', pixels.shape[:2] + (3,)))
         size = (box.resized_width, box.resized_height)
-        if (image.width, image.height) != size:
+        if (image.width, image.height) != size and self._legacy_resize is not None:
+            pixels = self._legacy_resize(pixels, size)
+        elif (image.width, image.height) != size:
             pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_LINEAR,
                                 dst=self._buffer('resize', size[::-1] + pixels.shape[2:]))
         if pixels.ndim == 2:
             planes: List[np.ndarray] = [pixels]
         else:
-            planes = list(cv2.split(pixels, [self._buffer(('plane', k), size[::-1])
+            planes = list(cv2.split(pixels, [self._buffer(('plane', k), size[::-1],
+                                                          pixels.dtype)
                                              for k in range(pixels.shape[2])]))
         region = out[slot, :, box.pad_top:box.pad_top + box.resized_height,
                      box.pad_left:box.pad_left + box.resized_width]

@@ -5,7 +5,9 @@
 // input in a single pass.  Matches trt_perception.core.preprocess.CpuPreprocessor to rounding:
 // each bilinear neighbour is converted to the model's channel order first (YUV422 with
 // OpenCV's integer BT.601 video-range formula, bit for bit), then interpolated with
-// cv2.resize INTER_LINEAR's sampling and border clamping, then y = x * gain + bias.
+// cv2.resize INTER_LINEAR's sampling and border clamping (or TensorFlow 1's resize_bilinear
+// sampling, without the half-pixel offset, where the model was trained so), then
+// y = x * gain + bias.
 //
 // One kernel per (source layout, output channel order, output type), named
 // letterbox_<layout>_to_<order>_<f32|f16>.  PIXELS_PER_THREAD horizontally adjacent output
@@ -78,15 +80,18 @@ __device__ __forceinline__ Pixel fetch(const unsigned char* __restrict__ row, in
   return p;
 }
 
-// cv2.resize INTER_LINEAR sampling for one axis: left/top neighbour, its right/bottom
-// neighbour and the weight of the latter, with OpenCV's clamping at both borders.
+// Bilinear sampling for one axis: left/top neighbour, its right/bottom neighbour and the
+// weight of the latter, with OpenCV's clamping at both borders.  sample_offset 0.5 samples at
+// half-pixel centres as cv2.resize INTER_LINEAR does; 0 is TensorFlow 1's resize_bilinear
+// (source = destination x scale), whose positions are never negative.
 struct Tap {
   int i0, i1;
   float w;
 };
 
-__device__ __forceinline__ Tap tap(int resized_coord, float sample_scale, int src_size) {
-  float s = (resized_coord + 0.5f) * sample_scale - 0.5f;
+__device__ __forceinline__ Tap tap(int resized_coord, float sample_scale, float sample_offset,
+                                   int src_size) {
+  float s = (resized_coord + sample_offset) * sample_scale - sample_offset;
   int i0 = __float2int_rd(s);
   float w = s - i0;
   if (i0 < 0) {
@@ -141,7 +146,7 @@ __device__ __forceinline__ void letterbox(
     const unsigned char* __restrict__ src, int src_step, int src_width, int src_height,
     T* __restrict__ dst, int dst_width, int dst_height,
     int pad_left, int pad_top, int resized_width, int resized_height,
-    float sample_scale_x, float sample_scale_y,
+    float sample_scale_x, float sample_scale_y, float sample_offset,
     float gain0, float gain1, float gain2, float bias0, float bias1, float bias2,
     float pad0, float pad1, float pad2) {
   const int N = PIXELS_PER_THREAD;
@@ -159,14 +164,14 @@ __device__ __forceinline__ void letterbox(
 
   const int ry = dy - pad_top;
   if (ry >= 0 && ry < resized_height) {
-    const Tap ty = tap(ry, sample_scale_y, src_height);
+    const Tap ty = tap(ry, sample_scale_y, sample_offset, src_height);
     const unsigned char* row0 = src + static_cast<size_t>(ty.i0) * src_step;
     const unsigned char* row1 = src + static_cast<size_t>(ty.i1) * src_step;
 #pragma unroll
     for (int k = 0; k < N; ++k) {
       const int rx = dx0 + k - pad_left;
       if (rx >= 0 && rx < resized_width) {
-        const Tap tx = tap(rx, sample_scale_x, src_width);
+        const Tap tx = tap(rx, sample_scale_x, sample_offset, src_width);
         const Pixel a = fetch<L, BGR_OUT>(row0, tx.i0);
         const Pixel b = fetch<L, BGR_OUT>(row0, tx.i1);
         const Pixel c = fetch<L, BGR_OUT>(row1, tx.i0);
@@ -192,12 +197,13 @@ __device__ __forceinline__ void letterbox(
       const unsigned char* __restrict__ src, int src_step, int src_width, int src_height,    \
       T* __restrict__ dst, int dst_width, int dst_height, int pad_left, int pad_top,         \
       int resized_width, int resized_height, float sample_scale_x, float sample_scale_y,     \
-      float gain0, float gain1, float gain2, float bias0, float bias1, float bias2,          \
-      float pad0, float pad1, float pad2) {                                                  \
+      float sample_offset, float gain0, float gain1, float gain2, float bias0, float bias1,  \
+      float bias2, float pad0, float pad1, float pad2) {                                     \
     letterbox<LAYOUT, BGR_OUT, T>(src, src_step, src_width, src_height, dst, dst_width,      \
                                   dst_height, pad_left, pad_top, resized_width,              \
-                                  resized_height, sample_scale_x, sample_scale_y, gain0,     \
-                                  gain1, gain2, bias0, bias1, bias2, pad0, pad1, pad2);      \
+                                  resized_height, sample_scale_x, sample_scale_y,            \
+                                  sample_offset, gain0, gain1, gain2, bias0, bias1, bias2,   \
+                                  pad0, pad1, pad2);                                         \
   }
 
 #define LETTERBOX_TYPES(LAYOUT_NAME, LAYOUT, ORDER_NAME, BGR_OUT)                \

@@ -60,6 +60,8 @@ class _Slot(BatchInFlight):
         self.outputs = output_buffers
         self.host_outputs = host_outputs
         self.staging = staging
+        self.size_feeds: Dict[str, np.ndarray] = {}
+        """Host values bound to the model's image-size inputs (kept alive while bound)."""
         self.batch = 0
         """Batch size the binding is set up for (0: none yet)."""
 
@@ -221,6 +223,10 @@ class OnnxRuntimeCudaBackend(SlottedBackend, OnnxRuntimeBackend, DeviceInputBack
         image = self.input
         state.binding.bind_input(image.name, 'cuda', device, np.dtype(image.dtype),
                                  list(self._shape(image, batch_size)), int(state.input))
+        height, width = self._shape(image, batch_size)[2:]
+        state.size_feeds = self.size_feeds(batch_size, width, height)
+        for name, values in state.size_feeds.items():
+            state.binding.bind_cpu_input(name, values)
         for spec, buffer in zip(self.outputs, state.outputs):
             state.binding.bind_output(spec.name, 'cuda', device, np.dtype(spec.dtype),
                                       list(self._shape(spec, batch_size)), int(buffer))

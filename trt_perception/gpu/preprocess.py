@@ -33,8 +33,8 @@ _SOURCE = Path(__file__).with_name('letterbox.cu')
 _LAYOUTS = tuple(sorted({encoding.layout for encoding in ENCODINGS.values()}))
 _TYPE_SUFFIX = {'float32': 'f32', 'float16': 'f16'}
 # src, step, width, height, dst, dst width, dst height, pad left, pad top, resized width,
-# resized height, sample scale x, y, gain x3, bias x3, padded output x3.
-_ARG_FORMAT = 'PiiiPiiiiiiff' + 'f' * 9
+# resized height, sample scale x, y, sample offset, gain x3, bias x3, padded output x3.
+_ARG_FORMAT = 'PiiiPiiiiiifff' + 'f' * 9
 _BLOCK = (32, 8, 1)
 _STAGING_SLOTS = 2
 _ALLOCATION_GRANULE = 1 << 20
@@ -113,6 +113,7 @@ class LetterboxKernel:
         pad = spec.pad_value * gain + bias
         self._affine = tuple(float(v) for v in np.concatenate([gain, bias, pad]))
         self._size = (spec.width, spec.height)
+        self._sample_offset = 0.0 if spec.sampling == 'tf_legacy' else 0.5
         threads_x = spec.width // pixels_per_thread
         self._grid = (-(-threads_x // _BLOCK[0]), -(-spec.height // _BLOCK[1]))
 
@@ -127,7 +128,7 @@ class LetterboxKernel:
             self._grid, _BLOCK, stream, source, image.step, image.width, image.height,
             destination, self._size[0], self._size[1], box.pad_left, box.pad_top,
             box.resized_width, box.resized_height, box.sample_scale_x, box.sample_scale_y,
-            *self._affine)
+            self._sample_offset, *self._affine)
 
     def close(self) -> None:
         """Unload the module (with the context active)."""

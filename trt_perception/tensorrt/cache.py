@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from trt_perception.core.backend import BackendError
+from trt_perception.core.model_metadata import split_engine_header
 from trt_perception.core.models import file_sha256, is_engine_path
 from trt_perception.tensorrt.api import TensorRTApi, TensorRTUnavailable
 from trt_perception.tensorrt.builder import BuildOptions, EngineBuilder
@@ -292,10 +293,11 @@ def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_cap
     """
     Get the plan for `model_path`, building it (once, across processes) when missing.
 
-    A prebuilt engine file is read as it is; an ONNX model's plan is the `EngineCache` entry
-    in `cache_dir`, keyed by the model's sha256, the TensorRT version, the GPU (`gpu_name`,
-    `compute_capability` such as '8.7'), `precision`, the batch profile 1..`max_batch` and
-    `slots`, the number of identical profiles (one per execution context run at once).
+    A prebuilt engine file is read as it is (less an Ultralytics export's metadata block); an
+    ONNX model's plan is the `EngineCache` entry in `cache_dir`, keyed by the model's sha256,
+    the TensorRT version, the GPU (`gpu_name`, `compute_capability` such as '8.7'),
+    `precision`, the batch profile 1..`max_batch` and `slots`, the number of identical
+    profiles (one per execution context run at once).
     Builds share one timing cache per TensorRT version and GPU in the cache directory.
     """
     log = log or logging.getLogger('trt_perception.tensorrt')
@@ -305,7 +307,8 @@ def resolve_engine(model_path: str, api: TensorRTApi, gpu_name: str, compute_cap
                                '`build_engine --onnx MODEL.onnx --engine %s`'
                                % (model_path, model_path))
         with open(model_path, 'rb') as f:
-            return ResolvedEngine(f.read(), model_path, 'as built')
+            # Ultralytics puts its metadata in front of the plan (core.model_metadata).
+            return ResolvedEngine(split_engine_header(f.read())[1], model_path, 'as built')
     if not os.path.isfile(model_path):
         raise BackendError('cannot load or build a TensorRT engine: ONNX model %r does not '
                            'exist (its sha256 keys the engine cache); pass an existing .onnx '

@@ -8,7 +8,9 @@
 is what ``trtexec --onnx=yolov8n.onnx --saveEngine=yolov8n.plan --fp16
 --minShapes=images:1x3x640x640 --optShapes=images:2x3x640x640 --maxShapes=images:2x3x640x640``
 does, with INT8 calibration through the pipeline's own preprocessing, a timing cache, and
-build progress logged.  Run it on the device that will run the engine.
+build progress logged.  Run it on the device that will run the engine.  The ONNX file's
+metadata (an Ultralytics export's class names, head, image size) goes in front of the plan
+as Ultralytics writes its own ``.engine`` files, so the engine describes itself too.
 """
 
 import argparse
@@ -20,6 +22,7 @@ import sys
 from typing import Optional, Sequence
 
 from trt_perception.core.backend import BackendError
+from trt_perception.core.model_metadata import onnx_metadata, with_engine_header
 from trt_perception.core.models import ModelCard
 from trt_perception.core.preprocess import PreprocessSpec, RESIZE_MODES
 from trt_perception.tensorrt.api import FLAVOURS, TensorRTApi, TensorRTUnavailable
@@ -154,7 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             result = EngineBuilder(api, log).build(args.onnx, options, make_calibrator)
         directory = os.path.dirname(os.path.abspath(engine_path))
         os.makedirs(directory, exist_ok=True)
-        write_atomic(engine_path, result.plan)
+        write_atomic(engine_path, with_engine_header(onnx_metadata(args.onnx), result.plan))
         summary = dict(result.details(), engine=engine_path, tensorrt=api.describe())
     except (BackendError, TensorRTUnavailable, ValueError, OSError) as exc:
         log.error('%s', exc)

@@ -37,7 +37,8 @@ from trt_perception.core.stages import FrameInfo
 from trt_perception.core.worker import Entry
 from trt_perception.runtime.detector import Detector
 from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS
-from trt_perception.tools.setting_flags import add_setting_flags, setting_values
+from trt_perception.tools.setting_flags import (add_setting_flags, FLAG_ALIASES, NOT_OFFLINE,
+                                                setting_values)
 
 
 class UnreadableInput(Exception):
@@ -155,13 +156,6 @@ DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS + [
 """The settings ``detect`` offers as flags: every pipeline and result-stage setting of the
 node."""
 
-_ALIASES = {'conf_threshold': ('--conf',), 'iou_threshold': ('--iou',),
-            'max_detections': ('--max-det',), 'engine_cache_dir': ('--engine-cache',)}
-"""Flags the runner had before they were generated, kept for scripts that use them."""
-
-_NOT_OFFERED = ('serve_while_building',)
-"""The runner waits for a TensorRT engine: it has no ONNX Runtime to serve with meanwhile."""
-
 
 def build_parser(entries: Sequence[SchemaEntry] = DETECT_SETTINGS) -> argparse.ArgumentParser:
     """Command-line interface of the offline runner, its pipeline flags from `entries`."""
@@ -176,7 +170,7 @@ def build_parser(entries: Sequence[SchemaEntry] = DETECT_SETTINGS) -> argparse.A
                         help='write annotated images (or video frames) here')
     parser.add_argument('-v', '--verbose', action='store_true')
     add_setting_flags(parser.add_argument_group('pipeline settings (docs/parameters.md)'),
-                      entries, _ALIASES, skip=_NOT_OFFERED, joined=('classes',))
+                      entries, FLAG_ALIASES, skip=NOT_OFFLINE, joined=('classes',))
     return parser
 
 

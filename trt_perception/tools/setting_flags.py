@@ -20,8 +20,22 @@ def flag_of(name: str) -> str:
     return '--' + name.replace('.', '-').replace('_', '-')
 
 
+FLAG_ALIASES = {'conf_threshold': ('--conf',), 'iou_threshold': ('--iou',),
+                'max_detections': ('--max-det',), 'engine_cache_dir': ('--engine-cache',)}
+"""Flags the offline tools had before they were generated, kept for scripts that use them."""
+
+NOT_OFFLINE = ('serve_while_building',)
+"""Settings the offline tools do not offer: they wait for a TensorRT engine, having no ONNX
+Runtime pipeline to serve with meanwhile."""
+
+
+def flag_dest(name: str) -> str:
+    """Return where argparse keeps the value of setting `name` (for ``set_defaults``)."""
+    return 'setting:' + name
+
+
 def _dest(described: Described) -> str:
-    return 'setting:' + described.name
+    return flag_dest(described.name)
 
 
 class _Joined(argparse.Action):
