@@ -1,0 +1,134 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Mask assembly against a float64 per-pixel reference, the instance image and COCO RLE."""
+
+import numpy as np
+import pycocotools.mask as coco_mask
+import pytest
+from scipy import ndimage
+
+from trt_perception.core.detection import Detection, InstanceMask
+from trt_perception.core.letterbox import Letterbox
+from trt_perception.core.masks import (box_span, full_mask, instance_image, MaskAssembler,
+                                       mask_to_rle, rle_counts)
+
+PROTOS = 32
+
+
+def _reference(protos, coefficients, box, letterbox):
+    """Every source pixel's logit by map_coordinates (float64) at its letterboxed centre."""
+    logits = np.tensordot(coefficients.astype(np.float64), protos.astype(np.float64), 1)
+    _, proto_h, proto_w = protos.shape
+    cols = np.arange(letterbox.src_width) + 0.5
+    rows = np.arange(letterbox.src_height) + 0.5
+    px = (letterbox.pad_left + cols * letterbox.resized_width / letterbox.src_width) \
+        * proto_w / letterbox.dst_width - 0.5
+    py = (letterbox.pad_top + rows * letterbox.resized_height / letterbox.src_height) \
+        * proto_h / letterbox.dst_height - 0.5
+    grid_y, grid_x = np.meshgrid(py, px, indexing='ij')
+    sampled = ndimage.map_coordinates(logits, [grid_y, grid_x], order=1, mode='nearest')
+    inside = np.zeros_like(sampled, dtype=bool)
+    x1, y1, x2, y2 = box
+    c = np.arange(letterbox.src_width)
+    r = np.arange(letterbox.src_height)
+    inside[((r >= y1) & (r < y2))[:, None] & ((c >= x1) & (c < x2))[None, :]] = True
+    return (sampled > 0) & inside, sampled
+
+
+def _smooth_protos(rng, height, width):
+    """Prototypes with structure at a few cells' scale, like a trained head's."""
+    raw = rng.normal(size=(PROTOS, height, width)).astype(np.float32)
+    return ndimage.gaussian_filter(raw, sigma=(0, 2, 2)).astype(np.float32) * 4
+
+
+@pytest.mark.parametrize('src', [(637, 411), (301, 533), (1920, 1080)])
+def test_masks_equal_a_per_pixel_reference(src):
+    rng = np.random.default_rng(7)
+    letterbox = Letterbox.fit(src[0], src[1], 320, 256)
+    protos = _smooth_protos(rng, 64, 80)
+    coefficients = rng.normal(size=(6, PROTOS)).astype(np.float32)
+    corners = rng.uniform(0, 1, size=(6, 4)) * np.array([src[0], src[1]] * 2)
+    boxes = np.concatenate([np.minimum(corners[:, :2], corners[:, 2:]),
+                            np.maximum(corners[:, :2], corners[:, 2:])], axis=1)
+    boxes[0] = [0, 0, src[0], src[1]]
+    masks = MaskAssembler().assemble(protos, coefficients, boxes, letterbox)
+    for mask, c, box in zip(masks, coefficients, boxes):
+        expected, logits = _reference(protos, c, box, letterbox)
+        got = full_mask(mask, src[0], src[1])
+        differ = got != expected
+        # Only pixels whose logit is within float32 rounding of 0 may differ.
+        assert np.all(np.abs(logits[differ]) < 1e-4)
+        assert mask.data.shape == (box_span(box[1], box[3], src[1])[1]
+                                   - box_span(box[1], box[3], src[1])[0],
+                                   box_span(box[0], box[2], src[0])[1]
+                                   - box_span(box[0], box[2], src[0])[0])
+
+
+def test_box_span_follows_ultralytics_crop_rule():
+    assert box_span(2.0, 5.0, 10) == (2, 5)
+    assert box_span(2.1, 5.1, 10) == (3, 6)
+    assert box_span(-3, 30, 10) == (0, 10)
+    assert box_span(4.0, 4.0, 10) == (4, 4)
+
+
+def test_empty_boxes_and_no_detections():
+    letterbox = Letterbox.fit(100, 80, 64, 64)
+    protos = np.ones((PROTOS, 16, 16), np.float32)
+    masks = MaskAssembler().assemble(protos, np.ones((1, PROTOS)), [[5, 5, 5, 9]], letterbox)
+    assert masks[0].data.shape == (4, 0)
+    assert MaskAssembler().assemble(protos, np.zeros((0, PROTOS)), np.zeros((0, 4)),
+                                    letterbox) == []
+
+
+@pytest.mark.parametrize('coefficients, boxes, message', [
+    (np.ones((2, 31)), np.zeros((2, 4)), 'shaped \\[n, 32\\]'),
+    (np.ones((2, 32)), np.zeros((3, 4)), 'shaped \\[2, 4\\]'),
+])
+def test_shape_errors_name_the_shapes(coefficients, boxes, message):
+    with pytest.raises(ValueError, match=message):
+        MaskAssembler().assemble(np.ones((PROTOS, 8, 8)), coefficients, boxes,
+                                 Letterbox.fit(10, 10, 32, 32))
+
+
+def _detection(mask=None):
+    return Detection(0, 0, 1, 1, 0.5, 0, 'a', mask=mask)
+
+
+def test_instance_image_indexes_detections_and_the_better_one_wins():
+    a = InstanceMask(1, 1, np.ones((3, 3), bool))
+    b = InstanceMask(2, 2, np.ones((3, 4), bool))
+    image = instance_image([_detection(a), _detection(), _detection(b)], 8, 6)
+    assert image.dtype == np.uint8
+    expected = np.zeros((6, 8), np.uint8)
+    expected[2:5, 2:6] = 3
+    expected[1:4, 1:4] = 1
+    np.testing.assert_array_equal(image, expected)
+
+
+def test_instance_image_is_16_bit_from_255_detections():
+    detections = [_detection(InstanceMask(i % 10, 0, np.ones((1, 1), bool)))
+                  for i in range(300)]
+    image = instance_image(detections, 10, 1)
+    assert image.dtype == np.uint16
+    assert image.tolist() == [list(range(1, 11))]
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_rle_equals_pycocotools(seed):
+    rng = np.random.default_rng(seed)
+    data = rng.random((rng.integers(1, 40), rng.integers(1, 40))) > rng.uniform(0.2, 0.8)
+    data[0, 0] = bool(seed % 2)
+    encoded = coco_mask.encode(np.asfortranarray(data.astype(np.uint8)))
+    rle = mask_to_rle(InstanceMask(3, 4, data))
+    assert rle['origin'] == [3, 4] and rle['size'] == list(data.shape)
+    decoded = coco_mask.decode(coco_mask.frPyObjects(
+        {'size': rle['size'], 'counts': rle['counts']}, *rle['size']))
+    np.testing.assert_array_equal(decoded.astype(bool), data)
+    assert coco_mask.frPyObjects({'size': rle['size'], 'counts': rle['counts']},
+                                 *rle['size'])['counts'] == encoded['counts']
+
+
+def test_rle_of_empty_and_full_masks():
+    assert rle_counts(np.zeros((0, 3), bool)) == []
+    assert rle_counts(np.ones((2, 3), bool)) == [0, 6]
+    assert rle_counts(np.zeros((2, 3), bool)) == [6]

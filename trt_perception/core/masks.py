@@ -1,0 +1,162 @@
+# Copyright 2026 The trt_perception Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Instance masks of segmentation heads, in source-image pixels, and their encodings.
+
+A YOLO segmentation head gives each kept detection M coefficients and the image M prototype
+masks at a quarter of the network input's resolution.  A detection's mask logit at a point is
+its coefficients dotted with the prototypes there; the mask is where the logit is above 0
+(sigmoid above 0.5).  `MaskAssembler` evaluates it only over each detection's box in the
+source image: every source pixel centre is mapped through the letterbox into prototype space
+and the logits of its four prototype neighbours are blended bilinearly (borders replicated).
+That is upsampling to the network input and undoing the letterbox in one resampling, so the
+result is the one Ultralytics' ``retina_masks`` path gives (it upsamples, crops the padding,
+resizes to the source and then crops to the box) up to its intermediate rounding.
+
+A pixel belongs to the box when its column c and row r satisfy x1 <= c < x2 and
+y1 <= r < y2, the rule of Ultralytics' ``crop_mask``.  The GPU assembler (gpu/masks.py)
+computes the same sampling positions (`axis_samples`) and the same blend.
+"""
+
+from typing import List, Sequence, Tuple
+
+import numpy as np
+
+from trt_perception.core.detection import Detection, InstanceMask
+from trt_perception.core.letterbox import Letterbox
+
+MASK_THRESHOLD = 0.5
+"""Sigmoid probability above which a pixel belongs to the instance (logit above 0)."""
+
+
+def box_span(low: float, high: float, limit: int) -> Tuple[int, int]:
+    """Pixels c with low <= c < high, within 0 .. limit - 1, as (first, stop)."""
+    first = min(max(int(np.ceil(low)), 0), limit)
+    stop = min(max(int(np.ceil(high)), first), limit)
+    return first, stop
+
+
+def axis_samples(first: int, stop: int, pad: int, resized: int, src: int, proto: int,
+                 network: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """
+    Prototype cells and weights for source pixels first .. stop - 1 along one axis.
+
+    Source pixel centre p + 0.5 lies at network pixel pad + (p + 0.5) * resized / src and at
+    prototype coordinate (that) * proto / network - 0.5 in pixel-centre convention, clamped to
+    the prototype's extent.  Returns the lower cell, the upper cell and the upper cell's weight.
+    """
+    centres = np.arange(first, stop, dtype=np.float64) + 0.5
+    position = (pad + centres * (resized / src)) * (proto / network) - 0.5
+    position = np.clip(position, 0.0, proto - 1)
+    lower = np.floor(position).astype(np.intp)
+    upper = np.minimum(lower + 1, proto - 1)
+    return lower, upper, (position - lower).astype(np.float32)
+
+
+def _check_inputs(protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray):
+    protos = np.asarray(protos)
+    coefficients = np.asarray(coefficients, dtype=np.float32)
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if protos.ndim != 3:
+        raise ValueError('prototype masks must be shaped [M, H, W], got %s' % (protos.shape,))
+    if coefficients.ndim != 2 or coefficients.shape[1] != protos.shape[0]:
+        raise ValueError('mask coefficients must be shaped [n, %d] to match the %d prototype '
+                         'masks, got %s' % (protos.shape[0], protos.shape[0],
+                                            coefficients.shape))
+    if boxes.shape != (coefficients.shape[0], 4):
+        raise ValueError('boxes must be shaped [%d, 4] (x1, y1, x2, y2) to match the '
+                         'coefficients, got %s' % (coefficients.shape[0], boxes.shape))
+    return protos, coefficients, boxes
+
+
+class MaskAssembler:
+    """Builds each detection's `InstanceMask` on the CPU with numpy."""
+
+    def assemble(self, protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray,
+                 letterbox: Letterbox) -> List[InstanceMask]:
+        """
+        Return one mask per row of `coefficients` [n, M], over its source box in `boxes`.
+
+        `protos` is one image's prototype tensor [M, H, W]; `boxes` are xyxy in source pixels.
+        """
+        protos, coefficients, boxes = _check_inputs(protos, coefficients, boxes)
+        return [self._one(protos, coefficients[i], boxes[i], letterbox)
+                for i in range(coefficients.shape[0])]
+
+    @staticmethod
+    def _one(protos: np.ndarray, coefficients: np.ndarray, box: np.ndarray,
+             letterbox: Letterbox) -> InstanceMask:
+        count, proto_h, proto_w = protos.shape
+        x0, x_stop = box_span(box[0], box[2], letterbox.src_width)
+        y0, y_stop = box_span(box[1], box[3], letterbox.src_height)
+        if x_stop == x0 or y_stop == y0:
+            return InstanceMask(x0, y0, np.zeros((y_stop - y0, x_stop - x0), dtype=bool))
+        left, right, wx = axis_samples(x0, x_stop, letterbox.pad_left, letterbox.resized_width,
+                                       letterbox.src_width, proto_w, letterbox.dst_width)
+        top, bottom, wy = axis_samples(y0, y_stop, letterbox.pad_top, letterbox.resized_height,
+                                       letterbox.src_height, proto_h, letterbox.dst_height)
+        # Logits only over the prototype cells the box samples, then rows, then columns: the
+        # blend is separable, so this is the four-neighbour blend of every pixel.
+        cx0, cx1 = int(left[0]), int(right[-1]) + 1
+        cy0, cy1 = int(top[0]), int(bottom[-1]) + 1
+        region = protos[:, cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
+        logits = coefficients.dot(region.reshape(count, -1)).reshape(cy1 - cy0, cx1 - cx0)
+        rows = logits[top - cy0] * (1.0 - wy)[:, None] + logits[bottom - cy0] * wy[:, None]
+        pixels = rows[:, left - cx0] * (1.0 - wx) + rows[:, right - cx0] * wx
+        return InstanceMask(x0, y0, pixels > 0.0)
+
+
+def full_mask(mask: InstanceMask, width: int, height: int) -> np.ndarray:
+    """Return `mask` pasted into a `height` x `width` bool image (False elsewhere)."""
+    image = np.zeros((height, width), dtype=bool)
+    rows, cols = mask.data.shape
+    image[mask.y0:mask.y0 + rows, mask.x0:mask.x0 + cols] = mask.data
+    return image
+
+
+def instance_image(detections: Sequence[Detection], width: int, height: int) -> np.ndarray:
+    """
+    Render the instance image: pixel = index of its detection + 1, 0 = background.
+
+    uint8 while the indices fit (fewer than 255 detections), else uint16.  Where masks
+    overlap the better detection (earlier in the list) wins.  Detections without a mask
+    leave no pixels.
+    """
+    dtype = np.uint8 if len(detections) < 255 else np.uint16
+    image = np.zeros((height, width), dtype=dtype)
+    for index in range(len(detections) - 1, -1, -1):
+        mask = detections[index].mask
+        if mask is None:
+            continue
+        rows, cols = mask.data.shape
+        window = image[mask.y0:mask.y0 + rows, mask.x0:mask.x0 + cols]
+        window[mask.data[:window.shape[0], :window.shape[1]]] = index + 1
+    return image
+
+
+def rle_counts(data: np.ndarray) -> List[int]:
+    """
+    COCO's uncompressed run-length counts of a bool mask: column-major runs, zeros first.
+
+    The first count is the number of leading zeros (0 when the first pixel is set).
+    """
+    flat = np.asarray(data, dtype=bool).ravel(order='F')
+    if flat.size == 0:
+        return []
+    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    edges = np.concatenate([[0], changes, [flat.size]])
+    counts = np.diff(edges).tolist()
+    return [0] + counts if flat[0] else counts
+
+
+def mask_to_rle(mask: InstanceMask) -> dict:
+    """
+    JSON form of a mask: COCO RLE of the box window and the window's origin.
+
+    {"origin": [x0, y0], "size": [height, width], "counts": [...]}; pycocotools decodes
+    ``{"size", "counts"}`` (after ``frPyObjects``) into the window, which goes at `origin` in
+    the source image.
+    """
+    rows, cols = mask.data.shape
+    return {'origin': [int(mask.x0), int(mask.y0)], 'size': [int(rows), int(cols)],
+            'counts': rle_counts(mask.data)}
