@@ -7,15 +7,16 @@ A YOLO segmentation head gives each kept detection M coefficients and the image 
 masks at a quarter of the network input's resolution.  A detection's mask logit at a point is
 its coefficients dotted with the prototypes there; the mask is where the logit is above 0
 (sigmoid above 0.5).  `MaskAssembler` evaluates it only over each detection's box in the
-source image: every source pixel centre is mapped through the letterbox into prototype space
-and the logits of its four prototype neighbours are blended bilinearly (borders replicated).
-That is upsampling to the network input and undoing the letterbox in one resampling, so the
-result is the one Ultralytics' ``retina_masks`` path gives (it upsamples, crops the padding,
-resizes to the source and then crops to the box) up to its intermediate rounding.
+source image, with the resampling of Ultralytics' ``retina_masks`` path: the prototype logits
+upsampled bilinearly f times (f = 1, 2 or 4, the smallest at which the letterbox padding
+falls on whole pixels; f = 4 is the network input), the padding cut off, and the rest resized
+bilinearly to the source image.  Both resamplings are separable, so each source pixel is a
+fixed blend of at most 4 x 4 prototype cells (`axis_taps` per axis); only the cells under the
+box are computed.
 
 A pixel belongs to the box when its column c and row r satisfy x1 <= c < x2 and
 y1 <= r < y2, the rule of Ultralytics' ``crop_mask``.  The GPU assembler (gpu/masks.py)
-computes the same sampling positions (`axis_samples`) and the same blend.
+computes the same taps (`upsampling`, `axis_taps`) and the same blend.
 """
 
 from typing import List, Sequence, Tuple
@@ -36,21 +37,56 @@ def box_span(low: float, high: float, limit: int) -> Tuple[int, int]:
     return first, stop
 
 
-def axis_samples(first: int, stop: int, pad: int, resized: int, src: int, proto: int,
-                 network: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def upsampling(letterbox: Letterbox, proto_width: int, proto_height: int) -> int:
     """
-    Prototype cells and weights for source pixels first .. stop - 1 along one axis.
+    Return the factor f (1, 2 or 4) by which the prototypes are first upsampled.
 
-    Source pixel centre p + 0.5 lies at network pixel pad + (p + 0.5) * resized / src and at
-    prototype coordinate (that) * proto / network - 0.5 in pixel-centre convention, clamped to
-    the prototype's extent.  Returns the lower cell, the upper cell and the upper cell's weight.
+    It is the smallest at which the resized frame's edges fall on whole pixels of the
+    upsampled grid (Ultralytics' choice); 4 is the network input itself.
     """
+    stride = letterbox.dst_width // proto_width
+    if stride * proto_width != letterbox.dst_width \
+            or stride * proto_height != letterbox.dst_height:
+        raise ValueError('prototype masks %d x %d do not divide the %d x %d network input '
+                         'evenly: is this the prototype output of a YOLO segmentation head?'
+                         % (proto_width, proto_height, letterbox.dst_width,
+                            letterbox.dst_height))
+    edges = (letterbox.pad_left, letterbox.resized_width, letterbox.pad_top,
+             letterbox.resized_height)
+    for factor in (1, 2):
+        if stride % factor == 0 and all(edge * factor % stride == 0 for edge in edges):
+            return factor
+    return stride
+
+
+def _bilinear(positions: np.ndarray, size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower cell, upper cell and upper weight at pixel-centre `positions` (clamped)."""
+    positions = np.maximum(positions, 0.0)
+    lower = np.minimum(np.floor(positions).astype(np.intp), size - 1)
+    upper = np.minimum(lower + 1, size - 1)
+    return lower, upper, positions - lower
+
+
+def axis_taps(first: int, stop: int, pad: int, resized: int, src: int, proto: int,
+              network: int, factor: int) -> Tuple[np.ndarray, np.ndarray]:
+    """
+    Prototype cells [n, 4] and weights [n, 4] for source pixels first .. stop - 1 on one axis.
+
+    Two bilinear resamplings (pixel centres, borders replicated, as ``cv2.resize`` and
+    ``torch.nn.functional.interpolate`` do): the prototypes upsampled `factor` times, then
+    the resized frame's span of that grid (the letterbox padding cut off) stretched to the
+    `src` source pixels.
+    """
+    stride = network // proto
+    top, span = pad * factor // stride, resized * factor // stride
     centres = np.arange(first, stop, dtype=np.float64) + 0.5
-    position = (pad + centres * (resized / src)) * (proto / network) - 0.5
-    position = np.clip(position, 0.0, proto - 1)
-    lower = np.floor(position).astype(np.intp)
-    upper = np.minimum(lower + 1, proto - 1)
-    return lower, upper, (position - lower).astype(np.float32)
+    low, high, weight = _bilinear(centres * (span / src) - 0.5, span)
+    cells, weights = [], []
+    for up, share in ((low + top, 1.0 - weight), (high + top, weight)):
+        p_low, p_high, p_weight = _bilinear((up + 0.5) / factor - 0.5, proto)
+        cells += [p_low, p_high]
+        weights += [share * (1.0 - p_weight), share * p_weight]
+    return np.stack(cells, axis=1), np.stack(weights, axis=1).astype(np.float32)
 
 
 def _check_inputs(protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray):
@@ -91,18 +127,19 @@ class MaskAssembler:
         y0, y_stop = box_span(box[1], box[3], letterbox.src_height)
         if x_stop == x0 or y_stop == y0:
             return InstanceMask(x0, y0, np.zeros((y_stop - y0, x_stop - x0), dtype=bool))
-        left, right, wx = axis_samples(x0, x_stop, letterbox.pad_left, letterbox.resized_width,
-                                       letterbox.src_width, proto_w, letterbox.dst_width)
-        top, bottom, wy = axis_samples(y0, y_stop, letterbox.pad_top, letterbox.resized_height,
-                                       letterbox.src_height, proto_h, letterbox.dst_height)
+        factor = upsampling(letterbox, proto_w, proto_h)
+        cols, wx = axis_taps(x0, x_stop, letterbox.pad_left, letterbox.resized_width,
+                             letterbox.src_width, proto_w, letterbox.dst_width, factor)
+        rows, wy = axis_taps(y0, y_stop, letterbox.pad_top, letterbox.resized_height,
+                             letterbox.src_height, proto_h, letterbox.dst_height, factor)
         # Logits only over the prototype cells the box samples, then rows, then columns: the
-        # blend is separable, so this is the four-neighbour blend of every pixel.
-        cx0, cx1 = int(left[0]), int(right[-1]) + 1
-        cy0, cy1 = int(top[0]), int(bottom[-1]) + 1
+        # resampling is separable, so this is the full two-dimensional blend of every pixel.
+        cx0, cx1 = int(cols.min()), int(cols.max()) + 1
+        cy0, cy1 = int(rows.min()), int(rows.max()) + 1
         region = protos[:, cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
         logits = coefficients.dot(region.reshape(count, -1)).reshape(cy1 - cy0, cx1 - cx0)
-        rows = logits[top - cy0] * (1.0 - wy)[:, None] + logits[bottom - cy0] * wy[:, None]
-        pixels = rows[:, left - cx0] * (1.0 - wx) + rows[:, right - cx0] * wx
+        blended = sum(logits[rows[:, k] - cy0] * wy[:, k, None] for k in range(4))
+        pixels = sum(blended[:, cols[:, k] - cx0] * wx[:, k] for k in range(4))
         return InstanceMask(x0, y0, pixels > 0.0)
 
 
