@@ -3,7 +3,6 @@
 """Mask assembly against a float64 per-pixel reference, the instance image and COCO RLE."""
 
 import numpy as np
-import pycocotools.mask as coco_mask
 import pytest
 from scipy import ndimage
 import torch
@@ -12,7 +11,7 @@ from ultralytics.utils import ops
 from trt_perception.core.detection import Detection, InstanceMask
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.masks import (box_span, full_mask, instance_image, MaskAssembler,
-                                       mask_to_rle, rle_counts, upsampling)
+                                       upsampling)
 
 PROTOS = 32
 
@@ -114,24 +113,3 @@ def test_instance_image_is_16_bit_from_255_detections():
     image = instance_image(detections, 10, 1)
     assert image.dtype == np.uint16
     assert image.tolist() == [list(range(1, 11))]
-
-
-@pytest.mark.parametrize('seed', range(4))
-def test_rle_equals_pycocotools(seed):
-    rng = np.random.default_rng(seed)
-    data = rng.random((rng.integers(1, 40), rng.integers(1, 40))) > rng.uniform(0.2, 0.8)
-    data[0, 0] = bool(seed % 2)
-    encoded = coco_mask.encode(np.asfortranarray(data.astype(np.uint8)))
-    rle = mask_to_rle(InstanceMask(3, 4, data))
-    assert rle['origin'] == [3, 4] and rle['size'] == list(data.shape)
-    decoded = coco_mask.decode(coco_mask.frPyObjects(
-        {'size': rle['size'], 'counts': rle['counts']}, *rle['size']))
-    np.testing.assert_array_equal(decoded.astype(bool), data)
-    assert coco_mask.frPyObjects({'size': rle['size'], 'counts': rle['counts']},
-                                 *rle['size'])['counts'] == encoded['counts']
-
-
-def test_rle_of_empty_and_full_masks():
-    assert rle_counts(np.zeros((0, 3), bool)) == []
-    assert rle_counts(np.ones((2, 3), bool)) == [0, 6]
-    assert rle_counts(np.zeros((2, 3), bool)) == [6]

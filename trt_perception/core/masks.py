@@ -169,31 +169,3 @@ def instance_image(detections: Sequence[Detection], width: int, height: int) -> 
         window = image[mask.y0:mask.y0 + rows, mask.x0:mask.x0 + cols]
         window[mask.data[:window.shape[0], :window.shape[1]]] = index + 1
     return image
-
-
-def rle_counts(data: np.ndarray) -> List[int]:
-    """
-    COCO's uncompressed run-length counts of a bool mask: column-major runs, zeros first.
-
-    The first count is the number of leading zeros (0 when the first pixel is set).
-    """
-    flat = np.asarray(data, dtype=bool).ravel(order='F')
-    if flat.size == 0:
-        return []
-    changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    edges = np.concatenate([[0], changes, [flat.size]])
-    counts = np.diff(edges).tolist()
-    return [0] + counts if flat[0] else counts
-
-
-def mask_to_rle(mask: InstanceMask) -> dict:
-    """
-    JSON form of a mask: COCO RLE of the box window and the window's origin.
-
-    {"origin": [x0, y0], "size": [height, width], "counts": [...]}; pycocotools decodes
-    ``{"size", "counts"}`` (after ``frPyObjects``) into the window, which goes at `origin` in
-    the source image.
-    """
-    rows, cols = mask.data.shape
-    return {'origin': [int(mask.x0), int(mask.y0)], 'size': [int(rows), int(cols)],
-            'counts': rle_counts(mask.data)}
