@@ -89,20 +89,18 @@ def axis_taps(first: int, stop: int, pad: int, resized: int, src: int, proto: in
     return np.stack(cells, axis=1), np.stack(weights, axis=1).astype(np.float32)
 
 
-def _check_inputs(protos: np.ndarray, coefficients: np.ndarray, boxes: np.ndarray):
-    protos = np.asarray(protos)
+def check_inputs(masks: int, coefficients: np.ndarray,
+                 boxes: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Return coefficients [n, masks] as float32 and boxes [n, 4] as float64, or raise."""
     coefficients = np.asarray(coefficients, dtype=np.float32)
     boxes = np.asarray(boxes, dtype=np.float64)
-    if protos.ndim != 3:
-        raise ValueError('prototype masks must be shaped [M, H, W], got %s' % (protos.shape,))
-    if coefficients.ndim != 2 or coefficients.shape[1] != protos.shape[0]:
+    if coefficients.ndim != 2 or coefficients.shape[1] != masks:
         raise ValueError('mask coefficients must be shaped [n, %d] to match the %d prototype '
-                         'masks, got %s' % (protos.shape[0], protos.shape[0],
-                                            coefficients.shape))
+                         'masks, got %s' % (masks, masks, coefficients.shape))
     if boxes.shape != (coefficients.shape[0], 4):
         raise ValueError('boxes must be shaped [%d, 4] (x1, y1, x2, y2) to match the '
                          'coefficients, got %s' % (coefficients.shape[0], boxes.shape))
-    return protos, coefficients, boxes
+    return coefficients, boxes
 
 
 class MaskAssembler:
@@ -115,7 +113,11 @@ class MaskAssembler:
 
         `protos` is one image's prototype tensor [M, H, W]; `boxes` are xyxy in source pixels.
         """
-        protos, coefficients, boxes = _check_inputs(protos, coefficients, boxes)
+        protos = np.asarray(protos)
+        if protos.ndim != 3:
+            raise ValueError('prototype masks must be shaped [M, H, W], got %s'
+                             % (protos.shape,))
+        coefficients, boxes = check_inputs(protos.shape[0], coefficients, boxes)
         return [self._one(protos, coefficients[i], boxes[i], letterbox)
                 for i in range(coefficients.shape[0])]
 
