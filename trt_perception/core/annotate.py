@@ -120,11 +120,11 @@ class Annotator:
         y1 = min(int(round((mask.y0 + rows) * scale)), bgr.shape[0])
         if x1 <= x0 or y1 <= y0 or not rows or not cols:
             return
-        data = mask.data.view(np.uint8)
+        inside = mask.data
         if (x1 - x0, y1 - y0) != (cols, rows):
-            data = cv2.resize(data, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+            inside = cv2.resize(inside.view(np.uint8), (x1 - x0, y1 - y0),
+                                interpolation=cv2.INTER_NEAREST).astype(bool)
         window = bgr[y0:y1, x0:x1]
-        inside = data.astype(bool)
         window[inside] = (window[inside] * (1.0 - self.mask_alpha)
                           + np.asarray(colour) * self.mask_alpha).astype(np.uint8)
 

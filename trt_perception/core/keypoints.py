@@ -3,7 +3,7 @@
 """Keypoint layouts of pose heads: the number of points, values per point and the skeleton."""
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 from trt_perception.core.checks import is_int
 
@@ -24,13 +24,13 @@ class KeypointLayout:
     """
     `count` keypoints of `dims` values each (x, y and, when 3, a visibility score).
 
-    `skeleton` pairs keypoint indices to join with lines; COCO's for 17 three-value points
-    unless one is given, none otherwise.
+    `skeleton` pairs keypoint indices to join with lines; when none is given, COCO's for 17
+    points, none otherwise.
     """
 
     count: int = 17
     dims: int = 3
-    skeleton: Optional[Tuple[Tuple[int, int], ...]] = None
+    skeleton: Tuple[Tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         """Check the shape; fill in COCO's skeleton where it applies."""
@@ -42,8 +42,8 @@ class KeypointLayout:
         object.__setattr__(self, 'count', int(self.count))
         object.__setattr__(self, 'dims', int(self.dims))
         skeleton = self.skeleton
-        if skeleton is None:
-            skeleton = COCO_SKELETON if self.count == len(COCO_KEYPOINTS) else ()
+        if not skeleton and self.count == len(COCO_KEYPOINTS):
+            skeleton = COCO_SKELETON
         object.__setattr__(self, 'skeleton', self._pairs(skeleton))
 
     def _pairs(self, skeleton: Sequence[Sequence[int]]) -> Tuple[Tuple[int, int], ...]:

@@ -12,7 +12,7 @@ on the backend's stream, and only the packed windows (one byte per pixel) come b
 """
 
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pycuda.driver as cuda
@@ -53,6 +53,12 @@ class DeviceTensor:
             raise IndexError('index %d is outside the first axis of %s' % (index, self.shape))
         step = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
         return DeviceTensor(self.pointer + index * step, self.shape[1:], self.dtype)
+
+
+def _free_pinned(pinned: np.ndarray) -> None:
+    """Free the page-locked memory behind an array from `cuda.pagelocked_empty`."""
+    allocation: Any = pinned.base
+    allocation.free()
 
 
 def _round_up(nbytes: int) -> int:
@@ -98,9 +104,10 @@ class CudaMaskAssembler:
             self._device_coefficients = cuda.mem_alloc(self._coefficients.nbytes)
             self._device_windows = cuda.mem_alloc(self._windows.nbytes)
             self._device_logits = cuda.mem_alloc(self.max_detections * height * width * 4)
+            # The packed windows; grown by `_reserve` before the first use.
             self._out_bytes = 0
-            self._device_out: Optional[cuda.DeviceAllocation] = None
-            self._host_out: Optional[np.ndarray] = None
+            self._device_out = cuda.mem_alloc(1)
+            self._host_out = np.empty(0, np.uint8)
 
     def assemble(self, protos: DeviceTensor, coefficients: np.ndarray, boxes: np.ndarray,
                  letterbox: Letterbox) -> List[InstanceMask]:
@@ -186,12 +193,9 @@ class CudaMaskAssembler:
         self._host_out = cuda.pagelocked_empty(self._out_bytes, np.uint8)
 
     def _free_out(self) -> None:
-        if self._device_out is not None:
-            self._device_out.free()
-            self._device_out = None
-        if self._host_out is not None:
-            self._host_out.base.free()
-            self._host_out = None
+        self._device_out.free()
+        if self._out_bytes:
+            _free_pinned(self._host_out)
         self._out_bytes = 0
 
     def close(self) -> None:
@@ -205,7 +209,7 @@ class CudaMaskAssembler:
                                self._device_logits):
                 allocation.free()
             for pinned in (self._coefficients, self._windows):
-                pinned.base.free()
+                _free_pinned(pinned)
         self._module = None
 
     def __enter__(self) -> 'CudaMaskAssembler':
