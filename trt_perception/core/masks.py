@@ -140,8 +140,11 @@ class MaskAssembler:
         cy0, cy1 = int(rows.min()), int(rows.max()) + 1
         region = protos[:, cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
         logits = coefficients.dot(region.reshape(count, -1)).reshape(cy1 - cy0, cx1 - cx0)
-        blended = sum(logits[rows[:, k] - cy0] * wy[:, k, None] for k in range(4))
-        pixels = sum(blended[:, cols[:, k] - cx0] * wx[:, k] for k in range(4))
+        # With f = 1 the upsampled grid is the prototypes' own, so half the taps weigh 0.
+        blended = sum(logits[rows[:, k] - cy0] * wy[:, k, None] for k in range(4)
+                      if wy[:, k].any())
+        pixels = sum(blended[:, cols[:, k] - cx0] * wx[:, k] for k in range(4)
+                     if wx[:, k].any())
         return InstanceMask(x0, y0, pixels > 0.0)
 
 
