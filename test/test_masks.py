@@ -11,7 +11,7 @@ from ultralytics.utils import ops
 from trt_perception.core.detection import Detection, InstanceMask
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.masks import (box_span, full_mask, instance_image, MaskAssembler,
-                                       upsampling)
+                                       resampling)
 
 PROTOS = 32
 
@@ -58,12 +58,13 @@ def test_upsampling_is_the_smallest_that_puts_the_padding_on_whole_pixels(networ
                                                                            factor):
     sources = {4: (637, 411), 1: (640, 480), 2: (1280, 648)}
     letterbox = Letterbox.fit(sources[factor][0], sources[factor][1], *network)
-    assert upsampling(letterbox, *protos) == factor
+    grid_x, grid_y = resampling(letterbox, *protos)
+    assert grid_x.factor == grid_y.factor == factor
 
 
 def test_prototypes_that_do_not_divide_the_input_are_refused():
     with pytest.raises(ValueError, match='do not divide the 320 x 320 network input'):
-        upsampling(Letterbox.fit(10, 10, 320, 320), 81, 80)
+        resampling(Letterbox.fit(10, 10, 320, 320), 81, 80)
 
 
 def test_box_span_follows_ultralytics_crop_rule():

@@ -11,14 +11,15 @@ source image, with the resampling of Ultralytics' ``retina_masks`` path: the pro
 upsampled bilinearly f times (f = 1, 2 or 4, the smallest at which the letterbox padding
 falls on whole pixels; f = 4 is the network input), the padding cut off, and the rest resized
 bilinearly to the source image.  Both resamplings are separable, so each source pixel is a
-fixed blend of at most 4 x 4 prototype cells (`axis_taps` per axis); only the cells under the
-box are computed.
+fixed blend of at most 4 x 4 prototype cells (`AxisGrid.taps` per axis); only the cells
+under the box are computed.
 
 A pixel belongs to the box when its column c and row r satisfy x1 <= c < x2 and
 y1 <= r < y2, the rule of Ultralytics' ``crop_mask``.  The GPU assembler (gpu/masks.py)
-computes the same taps (`upsampling`, `axis_taps`) and the same blend.
+computes the same taps (`resampling`, `AxisGrid.taps`) over the same `windows`.
 """
 
+from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
 import numpy as np
@@ -37,12 +38,53 @@ def box_span(low: float, high: float, limit: int) -> Tuple[int, int]:
     return first, stop
 
 
-def upsampling(letterbox: Letterbox, proto_width: int, proto_height: int) -> int:
+@dataclass(frozen=True)
+class AxisGrid:
     """
-    Return the factor f (1, 2 or 4) by which the prototypes are first upsampled.
+    One axis of the resampling from prototype cells to source pixels.
 
-    It is the smallest at which the resized frame's edges fall on whole pixels of the
-    upsampled grid (Ultralytics' choice); 4 is the network input itself.
+    The resized frame covers `span` cells from cell `top` of the prototypes' `proto` cells
+    upsampled `factor` times, and `src` source pixels.
+    """
+
+    top: int
+    span: int
+    src: int
+    proto: int
+    factor: int
+
+    @property
+    def ratio(self) -> float:
+        """Upsampled cells per source pixel."""
+        return self.span / self.src
+
+    def taps(self, first: int, stop: int) -> Tuple[np.ndarray, np.ndarray]:
+        """
+        Prototype cells [n, 4] and weights [n, 4] for source pixels first .. stop - 1.
+
+        Two bilinear resamplings (pixel centres, borders replicated, as ``cv2.resize`` and
+        ``torch.nn.functional.interpolate`` do): the prototypes upsampled `factor` times,
+        then the resized frame's span of that grid (the padding cut off) stretched to the
+        source pixels.
+        """
+        centres = np.arange(first, stop, dtype=np.float64) + 0.5
+        low, high, weight = _bilinear(centres * self.ratio - 0.5, self.span)
+        cells, weights = [], []
+        for up, share in ((low + self.top, 1.0 - weight), (high + self.top, weight)):
+            p_low, p_high, p_weight = _bilinear((up + 0.5) / self.factor - 0.5, self.proto)
+            cells += [p_low, p_high]
+            weights += [share * (1.0 - p_weight), share * p_weight]
+        return np.stack(cells, axis=1), np.stack(weights, axis=1).astype(np.float32)
+
+
+def resampling(letterbox: Letterbox, proto_width: int,
+               proto_height: int) -> Tuple[AxisGrid, AxisGrid]:
+    """
+    Return the x and y `AxisGrid` of prototypes `proto_width` x `proto_height`.
+
+    The upsampling factor f (1, 2 or 4) is the smallest at which the resized frame's edges
+    fall on whole cells of the upsampled grid (Ultralytics' choice); at 4 the grid is the
+    network input itself.
     """
     stride = letterbox.dst_width // proto_width
     if stride * proto_width != letterbox.dst_width \
@@ -53,10 +95,14 @@ def upsampling(letterbox: Letterbox, proto_width: int, proto_height: int) -> int
                             letterbox.dst_height))
     edges = (letterbox.pad_left, letterbox.resized_width, letterbox.pad_top,
              letterbox.resized_height)
-    for factor in (1, 2):
-        if stride % factor == 0 and all(edge * factor % stride == 0 for edge in edges):
-            return factor
-    return stride
+    factor = next((f for f in (1, 2) if stride % f == 0
+                   and all(edge * f % stride == 0 for edge in edges)), stride)
+    return (AxisGrid(letterbox.pad_left * factor // stride,
+                     letterbox.resized_width * factor // stride, letterbox.src_width,
+                     proto_width, factor),
+            AxisGrid(letterbox.pad_top * factor // stride,
+                     letterbox.resized_height * factor // stride, letterbox.src_height,
+                     proto_height, factor))
 
 
 def _bilinear(positions: np.ndarray, size: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,26 +113,20 @@ def _bilinear(positions: np.ndarray, size: int) -> Tuple[np.ndarray, np.ndarray,
     return lower, upper, positions - lower
 
 
-def axis_taps(first: int, stop: int, pad: int, resized: int, src: int, proto: int,
-              network: int, factor: int) -> Tuple[np.ndarray, np.ndarray]:
+def windows(boxes: np.ndarray, letterbox: Letterbox) -> np.ndarray:
     """
-    Prototype cells [n, 4] and weights [n, 4] for source pixels first .. stop - 1 on one axis.
+    Rows x0, y0, width, height, offset (int64) of each box's window in source pixels.
 
-    Two bilinear resamplings (pixel centres, borders replicated, as ``cv2.resize`` and
-    ``torch.nn.functional.interpolate`` do): the prototypes upsampled `factor` times, then
-    the resized frame's span of that grid (the letterbox padding cut off) stretched to the
-    `src` source pixels.
+    The offsets pack the windows one after another, row-major, as the GPU writes them.
     """
-    stride = network // proto
-    top, span = pad * factor // stride, resized * factor // stride
-    centres = np.arange(first, stop, dtype=np.float64) + 0.5
-    low, high, weight = _bilinear(centres * (span / src) - 0.5, span)
-    cells, weights = [], []
-    for up, share in ((low + top, 1.0 - weight), (high + top, weight)):
-        p_low, p_high, p_weight = _bilinear((up + 0.5) / factor - 0.5, proto)
-        cells += [p_low, p_high]
-        weights += [share * (1.0 - p_weight), share * p_weight]
-    return np.stack(cells, axis=1), np.stack(weights, axis=1).astype(np.float32)
+    out = np.zeros((len(boxes), 5), dtype=np.int64)
+    offset = 0
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(boxes, dtype=np.float64).tolist()):
+        x0, x_stop = box_span(x1, x2, letterbox.src_width)
+        y0, y_stop = box_span(y1, y2, letterbox.src_height)
+        out[i] = (x0, y0, x_stop - x0, y_stop - y0, offset)
+        offset += (x_stop - x0) * (y_stop - y0)
+    return out
 
 
 def check_inputs(masks: int, coefficients: np.ndarray,
@@ -118,28 +158,25 @@ class MaskAssembler:
             raise ValueError('prototype masks must be shaped [M, H, W], got %s'
                              % (protos.shape,))
         coefficients, boxes = check_inputs(protos.shape[0], coefficients, boxes)
-        return [self._one(protos, coefficients[i], boxes[i], letterbox)
-                for i in range(coefficients.shape[0])]
+        grids = resampling(letterbox, protos.shape[2], protos.shape[1])
+        return [self._one(protos, coefficients[i], window, grids)
+                for i, window in enumerate(windows(boxes, letterbox).tolist())]
 
     @staticmethod
-    def _one(protos: np.ndarray, coefficients: np.ndarray, box: np.ndarray,
-             letterbox: Letterbox) -> InstanceMask:
-        count, proto_h, proto_w = protos.shape
-        x0, x_stop = box_span(box[0], box[2], letterbox.src_width)
-        y0, y_stop = box_span(box[1], box[3], letterbox.src_height)
-        if x_stop == x0 or y_stop == y0:
-            return InstanceMask(x0, y0, np.zeros((y_stop - y0, x_stop - x0), dtype=bool))
-        factor = upsampling(letterbox, proto_w, proto_h)
-        cols, wx = axis_taps(x0, x_stop, letterbox.pad_left, letterbox.resized_width,
-                             letterbox.src_width, proto_w, letterbox.dst_width, factor)
-        rows, wy = axis_taps(y0, y_stop, letterbox.pad_top, letterbox.resized_height,
-                             letterbox.src_height, proto_h, letterbox.dst_height, factor)
+    def _one(protos: np.ndarray, coefficients: np.ndarray, window: Sequence[int],
+             grids: Tuple[AxisGrid, AxisGrid]) -> InstanceMask:
+        x0, y0, width, height, _ = window
+        if not width or not height:
+            return InstanceMask(x0, y0, np.zeros((height, width), dtype=bool))
+        cols, wx = grids[0].taps(x0, x0 + width)
+        rows, wy = grids[1].taps(y0, y0 + height)
         # Logits only over the prototype cells the box samples, then rows, then columns: the
         # resampling is separable, so this is the full two-dimensional blend of every pixel.
         cx0, cx1 = int(cols.min()), int(cols.max()) + 1
         cy0, cy1 = int(rows.min()), int(rows.max()) + 1
         region = protos[:, cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
-        logits = coefficients.dot(region.reshape(count, -1)).reshape(cy1 - cy0, cx1 - cx0)
+        logits = coefficients.dot(region.reshape(len(region), -1)).reshape(cy1 - cy0,
+                                                                             cx1 - cx0)
         # With f = 1 the upsampled grid is the prototypes' own, so half the taps weigh 0.
         blended = sum(logits[rows[:, k] - cy0] * wy[:, k, None] for k in range(4)
                       if wy[:, k].any())

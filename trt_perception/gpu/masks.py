@@ -20,7 +20,7 @@ import pycuda.driver as cuda
 from trt_perception.core.checks import positive_int
 from trt_perception.core.detection import InstanceMask
 from trt_perception.core.letterbox import Letterbox
-from trt_perception.core.masks import box_span, check_inputs, upsampling
+from trt_perception.core.masks import check_inputs, resampling, windows
 from trt_perception.gpu.context import CudaContext
 from trt_perception.gpu.kernels import compiled
 
@@ -128,42 +128,27 @@ class CudaMaskAssembler:
         if count > self.max_detections:
             raise ValueError('%d detections is more than max_detections=%d of this assembler'
                              % (count, self.max_detections))
-        windows = self._layout(boxes, letterbox)
-        total = int((windows[:, 2] * windows[:, 3]).sum())
+        packed = windows(boxes, letterbox)
+        total = int((packed[:, 2] * packed[:, 3]).sum())
         if total:
-            self._run(protos, coefficients, windows, letterbox, total)
+            self._run(protos, coefficients, packed, letterbox, total)
         out = []
-        for x0, y0, width, height, offset in windows.tolist():
+        for x0, y0, width, height, offset in packed.tolist():
             data = np.zeros((height, width), dtype=bool)
             if width and height:
                 data[:] = self._host_out[offset:offset + width * height].reshape(height, width)
             out.append(InstanceMask(x0, y0, data))
         return out
 
-    @staticmethod
-    def _layout(boxes: np.ndarray, letterbox: Letterbox) -> np.ndarray:
-        """Rows x0, y0, width, height, offset of each box's window, packed one after another."""
-        windows = np.zeros((boxes.shape[0], 5), dtype=np.int64)
-        offset = 0
-        for i, (x1, y1, x2, y2) in enumerate(boxes.tolist()):
-            x0, x_stop = box_span(x1, x2, letterbox.src_width)
-            y0, y_stop = box_span(y1, y2, letterbox.src_height)
-            windows[i] = (x0, y0, x_stop - x0, y_stop - y0, offset)
-            offset += (x_stop - x0) * (y_stop - y0)
-        return windows
-
-    def _run(self, protos: DeviceTensor, coefficients: np.ndarray, windows: np.ndarray,
+    def _run(self, protos: DeviceTensor, coefficients: np.ndarray, packed: np.ndarray,
              letterbox: Letterbox, total: int) -> None:
         masks, height, width = self.protos
         count = coefficients.shape[0]
-        factor = upsampling(letterbox, width, height)
-        stride = letterbox.dst_width // width
-        span_x = letterbox.resized_width * factor // stride
-        span_y = letterbox.resized_height * factor // stride
+        grid_x, grid_y = resampling(letterbox, width, height)
         with self._context.activated():
             self._reserve(total)
             self._coefficients[:count] = coefficients
-            self._windows[:count] = windows
+            self._windows[:count] = packed
             cuda.memcpy_htod_async(self._device_coefficients, self._coefficients[:count],
                                    self.stream)
             cuda.memcpy_htod_async(self._device_windows, self._windows[:count], self.stream)
@@ -171,14 +156,12 @@ class CudaMaskAssembler:
             self._logits_kernel.prepared_async_call(
                 (-(-plane // _LOGITS_BLOCK[0]), count), _LOGITS_BLOCK, self.stream,
                 protos.pointer, masks, plane, self._device_coefficients, self._device_logits)
-            widest, tallest = int(windows[:, 2].max()), int(windows[:, 3].max())
+            widest, tallest = int(packed[:, 2].max()), int(packed[:, 3].max())
             self._pixels_kernel.prepared_async_call(
                 (-(-widest // _PIXELS_BLOCK[0]), -(-tallest // _PIXELS_BLOCK[1]), count),
                 _PIXELS_BLOCK, self.stream, self._device_logits, width, height,
-                self._device_windows, factor,
-                letterbox.pad_left * factor // stride, span_x, span_x / letterbox.src_width,
-                letterbox.pad_top * factor // stride, span_y, span_y / letterbox.src_height,
-                self._device_out)
+                self._device_windows, grid_x.factor, grid_x.top, grid_x.span, grid_x.ratio,
+                grid_y.top, grid_y.span, grid_y.ratio, self._device_out)
             cuda.memcpy_dtoh_async(self._host_out[:total], self._device_out, self.stream)
             self.stream.synchronize()
 
