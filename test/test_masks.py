@@ -1,12 +1,10 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Mask assembly against a float64 per-pixel reference, the instance image and COCO RLE."""
+"""Mask assembly against Ultralytics' own (process_mask_native), and the instance image."""
 
 import numpy as np
 import pytest
 from scipy import ndimage
-import torch
-from ultralytics.utils import ops
 
 from trt_perception.core.detection import Detection, InstanceMask
 from trt_perception.core.letterbox import Letterbox
@@ -17,7 +15,9 @@ PROTOS = 32
 
 
 def _reference(protos, coefficients, boxes, letterbox):
-    """Ultralytics' own retina-mask assembly (``process_mask_native``) and its logits."""
+    """Ultralytics' own retina-mask assembly (``process_mask_native``)."""
+    torch = pytest.importorskip('torch')
+    ops = pytest.importorskip('ultralytics.utils.ops')
     masks = ops.process_mask_native(torch.from_numpy(protos), torch.from_numpy(coefficients),
                                     torch.from_numpy(boxes.astype(np.float32)),
                                     (letterbox.src_height, letterbox.src_width))
