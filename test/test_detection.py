@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from trt_perception.core.detection import (Detection, InstanceMask, Keypoints, label_for,
-                                          load_labels)
+                                           load_labels)
 
 COCO_NAMES = os.path.join(os.path.dirname(__file__), os.pardir, 'config', 'coco.names')
 

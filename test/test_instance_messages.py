@@ -48,8 +48,8 @@ def test_instance_image_pixels_are_detection_indices_plus_one():
 
 
 def test_many_detections_give_a_16_bit_image():
-    detections = [Detection(0, 0, 1, 1, 0.5, 0, 'a', mask=InstanceMask(i, 0, np.ones((1, 1),
-                                                                                    bool)))
+    pixel = np.ones((1, 1), bool)
+    detections = [Detection(0, 0, 1, 1, 0.5, 0, 'a', mask=InstanceMask(i, 0, pixel))
                   for i in range(300)]
     msg = _round_trip(instance_mask_image(detections, 300, 1, _header()), Image)
     assert msg.encoding == '16UC1' and msg.step == 600

@@ -54,8 +54,8 @@ def test_masks_equal_ultralytics_retina_masks(src):
 
 @pytest.mark.parametrize('network, protos, factor', [
     ((320, 256), (80, 64), 4), ((320, 320), (80, 80), 1), ((640, 640), (160, 160), 2)])
-def test_upsampling_is_the_smallest_that_puts_the_padding_on_whole_pixels(network, protos,
-                                                                           factor):
+def test_upsampling_is_the_smallest_putting_the_padding_on_whole_cells(
+        network, protos, factor):
     sources = {4: (637, 411), 1: (640, 480), 2: (1280, 648)}
     letterbox = Letterbox.fit(sources[factor][0], sources[factor][1], *network)
     grid_x, grid_y = resampling(letterbox, *protos)

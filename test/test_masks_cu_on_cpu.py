@@ -27,7 +27,7 @@ from trt_perception.core.masks import MaskAssembler, resampling, windows
 SOURCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       'trt_perception', 'gpu', 'masks.cu')
 
-SHIM = r'''
+SHIM = r"""
 #include <algorithm>
 #include <cstddef>
 #include <math.h>
@@ -65,12 +65,12 @@ extern "C" void run(const float* protos, int masks, int proto_height, int proto_
                     ratio_x, top_y, span_y, ratio_y, out);
       }
 }
-'''
+"""
 
-FP16_STUB = r'''
+FP16_STUB = r"""
 struct __half { float value; };
 inline float __half2float(__half h) { return h.value; }
-'''
+"""
 
 
 @pytest.fixture(scope='module')

@@ -27,7 +27,8 @@ PORTABLE_TESTS = (
     'test_annotate', 'test_architecture', 'test_assembly', 'test_calibrator', 'test_checks',
     'test_decoders', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_engine_cache',
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
-    'test_letterbox', 'test_log_throttle', 'test_models', 'test_nms', 'test_nvcc',
+    'test_letterbox', 'test_log_throttle', 'test_masks', 'test_masks_cu_on_cpu', 'test_models',
+    'test_nms', 'test_nvcc',
     'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess', 'test_pycuda_contract',
     'test_ros_imports', 'test_stats',
     'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
@@ -41,9 +42,11 @@ NOT_PORTABLE = {
         'test_diagnostics', 'test_fault_injection', 'test_fuzz_node', 'test_image_conversion',
         'test_image_source', 'test_install_layout', 'test_launch_file', 'test_lifecycle',
         'test_log_handler', 'test_node_reliability', 'test_parameters', 'test_qos_matching',
-        'test_ros_roundtrip', 'test_vision_msgs_compat'),
+        'test_ros_roundtrip', 'test_vision_msgs_compat', 'test_instance_messages'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
-                   'test_tensorrt_runner_gpu', 'test_triton_cuda'),
+                   'test_tensorrt_runner_gpu', 'test_triton_cuda', 'test_gpu_masks'),
+    'torch and ultralytics (.venv only), to build and export the reference networks': (
+        'test_head_decoders',),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
         'test_kernel_compile', 'test_typing'),

@@ -91,8 +91,8 @@ def reference(task: str, meta: Dict[str, object], outputs: List[np.ndarray],
     from ultralytics.models.yolo.pose.predict import PosePredictor
     from ultralytics.models.yolo.segment.predict import SegmentationPredictor
 
-    overrides = dict(conf=conf, iou=iou, max_det=max_det, imgsz=IMGSZ, verbose=False,
-                     retina_masks=True)
+    overrides = {'conf': conf, 'iou': iou, 'max_det': max_det, 'imgsz': IMGSZ,
+                 'verbose': False, 'retina_masks': True}
     predictor = (SegmentationPredictor if task == 'segment' else PosePredictor)(
         overrides=overrides)
     predictor.model = types.SimpleNamespace(names=meta['names'], end2end=False,

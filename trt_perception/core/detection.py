@@ -22,7 +22,9 @@ class InstanceMask:
 
     def rle_counts(self) -> List[int]:
         """
-        COCO's uncompressed run-length counts of `data`: column-major runs, zeros first.
+        Return the counts of COCO's uncompressed run-length encoding of `data`.
+
+        Runs go column-major (Fortran order), zeros first.
 
         The first count is the number of leading zeros (0 when the first pixel is set).
         """

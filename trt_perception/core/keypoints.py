@@ -48,8 +48,8 @@ class KeypointLayout:
 
     def _pairs(self, skeleton: Sequence[Sequence[int]]) -> Tuple[Tuple[int, int], ...]:
         pairs = tuple(tuple(pair) for pair in skeleton)
-        bad = [p for p in pairs if len(p) != 2 or not all(is_int(i) and 0 <= i < self.count
-                                                           for i in p)]
+        bad = [p for p in pairs
+               if len(p) != 2 or not all(is_int(i) and 0 <= i < self.count for i in p)]
         if bad:
             raise ValueError('skeleton pairs %r are not pairs of keypoint indices 0..%d'
                              % (bad, self.count - 1))

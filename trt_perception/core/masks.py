@@ -175,8 +175,8 @@ class MaskAssembler:
         cx0, cx1 = int(cols.min()), int(cols.max()) + 1
         cy0, cy1 = int(rows.min()), int(rows.max()) + 1
         region = protos[:, cy0:cy1, cx0:cx1].astype(np.float32, copy=False)
-        logits = coefficients.dot(region.reshape(len(region), -1)).reshape(cy1 - cy0,
-                                                                             cx1 - cx0)
+        logits = coefficients.dot(region.reshape(len(region), -1))
+        logits = logits.reshape(cy1 - cy0, cx1 - cx0)
         # With f = 1 the upsampled grid is the prototypes' own, so half the taps weigh 0.
         blended = sum(logits[rows[:, k] - cy0] * wy[:, k, None] for k in range(4)
                       if wy[:, k].any())

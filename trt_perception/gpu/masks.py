@@ -44,7 +44,7 @@ class DeviceTensor:
 
     @property
     def ndim(self) -> int:
-        """Number of dimensions."""
+        """Return the number of dimensions."""
         return len(self.shape)
 
     def __getitem__(self, index: int) -> 'DeviceTensor':

@@ -16,11 +16,11 @@ from typing import Sequence
 
 import numpy as np
 from sensor_msgs.msg import Image
-from trt_perception_msgs.msg import Keypoints2D, Keypoints2DArray
 
 from trt_perception.core.detection import Detection
 from trt_perception.core.keypoints import COCO_KEYPOINTS, KeypointLayout
 from trt_perception.core.masks import instance_image
+from trt_perception_msgs.msg import Keypoints2D, Keypoints2DArray
 
 _ENCODINGS = {np.dtype(np.uint8): 'mono8', np.dtype(np.uint16): '16UC1'}
 
