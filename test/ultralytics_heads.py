@@ -54,16 +54,24 @@ def export(yaml: str, folder: str, seed: int = 0) -> str:
     network.eval()
     head = network.model[-1]
     generator = torch.Generator().manual_seed(seed + 1)
-    # (weight scale, bias mean, bias spread) of the box, class and extra branches.
-    branches = {'cv2': (0.05, 0.0, 0.5), 'cv3': (CLASS_WEIGHT, CLASS_BIAS, 0.0),
-                'cv4': (0.05, 0.0, 0.5)}
+    # (weight scale, bias mean, bias spread) of the last convolution of the class branches
+    # (cv3) and of the others: boxes (cv2), masks and keypoints (cv4, YOLO26's cv4_kpts), in
+    # the one-to-many and, where the head has them, the one-to-one (YOLO26) sets.
+    # YOLO26 regresses box side distances directly (reg_max 1): start them positive, so boxes
+    # are not turned inside out.  A bias shared by all DFL bins (reg_max 16) changes nothing.
+    box_bias = 2.0 if getattr(head, 'reg_max', 16) == 1 else 0.0
     with torch.no_grad():
-        for name, (weight, bias, spread) in branches.items():
-            for branch in getattr(head, name, ()):
-                last = branch[-1]
+        for name, branches in head.named_children():
+            if not name.replace('one2one_', '').startswith(('cv2', 'cv3', 'cv4')):
+                continue
+            weight, bias, spread = ((CLASS_WEIGHT, CLASS_BIAS, 0.0) if 'cv3' in name
+                                    else (0.05, box_bias if 'cv2' in name else 0.0, 0.5))
+            for branch in branches:
+                last = [m for m in branch.modules() if isinstance(m, torch.nn.Conv2d)][-1]
                 last.weight.copy_(torch.randn(last.weight.shape, generator=generator) * weight)
-                last.bias.copy_(torch.randn(last.bias.shape, generator=generator) * spread
-                                + bias)
+                if last.bias is not None:
+                    last.bias.copy_(torch.randn(last.bias.shape, generator=generator) * spread
+                                    + bias)
     exported = model.export(format='onnx', imgsz=IMGSZ, simplify=False, verbose=False)
     target = os.path.join(folder, os.path.basename(exported))
     os.replace(exported, target)
