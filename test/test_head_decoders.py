@@ -14,7 +14,7 @@ import pytest
 
 from trt_perception.core.backend import TensorSpec
 from trt_perception.core.decoders import DetectionParams
-from trt_perception.core.head_decoders import PoseDecoder, SegmentationDecoder
+from trt_perception.core.head_decoders import head_decoder, PoseDecoder, SegmentationDecoder
 from trt_perception.core.image import RawImage
 from trt_perception.core.keypoints import COCO_SKELETON, KeypointLayout
 from trt_perception.core.letterbox import Letterbox
@@ -54,10 +54,9 @@ def _run(backend, photo):
 
 def _decoder(task, meta, backend):
     names = [meta['names'][i] for i in range(len(meta['names']))]
-    if task == 'segment':
-        output, protos = sorted(backend.outputs, key=lambda spec: len(spec.shape))
-        return SegmentationDecoder(names, output, protos)
-    return PoseDecoder(names, backend.outputs[0], KeypointLayout(*meta['kpt_shape']))
+    decoder = head_decoder(task, backend.outputs, names, meta.get('kpt_shape'))
+    assert isinstance(decoder, SegmentationDecoder if task == 'segment' else PoseDecoder)
+    return decoder
 
 
 def _threshold(decoder, outputs):
@@ -140,3 +139,18 @@ def test_two_value_keypoints_get_score_one():
                                                         [70, 80]])
     np.testing.assert_array_equal(detection.keypoints.scores, np.ones(4))
     assert layout.skeleton == ()
+
+
+@pytest.mark.parametrize('task, specs, message', [
+    ('detect', [_spec('output0', 1, 84, 2100)], "task 'detect' has no mask or keypoint"),
+    ('segment', [_spec('output0', 1, 116, 2100)], 'one 4-D prototype output'),
+    ('pose', [_spec('a', 1, 56, 2100), _spec('b', 1, 56, 2100)], 'a\\[1,56,2100\\]'),
+])
+def test_head_decoder_errors_name_the_outputs(task, specs, message):
+    with pytest.raises(ValueError, match=message):
+        head_decoder(task, specs, ['a'])
+
+
+def test_head_decoder_defaults_to_coco_keypoints():
+    decoder = head_decoder('pose', [_spec('output0', 1, 56, 2100)], ['person'])
+    assert isinstance(decoder, PoseDecoder) and decoder.layout == KeypointLayout(17, 3)

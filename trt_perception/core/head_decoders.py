@@ -15,7 +15,7 @@ exactly as `YoloV8Decoder` does, and the extra channels are read for the kept an
 """
 
 import dataclasses
-from typing import List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -104,3 +104,36 @@ class PoseDecoder(YoloV8Decoder):
             results.append([dataclasses.replace(d, keypoints=Keypoints(xy[j], visible[j]))
                             for j, d in enumerate(detections)])
         return results
+
+
+TASKS = ('segment', 'pose')
+"""Ultralytics `task` metadata values these decoders serve."""
+
+
+def head_decoder(task: str, outputs: Sequence[TensorSpec], labels: Sequence[str],
+                 kpt_shape: Optional[Sequence[int]] = None,
+                 assembler: Optional[MaskAssembler] = None) -> YoloV8Decoder:
+    """
+    Build the decoder for an Ultralytics `task` ('segment' or 'pose') and its outputs.
+
+    segment: the 3-D output and the 4-D prototypes (`assembler`, CPU by default, builds the
+    masks); pose: the 3-D output and `kpt_shape` [K, D] from the model's metadata (COCO's
+    [17, 3] when None).
+    """
+    if task not in TASKS:
+        raise ValueError('task %r has no mask or keypoint decoder; expected one of %s'
+                         % (task, ', '.join(TASKS)))
+    by_rank: Dict[int, List[TensorSpec]] = {}
+    for spec in outputs:
+        by_rank.setdefault(len(spec.shape), []).append(spec)
+    wanted = (3, 4) if task == 'segment' else (3,)
+    if any(len(by_rank.get(rank, ())) != 1 for rank in wanted):
+        raise ValueError('a %s model needs %s, the model has %s: export it with Ultralytics '
+                         '(yolo export format=onnx) or set the task to match'
+                         % (task, 'one 3-D output and one 4-D prototype output'
+                            if task == 'segment' else 'one 3-D output',
+                            ', '.join(o.describe() for o in outputs) or 'none'))
+    if task == 'segment':
+        return SegmentationDecoder(labels, by_rank[3][0], by_rank[4][0], assembler)
+    layout = KeypointLayout() if kpt_shape is None else KeypointLayout(*kpt_shape)
+    return PoseDecoder(labels, by_rank[3][0], layout)
