@@ -155,13 +155,14 @@ class CudaMaskAssembler:
             plane = height * width
             self._logits_kernel.prepared_async_call(
                 (-(-plane // _LOGITS_BLOCK[0]), count), _LOGITS_BLOCK, self.stream,
-                protos.pointer, masks, plane, self._device_coefficients, self._device_logits)
+                protos.pointer, masks, plane, int(self._device_coefficients),
+                int(self._device_logits))
             widest, tallest = int(packed[:, 2].max()), int(packed[:, 3].max())
             self._pixels_kernel.prepared_async_call(
                 (-(-widest // _PIXELS_BLOCK[0]), -(-tallest // _PIXELS_BLOCK[1]), count),
-                _PIXELS_BLOCK, self.stream, self._device_logits, width, height,
-                self._device_windows, grid_x.factor, grid_x.top, grid_x.span, grid_x.ratio,
-                grid_y.top, grid_y.span, grid_y.ratio, self._device_out)
+                _PIXELS_BLOCK, self.stream, int(self._device_logits), width, height,
+                int(self._device_windows), grid_x.factor, grid_x.top, grid_x.span, grid_x.ratio,
+                grid_y.top, grid_y.span, grid_y.ratio, int(self._device_out))
             cuda.memcpy_dtoh_async(self._host_out[:total], self._device_out, self.stream)
             self.stream.synchronize()
 
