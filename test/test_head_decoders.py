@@ -151,6 +151,11 @@ def test_head_decoder_errors_name_the_outputs(task, specs, message):
         head_decoder(task, specs, ['a'])
 
 
+def test_head_decoder_refuses_a_bad_kpt_shape():
+    with pytest.raises(ValueError, match='must be \\[K, D\\]'):
+        head_decoder('pose', [_spec('output0', 1, 56, 2100)], ['person'], [17])
+
+
 def test_head_decoder_defaults_to_coco_keypoints():
     decoder = head_decoder('pose', [_spec('output0', 1, 56, 2100)], ['person'])
     assert isinstance(decoder, PoseDecoder) and decoder.layout == KeypointLayout(17, 3)

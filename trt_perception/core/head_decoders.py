@@ -135,5 +135,11 @@ def head_decoder(task: str, outputs: Sequence[TensorSpec], labels: Sequence[str]
                             ', '.join(o.describe() for o in outputs) or 'none'))
     if task == 'segment':
         return SegmentationDecoder(labels, by_rank[3][0], by_rank[4][0], assembler)
-    layout = KeypointLayout() if kpt_shape is None else KeypointLayout(*kpt_shape)
+    if kpt_shape is None:
+        layout = KeypointLayout()
+    elif len(kpt_shape) != 2:
+        raise ValueError('kpt_shape=%r must be [K, D]: take it from the model metadata'
+                         % (kpt_shape,))
+    else:
+        layout = KeypointLayout(kpt_shape[0], kpt_shape[1])
     return PoseDecoder(labels, by_rank[3][0], layout)
