@@ -1,7 +1,7 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Decoders for YOLO segmentation and pose heads (YOLOv8/YOLO11 exports).
+Decoders for YOLO segmentation and pose heads (YOLOv8, YOLO11 and YOLO26 exports).
 
 Both heads are the detection head's ``[N, 4 + C + E, A]`` output with E extra channels per
 anchor after the class scores; the boxes are thresholded, filtered, suppressed and capped
@@ -15,7 +15,7 @@ exactly as `YoloV8Decoder` does, and the extra channels are read for the kept an
 """
 
 import dataclasses
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,8 +32,19 @@ def _boxes(detections: Sequence[Detection]) -> np.ndarray:
     return np.array([d.box for d in detections], dtype=np.float64).reshape(-1, 4)
 
 
-class SegmentationDecoder(YoloV8Decoder):
-    """YOLOv8/YOLO11-seg: output ``[N, 4 + C + M, A]`` and prototypes ``[N, M, H, W]``."""
+class _ExtraChannelsDecoder(YoloV8Decoder):
+    """The detection decoder that also hands back the kept anchors' extra channels."""
+
+    def _decode_with_extras(self, prediction: np.ndarray, letterbox: Letterbox,
+                            params: DetectionParams) -> Tuple[List[Detection], np.ndarray]:
+        """Return one image's detections, best first, and their extra channels [n, E]."""
+        boxes, scores, class_ids, anchors = self._select(prediction, params)
+        detections = self._detections(letterbox, boxes, scores, class_ids)
+        return detections, self._channels(prediction)[-self.extra_channels:, anchors].T
+
+
+class SegmentationDecoder(_ExtraChannelsDecoder):
+    """YOLO segmentation: output ``[N, 4 + C + M, A]`` and prototypes ``[N, M, H, W]``."""
 
     kind = 'yolov8_seg'
 
@@ -64,17 +75,15 @@ class SegmentationDecoder(YoloV8Decoder):
                                 self.extra_channels, array.shape, protos.shape))
         results = []
         for i, letterbox in enumerate(letterboxes):
-            boxes, scores, class_ids, anchors = self._select(array[i], params)
-            detections = self._detections(letterbox, boxes, scores, class_ids)
-            coefficients = self._channels(array[i])[-self.extra_channels:, anchors].T
+            detections, coefficients = self._decode_with_extras(array[i], letterbox, params)
             masks = self.assembler.assemble(protos[i], coefficients, _boxes(detections),
                                             letterbox)
             results.append([dataclasses.replace(d, mask=m) for d, m in zip(detections, masks)])
         return results
 
 
-class PoseDecoder(YoloV8Decoder):
-    """YOLOv8/YOLO11-pose: output ``[N, 4 + C + K * D, A]`` with `layout` (K, D)."""
+class PoseDecoder(_ExtraChannelsDecoder):
+    """YOLO pose: output ``[N, 4 + C + K * D, A]`` with `layout` (K, D)."""
 
     kind = 'yolov8_pose'
 
@@ -95,9 +104,7 @@ class PoseDecoder(YoloV8Decoder):
         count, dims = self.layout.count, self.layout.dims
         results = []
         for i, letterbox in enumerate(letterboxes):
-            boxes, scores, class_ids, anchors = self._select(array[i], params)
-            detections = self._detections(letterbox, boxes, scores, class_ids)
-            values = self._channels(array[i])[-self.extra_channels:, anchors].T
+            detections, values = self._decode_with_extras(array[i], letterbox, params)
             values = values.reshape(-1, count, dims).astype(np.float64)
             xy = letterbox.to_source(np.concatenate([values[..., :2]] * 2, axis=-1))[..., :2]
             visible = values[..., 2] if dims == 3 else np.ones(values.shape[:2])
@@ -112,7 +119,7 @@ TASKS = ('segment', 'pose')
 
 def head_decoder(task: str, outputs: Sequence[TensorSpec], labels: Sequence[str],
                  kpt_shape: Optional[Sequence[int]] = None,
-                 assembler: Optional[MaskAssembler] = None) -> YoloV8Decoder:
+                 assembler: Optional[MaskAssembler] = None) -> _ExtraChannelsDecoder:
     """
     Build the decoder for an Ultralytics `task` ('segment' or 'pose') and its outputs.
 
