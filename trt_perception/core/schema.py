@@ -180,3 +180,4 @@ class Settings:
     def __post_init__(self) -> None:
         """Check and coerce each setting; ValueError names the offending one."""
         validate(self)
+
