@@ -71,8 +71,7 @@ def test_gpu_equals_cpu_on_random_prototypes(context, dtype, src, network, proto
                             np.maximum(corners[:, :2], corners[:, 2:])], axis=1)
     boxes[0] = [0, 0, src[0], src[1]]
     boxes[1] = [5, 5, 5, 9]  # empty window
-    _compare(context, protos.astype(np.float32) if dtype == np.float32 else protos,
-             coefficients, boxes, letterbox)
+    _compare(context, protos, coefficients, boxes, letterbox)
 
 
 class _Recorder(MaskAssembler):
