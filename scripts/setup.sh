@@ -3,9 +3,10 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Builds the development environment in .venv/ at the repository root, from nothing, with one
-# command: ROS 2 Kilted from PyPI wheels, vision_msgs built from interfaces/ (it is not on PyPI),
-# the detector's Python dependencies, and trt_perception itself. Safe and fast to re-run: each
-# step is skipped while the hash of its inputs matches the stamp it left last time.
+# command: ROS 2 Kilted from PyPI wheels, vision_msgs (not on PyPI) and trt_perception_msgs
+# built from interfaces/, the detector's Python dependencies, and trt_perception itself. Safe and
+# fast to re-run: each step is skipped while the hash of its inputs matches the stamp it left
+# last time.
 #
 # On a real ROS install (Jetson with Humble, say) none of this is needed: see README.md.
 #
@@ -169,32 +170,36 @@ link_wheel_build_paths() {
             die "cannot create $path -> $target (the ROS wheels' CMake files need it). Run as \
 root once: sudo mkdir -p '$(dirname "$path")' && sudo ln -sfn '$target' '$path'"
         fi
-        log "vision_msgs: linked $path -> $target"
+        log "interfaces: linked $path -> $target"
     done < <(grep -rhoE '/opt/python/cp[0-9]+-cp[0-9]+/(include/python[0-9.]+|lib/python[0-9.]+/site-packages/numpy/_core/include)' \
         "$VENV/share" --include='*.cmake' | sort -u)
 }
 
-build_vision_msgs() {
+# interfaces/trt_perception_msgs always, and interfaces/vision_msgs unless a vision_msgs from
+# outside the venv (a real ROS install on the path) is importable, in one colcon build.
+build_interfaces() {
     local key location
     key="$(inputs_hash "$STATE/requirements.stamp" <(cd "$INTERFACES" \
         && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum))"
-    if stamp_matches vision_msgs "$key"; then
-        log "vision_msgs: up to date (interfaces/ unchanged)"
+    if stamp_matches interfaces "$key"; then
+        log "interfaces: up to date (interfaces/ unchanged)"
         return 0
     fi
+    local packages=("$INTERFACES/trt_perception_msgs")
     # A real ROS install on the path brings its own vision_msgs: use that one.
     if location="$("$VENV/bin/python" -c 'import vision_msgs, os; print(os.path.dirname(vision_msgs.__file__))' 2>/dev/null)" \
         && [ "${location#"$VENV"/}" = "$location" ]; then
-        log "vision_msgs: using the installed one at $location (not building interfaces/)"
-        return 0
+        log "vision_msgs: using the installed one at $location (not building interfaces/vision_msgs)"
+    else
+        packages=("$INTERFACES/vision_msgs" "${packages[@]}")
     fi
     local tool
     for tool in cc c++ make; do
-        command -v "$tool" >/dev/null 2>&1 || die "vision_msgs: '$tool' not found; the message \
+        command -v "$tool" >/dev/null 2>&1 || die "interfaces: '$tool' not found; the message \
 build needs a C/C++ toolchain (Debian/Ubuntu: apt-get install build-essential)"
     done
     link_wheel_build_paths
-    log "vision_msgs: building interfaces/vision_msgs with colcon into $VENV (about 1-2 min)"
+    log "interfaces: building ${packages[*]#"$INTERFACES"/} with colcon into $VENV (about 1-2 min)"
     local work="$STATE/colcon"
     rm -rf "$work"
     # Installing into the venv prefix puts the libraries in .venv/lib, which the wheels'
@@ -202,14 +207,15 @@ build needs a C/C++ toolchain (Debian/Ubuntu: apt-get install build-essential)"
     # starts: that is how the PyPI message packages find their own typesupport libraries too.
     run_logged colcon env PATH="$VENV/bin:$PATH" MAKEFLAGS="-j$(nproc)" \
         "$VENV/bin/colcon" --log-base "$work/log" build \
-        --paths "$INTERFACES/vision_msgs" --build-base "$work/build" \
+        --paths "${packages[@]}" --build-base "$work/build" \
         --install-base "$VENV" --merge-install \
         --cmake-args -DCMAKE_PREFIX_PATH="$VENV" -DPython3_EXECUTABLE="$VENV/bin/python" \
         -DBUILD_TESTING=OFF
     rm -rf "$work/build"
-    "$VENV/bin/python" -c 'from vision_msgs.msg import Detection2DArray' \
-        || die "vision_msgs built but does not import; see $STATE/colcon.log"
-    write_stamp vision_msgs "$key"
+    "$VENV/bin/python" -c 'from vision_msgs.msg import Detection2DArray
+from trt_perception_msgs.msg import Keypoints2DArray' \
+        || die "interfaces built but do not import; see $STATE/colcon.log"
+    write_stamp interfaces "$key"
 }
 
 # A regular (not editable) install, so data_files land in .venv/share/trt_perception and the
@@ -281,7 +287,7 @@ main() {
     install_requirements
     install_triton
     add_exports_to_activate
-    build_vision_msgs
+    build_interfaces
     prepare_models  # before the install, which copies models/ into the share folder
     install_package
     local version

@@ -9,7 +9,7 @@ import pytest
 
 from trt_perception.core.annotate import Annotator, colour_for, debug_canvas, to_bgr
 from trt_perception.core.annotate import TrackTrails
-from trt_perception.core.detection import Detection
+from trt_perception.core.detection import Detection, InstanceMask, Keypoints
 from trt_perception.core.image import ENCODINGS, RawImage
 
 
@@ -149,3 +149,28 @@ def test_trails_keep_recent_centres_per_camera_and_forget_stale_tracks():
     assert trails.update('front', []) == {}
     trails.forget('rear')
     assert trails.update('rear', []) == {}
+
+
+def test_masks_are_tinted_in_class_colour_at_the_canvas_scale():
+    canvas = np.full((100, 200, 3), 100, np.uint8)
+    data = np.zeros((78, 158), bool)
+    data[40:70, 100:150] = True
+    det = Detection(40, 20, 198, 98, 0.9, 3, 'm', mask=InstanceMask(40, 20, data))
+    Annotator(mask_alpha=0.5).draw(canvas, [det], scale=0.5)
+    blend = ((np.full(3, 100.0) + np.asarray(colour_for(3))) / 2).astype(np.uint8)
+    # Source pixels x 140..189, y 60..89 land at canvas x 70..94, y 30..44.
+    np.testing.assert_array_equal(canvas[37, 85], blend)
+    np.testing.assert_array_equal(canvas[37, 65], [100, 100, 100])
+    np.testing.assert_array_equal(canvas[27, 85], [100, 100, 100])
+
+
+def test_skeleton_joins_only_confident_keypoints():
+    canvas = np.zeros((100, 200, 3), np.uint8)
+    points = Keypoints(np.array([[20.0, 80.0], [180.0, 80.0], [100.0, 20.0]]),
+                       np.array([0.9, 0.8, 0.1]))
+    det = Detection(10, 10, 190, 90, 0.9, 0, 'p', keypoints=points)
+    Annotator(skeleton=[(0, 1), (1, 2)]).draw(canvas, [det])
+    np.testing.assert_array_equal(canvas[80, 100], colour_for(0))
+    np.testing.assert_array_equal(canvas[80, 20], [255, 255, 255])
+    # The low-score keypoint is neither dotted nor joined.
+    assert not canvas[20, 100].any() and not canvas[50, 140].any()

@@ -6,9 +6,11 @@ import dataclasses
 import json
 import os
 
+import numpy as np
 import pytest
 
-from trt_perception.core.detection import Detection, label_for, load_labels
+from trt_perception.core.detection import (Detection, InstanceMask, Keypoints, label_for,
+                                           load_labels)
 
 COCO_NAMES = os.path.join(os.path.dirname(__file__), os.pardir, 'config', 'coco.names')
 
@@ -60,3 +62,32 @@ def test_label_for_falls_back_to_the_number():
     assert label_for(labels, 3) == '3'
     assert label_for(labels, -1) == '-1'
     assert label_for([], 7) == '7'
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_mask_rle_equals_pycocotools(seed):
+    coco_mask = pytest.importorskip('pycocotools.mask')
+    rng = np.random.default_rng(seed)
+    data = rng.random((rng.integers(1, 40), rng.integers(1, 40))) > rng.uniform(0.2, 0.8)
+    data[0, 0] = bool(seed % 2)
+    rle = InstanceMask(3, 4, data).to_dict()
+    assert rle['origin'] == [3, 4] and rle['size'] == list(data.shape)
+    ours = coco_mask.frPyObjects({'size': rle['size'], 'counts': rle['counts']}, *rle['size'])
+    assert ours['counts'] == coco_mask.encode(np.asfortranarray(data.astype(np.uint8)))['counts']
+    np.testing.assert_array_equal(coco_mask.decode(ours).astype(bool), data)
+
+
+def test_rle_of_empty_and_full_masks():
+    assert InstanceMask(0, 0, np.zeros((0, 3), bool)).rle_counts() == []
+    assert InstanceMask(0, 0, np.ones((2, 3), bool)).rle_counts() == [0, 6]
+    assert InstanceMask(0, 0, np.zeros((2, 3), bool)).rle_counts() == [6]
+
+
+def test_masks_and_keypoints_in_the_json_form():
+    mask = InstanceMask(5, 6, np.array([[False, True], [True, True]]))
+    points = Keypoints(np.array([[1.5, 2.0], [3.0, 4.25]]), np.array([0.5, 1.0], np.float32))
+    detection = Detection(5, 6, 7, 8, 0.9, 0, 'person', mask=mask, keypoints=points)
+    out = json.loads(json.dumps(detection.to_dict()))
+    assert out['mask'] == {'origin': [5, 6], 'size': [2, 2], 'counts': [1, 3]}
+    assert out['keypoints'] == {'xy': [[1.5, 2.0], [3.0, 4.25]], 'scores': [0.5, 1.0]}
+    assert 'mask' not in Detection(5, 6, 7, 8, 0.9, 0, 'person').to_dict()

@@ -1,9 +1,9 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-letterbox.cu compiled for every Jetson GPU, on a CPU-only machine, with CUDA 11.8's compiler.
+letterbox.cu and masks.cu compiled for every Jetson GPU, on a CPU-only machine, with CUDA 11.8.
 
-The GPU tests compile the kernel with whatever nvcc the lent GPU machine has, for that GPU
+The GPU tests compile the kernels with whatever nvcc the lent GPU machine has, for that GPU
 only; the nvcc 13 here no longer targets the TX2 (sm_62), the Nano (sm_53) or Xavier (sm_72).
 CUDA 11.8's NVRTC, ptxas and device headers come from PyPI (requirements/cuda11-compiler.txt,
 installed in .venv by scripts/setup.sh) and target all four Jetson generations.  Each
@@ -23,6 +23,10 @@ from trt_perception.core.preprocess import CHANNEL_ORDERS, DTYPES
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE = os.path.join(REPO, 'trt_perception', 'gpu', 'letterbox.cu')
+MASKS_SOURCE = os.path.join(REPO, 'trt_perception', 'gpu', 'masks.cu')
+with open(os.path.join(REPO, 'trt_perception', 'gpu', 'masks.py')) as _module:
+    # Read, not imported: gpu/masks.py needs pycuda, which is not installed here.
+    MAX_MASKS = int(re.search(r'^MAX_MASKS = (\d+)$', _module.read(), re.MULTILINE).group(1))
 
 JETSON_ARCHITECTURES = {
     'sm_53': 'Jetson Nano (JetPack 4.6, CUDA 10.2)',
@@ -122,24 +126,20 @@ def _expected_kernels():
             for layout in layouts for order in CHANNEL_ORDERS for dtype in DTYPES}
 
 
-@pytest.mark.parametrize('pixels_per_thread', PIXELS_PER_THREAD)
-@pytest.mark.parametrize('arch', sorted(JETSON_ARCHITECTURES))
-def test_letterbox_compiles_for_jetson(compiler, arch, pixels_per_thread, tmp_path):
+def _compile(compiler, source_path, arch, defines, tmp_path):
+    """Compile through NVRTC to PTX and ptxas to a cubin; return the PTX's kernel names."""
     nvrtc, paths = compiler
-    with open(SOURCE) as f:
+    with open(source_path) as f:
         source = f.read()
+    name = os.path.basename(source_path)
     options = NVRTC_OPTIONS + (
-        '--gpu-architecture=compute_%s' % arch[3:], '-I' + paths['include'],
-        '-DPIXELS_PER_THREAD=%d' % pixels_per_thread)
-    status, log, ptx = nvrtc.ptx(source, 'letterbox.cu', options)
-    where = '%s for %s (%s), PIXELS_PER_THREAD=%d' % (
-        os.path.basename(SOURCE), arch, JETSON_ARCHITECTURES[arch], pixels_per_thread)
+        '--gpu-architecture=compute_%s' % arch[3:], '-I' + paths['include']) + tuple(defines)
+    status, log, ptx = nvrtc.ptx(source, name, options)
+    where = '%s for %s (%s) %s' % (name, arch, JETSON_ARCHITECTURES[arch], ' '.join(defines))
     assert status == 0, 'NVRTC 11.8 failed on %s:\n%s' % (where, log)
     assert 'error' not in log.lower(), log
-    entries = set(re.findall(r'^\.visible \.entry (\w+)\(', ptx, re.MULTILINE))
-    assert entries == _expected_kernels(), where
 
-    ptx_path, cubin_path = tmp_path / 'letterbox.ptx', tmp_path / 'letterbox.cubin'
+    ptx_path, cubin_path = tmp_path / (name + '.ptx'), tmp_path / (name + '.cubin')
     ptx_path.write_text(ptx)
     result = subprocess.run(
         [paths['ptxas'], '--gpu-name', arch, '--warn-on-spills', '--output-file',
@@ -148,3 +148,18 @@ def test_letterbox_compiles_for_jetson(compiler, arch, pixels_per_thread, tmp_pa
     assert result.returncode == 0, 'ptxas 11.8 failed on %s:\n%s' % (where, result.stdout)
     assert 'spill' not in result.stdout, 'register spills in %s:\n%s' % (where, result.stdout)
     assert cubin_path.stat().st_size > 0
+    return set(re.findall(r'^\.visible \.entry (\w+)\(', ptx, re.MULTILINE))
+
+
+@pytest.mark.parametrize('pixels_per_thread', PIXELS_PER_THREAD)
+@pytest.mark.parametrize('arch', sorted(JETSON_ARCHITECTURES))
+def test_letterbox_compiles_for_jetson(compiler, arch, pixels_per_thread, tmp_path):
+    entries = _compile(compiler, SOURCE, arch, ['-DPIXELS_PER_THREAD=%d' % pixels_per_thread],
+                       tmp_path)
+    assert entries == _expected_kernels()
+
+
+@pytest.mark.parametrize('arch', sorted(JETSON_ARCHITECTURES))
+def test_masks_kernel_compiles_for_jetson(compiler, arch, tmp_path):
+    entries = _compile(compiler, MASKS_SOURCE, arch, ['-DMAX_MASKS=%d' % MAX_MASKS], tmp_path)
+    assert entries == {'mask_logits_f32', 'mask_logits_f16', 'mask_pixels'}

@@ -25,17 +25,18 @@ VERSIONS = ('3.6', '3.8', '3.10')
 
 PORTABLE_TESTS = (
     'test_annotate', 'test_architecture', 'test_assembly', 'test_backend', 'test_build_engine',
-    'test_calibrator', 'test_checks', 'test_decoders', 'test_depth_estimate', 'test_depth_files',
-    'test_depth_image', 'test_depth_intrinsics', 'test_depth_pairing', 'test_depth_settings',
-    'test_depth_stage', 'test_detect', 'test_detection', 'test_docker_jetson', 'test_doctor',
-    'test_engine_cache', 'test_engine_io', 'test_fastdds_profile', 'test_frame_source',
-    'test_image', 'test_latest_frame', 'test_letterbox', 'test_log_throttle', 'test_models',
-    'test_nms', 'test_nvcc', 'test_onnxruntime_backend', 'test_pipeline', 'test_preprocess',
-    'test_pycuda_contract', 'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages',
-    'test_schema', 'test_setting_flags', 'test_slots', 'test_stages', 'test_stats',
-    'test_tensorrt_backend', 'test_tracking_assignment', 'test_tracking_bytetrack',
-    'test_tracking_kalman', 'test_tracking_stage',
-    'test_tensorrt_contract', 'test_triton_client', 'test_triton_repository',
+    'test_calibrator', 'test_checks', 'test_coco_metric', 'test_decoders', 'test_depth_estimate',
+    'test_depth_files', 'test_depth_image', 'test_depth_intrinsics', 'test_depth_pairing',
+    'test_depth_settings', 'test_depth_stage', 'test_detect', 'test_detection',
+    'test_docker_jetson', 'test_doctor', 'test_engine_cache', 'test_engine_io', 'test_evaluate',
+    'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
+    'test_letterbox', 'test_log_throttle', 'test_masks', 'test_masks_cu_on_cpu',
+    'test_model_metadata', 'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend',
+    'test_pipeline', 'test_preprocess', 'test_published_postprocessing', 'test_pycuda_contract',
+    'test_ros_imports', 'test_runtime_detector', 'test_runtime_stages', 'test_schema',
+    'test_setting_flags', 'test_slots', 'test_stages', 'test_stats', 'test_tensorrt_backend',
+    'test_tensorrt_contract', 'test_tracking_assignment', 'test_tracking_bytetrack',
+    'test_tracking_kalman', 'test_tracking_stage', 'test_triton_client', 'test_triton_repository',
     'test_triton_retry', 'test_triton_signature', 'test_worker',
 )
 """Test modules that need no ROS and no GPU: run under every Python version."""
@@ -47,9 +48,11 @@ NOT_PORTABLE = {
         'test_image_source', 'test_install_layout', 'test_launch_file', 'test_lifecycle',
         'test_log_handler', 'test_node_reliability', 'test_parameters', 'test_qos_matching',
         'test_ros_roundtrip', 'test_vision_msgs_compat', 'test_depth_conversion',
-        'test_depth_ros', 'test_detection3d', 'test_markers'),
+        'test_depth_ros', 'test_detection3d', 'test_markers', 'test_instance_messages'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
-                   'test_tensorrt_runner_gpu', 'test_triton_cuda'),
+                   'test_tensorrt_runner_gpu', 'test_triton_cuda', 'test_gpu_masks'),
+    'torch and ultralytics (.venv only), to build and export the reference networks': (
+        'test_head_decoders', 'test_ultralytics_parity'),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
         'test_kernel_compile', 'test_typing'),

@@ -1,6 +1,12 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Draw detections (boxes, labels, scores, track ids and trails) and a status line on a frame."""
+"""
+Draw detections and a status line onto a frame.
+
+Boxes carry label, score and track id tags; tracks draw their trails.  Masks are tinted in
+their class's colour; keypoints whose score reaches `Annotator.keypoint_threshold` are dotted
+and joined along the skeleton.
+"""
 
 import collections
 import math
@@ -9,7 +15,7 @@ from typing import Deque, Dict, List, Mapping, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from trt_perception.core.detection import Detection
+from trt_perception.core.detection import Detection, InstanceMask, Keypoints
 from trt_perception.core.image import RawImage
 
 _TO_BGR: Dict[str, Optional[int]] = {
@@ -104,12 +110,21 @@ class TrackTrails:
 
 
 class Annotator:
-    """Draws boxes with 'label score' tags and an optional status line (bottom left)."""
+    """
+    Draws boxes with 'label score' tags, masks, skeletons and a status line (bottom left).
 
-    def __init__(self, font_scale: float = 0.5, thickness: int = 2) -> None:
+    `skeleton` pairs keypoint indices to join with lines (a pose head's `KeypointLayout`).
+    """
+
+    def __init__(self, font_scale: float = 0.5, thickness: int = 2,
+                 skeleton: Sequence[Tuple[int, int]] = (), mask_alpha: float = 0.5,
+                 keypoint_threshold: float = 0.5) -> None:
         """Use `font_scale` and line `thickness` for a 640-pixel frame, scaled up with size."""
         self.font_scale = font_scale
         self.thickness = thickness
+        self.skeleton = tuple(skeleton)
+        self.mask_alpha = mask_alpha
+        self.keypoint_threshold = keypoint_threshold
 
     def draw(self, bgr: np.ndarray, detections: Sequence[Detection],
              status: str = '', scale: float = 1.0,
@@ -125,6 +140,9 @@ class Annotator:
         font_scale = self.font_scale * size_factor
         thickness = max(1, int(round(self.thickness * size_factor)))
         for det in detections:
+            if det.mask is not None:
+                self._tint(bgr, det.mask, colour_for(det.class_id), scale)
+        for det in detections:
             colour = colour_for(det.class_id)
             top_left = (int(round(det.x1 * scale)), int(round(det.y1 * scale)))
             bottom_right = (int(round(det.x2 * scale)), int(round(det.y2 * scale)))
@@ -138,11 +156,43 @@ class Annotator:
                     cv2.polylines(bgr, [points.reshape(-1, 1, 2)], False, colour, thickness,
                                   cv2.LINE_AA)
             self._tag(bgr, text, top_left, colour, font_scale)
+            if det.keypoints is not None:
+                self._skeleton(bgr, det.keypoints, colour, thickness, scale)
         if status:
             # Bottom-left: box tags sit at box tops, where a top-left status line would hide
             # the tag of any box touching the image's top edge.
             self._tag(bgr, status, (0, bgr.shape[0]), (40, 40, 40), font_scale)
         return bgr
+
+    def _tint(self, bgr: np.ndarray, mask: InstanceMask, colour: Tuple[int, int, int],
+              scale: float) -> None:
+        """Blend `colour` into the mask's pixels (the mask resized onto the canvas)."""
+        rows, cols = mask.data.shape
+        x0, y0 = int(round(mask.x0 * scale)), int(round(mask.y0 * scale))
+        x1 = min(int(round((mask.x0 + cols) * scale)), bgr.shape[1])
+        y1 = min(int(round((mask.y0 + rows) * scale)), bgr.shape[0])
+        if x1 <= x0 or y1 <= y0 or not rows or not cols:
+            return
+        inside = mask.data
+        if (x1 - x0, y1 - y0) != (cols, rows):
+            inside = cv2.resize(inside.view(np.uint8), (x1 - x0, y1 - y0),
+                                interpolation=cv2.INTER_NEAREST).astype(bool)
+        window = bgr[y0:y1, x0:x1]
+        window[inside] = (window[inside] * (1.0 - self.mask_alpha)
+                          + np.asarray(colour) * self.mask_alpha).astype(np.uint8)
+
+    def _skeleton(self, bgr: np.ndarray, keypoints: Keypoints, colour: Tuple[int, int, int],
+                  thickness: int, scale: float) -> None:
+        """Join the confident keypoints along the skeleton, then dot them."""
+        xy = np.asarray(keypoints.xy, dtype=np.float64) * scale
+        visible = np.asarray(keypoints.scores) >= self.keypoint_threshold
+        points = [(int(round(x)), int(round(y))) for x, y in xy]
+        for a, b in self.skeleton:
+            if a < len(points) and b < len(points) and visible[a] and visible[b]:
+                cv2.line(bgr, points[a], points[b], colour, thickness, cv2.LINE_AA)
+        for point, seen in zip(points, visible):
+            if seen:
+                cv2.circle(bgr, point, thickness + 1, (255, 255, 255), cv2.FILLED, cv2.LINE_AA)
 
     def _tag(self, bgr: np.ndarray, text: str, corner: Tuple[int, int],
              colour: Tuple[int, int, int], font_scale: float) -> None:

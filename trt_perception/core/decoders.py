@@ -183,8 +183,12 @@ class _DenseDecoder(Decoder):
 
     @abc.abstractmethod
     def _candidates(self, prediction: np.ndarray, conf_threshold: float
-                    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows cx, cy, w, h [4, K], scores [K] and class ids [K] of scores above threshold."""
+                    ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """
+        Rows cx, cy, w, h [4, K], scores [K], class ids [K] and anchor indices [K].
+
+        Only the anchors whose score is above the threshold are candidates.
+        """
 
     def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],
                params: DetectionParams) -> List[List[Detection]]:
@@ -198,20 +202,28 @@ class _DenseDecoder(Decoder):
 
     def _decode_one(self, prediction: np.ndarray, letterbox: Letterbox,
                     params: DetectionParams) -> List[Detection]:
-        cxcywh, scores, class_ids = self._candidates(prediction, params.conf_threshold)
+        boxes, scores, class_ids, _ = self._select(prediction, params)
+        return self._detections(letterbox, boxes, scores, class_ids)
+
+    def _select(self, prediction: np.ndarray, params: DetectionParams
+                ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Kept xyxy boxes (network pixels), scores, class ids and anchors, best first."""
+        cxcywh, scores, class_ids, anchors = self._candidates(prediction, params.conf_threshold)
         cx, cy, w, h = cxcywh.astype(np.float64)
         boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
         keep = np.isfinite(boxes).all(axis=1)
         if params.classes is not None:
             keep &= _class_mask(class_ids, params.classes)
-        boxes, scores, class_ids = boxes[keep], scores[keep], class_ids[keep]
+        boxes, scores, class_ids, anchors = (boxes[keep], scores[keep], class_ids[keep],
+                                             anchors[keep])
         if scores.size > self.max_candidates:
             # Back in anchor order, so equal scores still go to NMS lowest anchor first.
             top = np.sort(np.argpartition(-scores, self.max_candidates - 1)[:self.max_candidates])
-            boxes, scores, class_ids = boxes[top], scores[top], class_ids[top]
+            boxes, scores, class_ids, anchors = (boxes[top], scores[top], class_ids[top],
+                                                 anchors[top])
         kept = batched_nms(boxes, scores, class_ids, params.iou_threshold,
                            max_output=params.max_detections, agnostic=params.agnostic)
-        return self._detections(letterbox, boxes[kept], scores[kept], class_ids[kept])
+        return boxes[kept], scores[kept], class_ids[kept], anchors[kept]
 
 
 def _channels_first(rows: Optional[int], cols: Optional[int]) -> Optional[bool]:
@@ -226,36 +238,47 @@ def _known(dim) -> Optional[int]:
 
 
 class YoloV8Decoder(_DenseDecoder):
-    """YOLOv8/YOLO11 output ``[N, 4 + C, A]`` or, transposed, ``[N, A, 4 + C]`` (A > 4 + C)."""
+    """
+    YOLOv8/YOLO11 output ``[N, 4 + C, A]`` or, transposed, ``[N, A, 4 + C]`` (A > 4 + C).
+
+    `extra_channels` per-anchor channels after the class scores (mask coefficients,
+    keypoints) are not scores; subclasses read them for the kept anchors.
+    """
 
     kind = 'yolov8'
 
     def __init__(self, labels: Sequence[str], output: TensorSpec,
-                 max_candidates: int = MAX_NMS_CANDIDATES) -> None:
+                 max_candidates: int = MAX_NMS_CANDIDATES, extra_channels: int = 0) -> None:
         """Fix the layout now where the output's shape tells it, else per batch."""
         super().__init__(labels, output, max_candidates)
+        self.extra_channels = extra_channels
         rows, cols = (_known(d) for d in output.shape[1:])
         self._layout = _channels_first(rows, cols)
         if rows is not None and cols is not None and (self._layout is None
-                                                      or min(rows, cols) < 5):
-            raise ValueError('output %s is not a YOLOv8 output [N, 4 + C, A] with more anchors '
+                                                      or min(rows, cols) < 5 + extra_channels):
+            raise ValueError('output %s is not a YOLOv8 output [N, 4 + C%s, A] with more anchors '
                              'A than channels: set the decoder parameter to match the model'
-                             % output.describe())
+                             % (output.describe(),
+                                ' + %d' % extra_channels if extra_channels else ''))
 
-    def _candidates(self, prediction, conf_threshold):
+    def _channels(self, prediction: np.ndarray) -> np.ndarray:
+        """Return one image's prediction as a channels-first [4 + C + extra, A] view."""
         layout = self._layout
         if layout is None:
             layout = _channels_first(*prediction.shape)
-            if layout is None or min(prediction.shape) < 5:
+            if layout is None or min(prediction.shape) < 5 + self.extra_channels:
                 raise ValueError('output %r shaped %s is not a YOLOv8 output [4 + C, A] with '
                                  'more anchors A than channels' % (self.output, prediction.shape))
         # A transposed view, not a copy: the reductions below run over it in place.
-        channels = prediction if layout else prediction.T
-        class_scores = channels[4:]
+        return prediction if layout else prediction.T
+
+    def _candidates(self, prediction, conf_threshold):
+        channels = self._channels(prediction)
+        class_scores = channels[4:channels.shape[0] - self.extra_channels]
         best = class_scores.max(axis=0)
         keep = np.flatnonzero(best > conf_threshold)
         class_ids = class_scores[:, keep].argmax(axis=0)
-        return channels[:4, keep], best[keep], class_ids
+        return channels[:4, keep], best[keep], class_ids, keep
 
 
 class YoloV5Decoder(_DenseDecoder):
@@ -272,9 +295,11 @@ class YoloV5Decoder(_DenseDecoder):
             raise ValueError('output %s is not a YOLOv5 output [N, A, 5 + C]: set the decoder '
                              'parameter to match the model' % output.describe())
 
-    def _objects(self, prediction: np.ndarray, conf_threshold: float) -> np.ndarray:
-        """Rows [K, 5 + C] of anchors whose objectness is above the threshold."""
-        return prediction[np.flatnonzero(prediction[:, 4] > conf_threshold)]
+    def _objects(self, prediction: np.ndarray,
+                 conf_threshold: float) -> Tuple[np.ndarray, np.ndarray]:
+        """Return indices [K] and rows [K, 5 + C] of anchors with objectness above threshold."""
+        anchors = np.flatnonzero(prediction[:, 4] > conf_threshold)
+        return anchors, prediction[anchors]
 
     def _candidates(self, prediction, conf_threshold):
         if prediction.ndim != 2 or prediction.shape[1] < 6:
@@ -282,12 +307,12 @@ class YoloV5Decoder(_DenseDecoder):
                              % (self.output, prediction.shape))
         # Class probabilities are at most 1, so objectness above the threshold is necessary
         # for the product to be: filtering on it first keeps the product small.
-        rows = self._objects(prediction, conf_threshold)
+        anchors, rows = self._objects(prediction, conf_threshold)
         class_scores = rows[:, 5:] * rows[:, 4:5]
         class_ids = class_scores.argmax(axis=1)
         scores = class_scores[np.arange(class_ids.size), class_ids]
         keep = scores > conf_threshold
-        return rows[keep, :4].T, scores[keep], class_ids[keep]
+        return rows[keep, :4].T, scores[keep], class_ids[keep], anchors[keep]
 
 
 def yolox_anchors(width: int, height: int) -> int:
@@ -339,7 +364,7 @@ class YoloxDecoder(YoloV5Decoder):
         strides = self._strides[keep]
         rows[:, :2] = (rows[:, :2] + self._cells[keep]) * strides
         rows[:, 2:4] = np.exp(rows[:, 2:4]) * strides
-        return rows
+        return keep, rows
 
 
 class _OneBoxPerObjectDecoder(Decoder):

@@ -20,6 +20,33 @@ class InstanceMask:
     y0: int
     data: np.ndarray
 
+    def rle_counts(self) -> List[int]:
+        """
+        Return the counts of COCO's uncompressed run-length encoding of `data`.
+
+        Runs go column-major (Fortran order), zeros first.
+
+        The first count is the number of leading zeros (0 when the first pixel is set).
+        """
+        flat = np.asarray(self.data, dtype=bool).ravel(order='F')
+        if flat.size == 0:
+            return []
+        edges = np.concatenate([[0], np.flatnonzero(flat[1:] != flat[:-1]) + 1, [flat.size]])
+        counts = np.diff(edges).tolist()
+        return [0] + counts if flat[0] else counts
+
+    def to_dict(self) -> Dict[str, Any]:
+        """
+        Return the JSON form: COCO RLE of the box window and the window's origin.
+
+        {"origin": [x0, y0], "size": [height, width], "counts": [...]}; pycocotools decodes
+        ``{"size", "counts"}`` (after ``frPyObjects``) into the window, whose top-left pixel
+        is `origin` in the source image.
+        """
+        rows, cols = self.data.shape
+        return {'origin': [int(self.x0), int(self.y0)], 'size': [int(rows), int(cols)],
+                'counts': self.rle_counts()}
+
 
 @dataclass(frozen=True, eq=False)
 class Keypoints:
@@ -27,6 +54,11 @@ class Keypoints:
 
     xy: np.ndarray
     scores: np.ndarray
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return the JSON form {"xy": [[x, y], ...], "scores": [...]}."""
+        return {'xy': np.asarray(self.xy, dtype=float).tolist(),
+                'scores': np.asarray(self.scores, dtype=float).tolist()}
 
 
 @dataclass(frozen=True)
@@ -69,8 +101,9 @@ class Detection:
         """
         Return the JSON-ready form: label, class_id, score and box [x1, y1, x2, y2].
 
-        track_id and box3d ({"center": [x, y, z], "size": [...], "frame_id"}) are added
-        where a stage set them.
+        track_id, box3d ({"center": [x, y, z], "size": [...], "frame_id"}), mask (COCO RLE,
+        see `InstanceMask.to_dict`) and keypoints ({"xy", "scores"}) are added where a head or
+        a stage set them.
         """
         out: Dict[str, Any] = {'label': self.label, 'class_id': self.class_id,
                                'score': self.score, 'box': [self.x1, self.y1, self.x2, self.y2]}
@@ -79,6 +112,10 @@ class Detection:
         if self.box3d is not None:
             out['box3d'] = {'center': list(self.box3d.center), 'size': list(self.box3d.size),
                             'frame_id': self.box3d.frame_id}
+        if self.mask is not None:
+            out['mask'] = self.mask.to_dict()
+        if self.keypoints is not None:
+            out['keypoints'] = self.keypoints.to_dict()
         return out
 
 

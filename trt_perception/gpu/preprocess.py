@@ -15,11 +15,9 @@ import abc
 from concurrent.futures import ThreadPoolExecutor
 import os
 from pathlib import Path
-import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
-from pycuda import compiler
 import pycuda.driver as cuda
 
 from trt_perception.core.checks import is_int, positive_int
@@ -27,7 +25,7 @@ from trt_perception.core.image import ENCODINGS, RawImage
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.preprocess import DevicePreprocessor, PreprocessSpec
 from trt_perception.gpu.context import CudaContext
-from trt_perception.gpu.nvcc import find_nvcc
+from trt_perception.gpu.kernels import compiled
 
 _SOURCE = Path(__file__).with_name('letterbox.cu')
 _LAYOUTS = tuple(sorted({encoding.layout for encoding in ENCODINGS.values()}))
@@ -53,29 +51,10 @@ on a server, less on Jetson) is slower than the host-to-device copy."""
 # calling thread alone and larger ones get one thread per this many bytes.
 _BYTES_PER_COPY_THREAD = 2 << 20
 
-_cubins: Dict[Tuple[str, Tuple[str, ...]], bytes] = {}
-_cubins_lock = threading.Lock()
-
 
 def compiled_letterbox(arch: str, pixels_per_thread: int) -> bytes:
     """Return the cubin of letterbox.cu for `arch`, compiled once per process and options."""
-    options = ('-DPIXELS_PER_THREAD=%d' % pixels_per_thread,)
-    key = (arch, options)
-    with _cubins_lock:
-        cubin = _cubins.get(key)
-        if cubin is None:
-            nvcc = find_nvcc()
-            try:
-                cubin = compiler.compile(_SOURCE.read_text(), nvcc=nvcc, options=list(options),
-                                         arch=arch, no_extern_c=True)
-            except (OSError, cuda.CompileError) as exc:
-                raise RuntimeError(
-                    'compiling %s for %s with %s failed: %s; use the CUDA toolkit that came '
-                    "with the driver (JetPack's, in /usr/local/cuda): CUDA 13 and later no "
-                    'longer compile for Jetson TX2 (sm_62), Nano (sm_53) or Xavier (sm_72)'
-                    % (_SOURCE.name, arch, nvcc, exc)) from exc
-            _cubins[key] = cubin
-    return cubin
+    return compiled(_SOURCE, arch, ('-DPIXELS_PER_THREAD=%d' % pixels_per_thread,))
 
 
 def _round_up(nbytes: int) -> int:
