@@ -28,7 +28,7 @@ PORTABLE_TESTS = (
     'test_calibrator', 'test_checks', 'test_coco_metric', 'test_decoders', 'test_depth_estimate',
     'test_depth_files', 'test_depth_image', 'test_depth_intrinsics', 'test_depth_pairing',
     'test_depth_settings', 'test_depth_stage', 'test_detect', 'test_detection',
-    'test_docker_jetson', 'test_doctor', 'test_engine_cache', 'test_engine_io', 'test_evaluate',
+    'test_docker_jetson', 'test_doctor', 'test_engine_cache', 'test_engine_io',
     'test_fastdds_profile', 'test_frame_source', 'test_image', 'test_latest_frame',
     'test_letterbox', 'test_log_throttle', 'test_masks', 'test_masks_cu_on_cpu',
     'test_model_metadata', 'test_models', 'test_nms', 'test_nvcc', 'test_onnxruntime_backend',
@@ -53,6 +53,7 @@ NOT_PORTABLE = {
                    'test_tensorrt_runner_gpu', 'test_triton_cuda', 'test_gpu_masks'),
     'torch and ultralytics (.venv only), to build and export the reference networks': (
         'test_head_decoders', 'test_ultralytics_parity'),
+    'the onnx package (.venv only), to write the test models': ('test_evaluate',),
     'tools installed in .venv only (TensorRT-RTX, tensorboard, ruff, mypy, CUDA 11.8 NVRTC)': (
         'test_tensorrt_builder', 'test_engine_builds', 'test_prepare_models', 'test_lint',
         'test_kernel_compile', 'test_typing'),

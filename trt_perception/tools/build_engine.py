@@ -108,7 +108,7 @@ def calibration_spec(args: argparse.Namespace, shape: Sequence[int]) -> Preproce
         channel_order=given(args.channel_order, card.channel_order),
         pad_value=given(args.pad_value, card.pad_value), scale=given(args.scale, card.scale),
         mean=tuple(given(args.mean, card.mean)), std=tuple(given(args.std, card.std)),
-        resize=given(args.resize, card.resize))
+        resize=given(args.resize, card.resize), sampling=card.sampling)
 
 
 def _calibration(args: argparse.Namespace, api: TensorRTApi, log: logging.Logger,
