@@ -190,13 +190,18 @@ class _DenseDecoder(Decoder):
         Only the anchors whose score is above the threshold are candidates.
         """
 
-    def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],
-               params: DetectionParams) -> List[List[Detection]]:
-        """Threshold, filter, suppress and map each image's candidates."""
-        array = self._output(outputs, self.output, len(letterboxes))
+    def _predictions(self, outputs: Mapping[str, np.ndarray], count: int) -> np.ndarray:
+        """Return the dense output of `count` images, checked to be 3-D."""
+        array = self._output(outputs, self.output, count)
         if array.ndim != 3:
             raise ValueError('the %s decoder needs a 3-D output, got %r shaped %s'
                              % (self.kind, self.output, array.shape))
+        return array
+
+    def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],
+               params: DetectionParams) -> List[List[Detection]]:
+        """Threshold, filter, suppress and map each image's candidates."""
+        array = self._predictions(outputs, len(letterboxes))
         return [self._decode_one(array[i], letterbox, params)
                 for i, letterbox in enumerate(letterboxes)]
 

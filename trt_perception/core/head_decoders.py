@@ -97,10 +97,7 @@ class PoseDecoder(_ExtraChannelsDecoder):
     def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],
                params: DetectionParams) -> List[List[Detection]]:
         """Decode boxes, then map the kept detections' keypoints to source pixels."""
-        array = self._output(outputs, self.output, len(letterboxes))
-        if array.ndim != 3:
-            raise ValueError('the %s decoder needs a 3-D output, got %r shaped %s'
-                             % (self.kind, self.output, array.shape))
+        array = self._predictions(outputs, len(letterboxes))
         count, dims = self.layout.count, self.layout.dims
         results = []
         for i, letterbox in enumerate(letterboxes):
