@@ -8,10 +8,9 @@ import subprocess
 import sys
 
 import cv2
+import moving_photos
 import pytest
 from skimage import data
-
-import moving_photos
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

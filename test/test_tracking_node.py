@@ -9,13 +9,13 @@ under load (three skipped stamps).  The ids must be on the topic, one per object
 sequence, the trails on the debug image and the counts in the engine's diagnostics.
 """
 
+import moving_photos
 import numpy as np
 from ros_imports import ros_imports
 
 with ros_imports():
     from sensor_msgs.msg import Image
 
-import moving_photos  # noqa: E402
 from test_detector_node import wait_for  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
@@ -114,5 +114,3 @@ def test_tracking_is_off_by_default_and_ids_stay_empty(ros):
     for index in range(3):
         _, hypotheses = ros.detections_for('detections', publisher, frame_message(index))
         assert hypotheses and all(h.track_id == '' for h in hypotheses)
-
-
