@@ -14,9 +14,11 @@ import numpy as np
 from ros_imports import ros_imports
 
 with ros_imports():
+    from rcl_interfaces.msg import ParameterType
+    from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image
 
-from test_detector_node import wait_for  # noqa: E402
+from test_detector_node import _set, wait_for  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 COUNT = 30
@@ -103,13 +105,24 @@ def test_each_object_keeps_its_own_id_across_frames_and_dropped_frames(ros):
     assert int(values['stage.tracking.time_gaps']) == 0
     assert float(values['stage.tracking.tracks_started_per_s']) >= 0.0
 
+    # The tuning changes at run time through the parameter service, checked by the schema.
+    stage = node._detector.stages._built[0].stage
+    assert _set(ros, node, 'tracking.min_hits', 3, ParameterType.PARAMETER_INTEGER).successful
+    assert stage.settings.min_hits == 3
+    refused = _set(ros, node, 'tracking.match_iou', 5.0, ParameterType.PARAMETER_DOUBLE)
+    assert not refused.successful and stage.settings.match_iou == 0.3
+
     # Deactivated, the camera's tracks end: a stream interrupted on purpose starts afresh.
     node._deactivate()
     assert node._detector.stages.health()['tracking']['active_tracks'] == 0
 
 
 def test_tracking_is_off_by_default_and_ids_stay_empty(ros):
-    ros.detector(backend='onnxruntime')
+    node = ros.detector(backend='onnxruntime')
+    assert node._detector.stages.names == ()
+    # The switch is read at start-up only.
+    (result,) = node.set_parameters([Parameter('tracking', value=True)])
+    assert not result.successful
     publisher = ros.publisher('image')
     for index in range(3):
         _, hypotheses = ros.detections_for('detections', publisher, frame_message(index))
