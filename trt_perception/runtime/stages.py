@@ -4,7 +4,7 @@
 The result stages the detector runs after decoding, built from an ordered list of plugins.
 
 A plugin names its settings schema (a `core.schema` settings class), the prefix of its
-settings' outside names ('tracking.') and a factory that builds its stage from the settings,
+settings' outside names ('depth.') and a factory that builds its stage from the settings,
 or returns None when the settings disable it.  Adding a stage is one entry in
 `STAGE_PLUGINS`; the order of the list is the order the stages run in.
 """
@@ -28,7 +28,11 @@ class StagePlugin:
     settings: type
     """A frozen settings dataclass whose fields are made with `core.schema.setting`."""
     prefix: str
-    """Prefix of the settings' outside names (ROS parameters, flags): 'tracking.'."""
+    """
+    Prefix of the settings' outside names (ROS parameters, flags), such as 'depth.'.
+
+    The tracker's is '': its settings name themselves (`tracking`, `tracking.min_hits`).
+    """
     factory: Callable[[Any, logging.Logger], Optional[ResultStage]]
     """(settings, log) -> the stage, or None when the settings disable it."""
     reconfigure: Optional[Callable[[ResultStage, Any], None]] = None
