@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import cv2
+import moving_photos
 import pytest
 from skimage import data
 
@@ -70,6 +71,35 @@ def test_text_output_and_video_frames(photos, tmp_path):
     lines = [line for line in result.stdout.splitlines() if not line.startswith(' ')]
     assert [line.split()[0] for line in lines] == ['%s#%d' % (video, i) for i in range(3)]
     assert 'cat' in result.stdout
+
+
+def test_tracking_gives_each_object_of_a_video_its_own_id_in_json_and_draws_trails(tmp_path):
+    video = str(tmp_path / 'moving.avi')
+    count = 8
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 10,
+                             (moving_photos.WIDTH, moving_photos.HEIGHT))
+    for i in range(count):
+        writer.write(moving_photos.frame(i, count))
+    writer.release()
+    saved = tmp_path / 'saved'
+    result = run(video, '--json', '--backend', 'onnxruntime', '--tracking',
+                 '--save-dir', str(saved))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == count
+    ids = {'cat': set(), 'person': set()}
+    for record in records[1:]:
+        assert 'tracking' in record['timing_ms']
+        for det in record['detections']:
+            if det['label'] in ids:
+                ids[det['label']].add(det['track_id'])
+    assert len(ids['cat']) == 1 and len(ids['person']) == 1, ids
+    assert ids['cat'] != ids['person']
+    assert len(os.listdir(str(saved))) == count
+    # Without --tracking no detection has an id.
+    plain = [json.loads(line) for line in run(video, '--json', '--backend', 'onnxruntime')
+             .stdout.splitlines()]
+    assert not any('track_id' in det for record in plain for det in record['detections'])
 
 
 def test_unknown_model_exits_with_a_message(photos):

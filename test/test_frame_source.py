@@ -35,12 +35,14 @@ def test_video_reader_reads_frames_and_rewinds(tmp_path):
     writer.release()
     reader = open_source(path)
     assert isinstance(reader, VideoReader)
-    seen = []
+    seen, seconds = [], []
     frame = reader.read()
     while frame is not None:
         seen.append((frame[0], int(round(frame[1].mean()))))
+        seconds.append(reader.seconds())
         frame = reader.read()
     assert [name for name, _ in seen] == ['clip.avi#0', 'clip.avi#1', 'clip.avi#2']
+    assert seconds == pytest.approx([0.0, 0.1, 0.2]), 'written at 10 Hz'
     assert all(abs(mean - level) <= 3 for (_, mean), level in zip(seen, levels))
     reader.rewind()
     assert reader.read()[0] == 'clip.avi#0'

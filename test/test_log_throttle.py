@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests for per-key log throttling."""
 
-from trt_perception.ros.log_throttle import LogThrottle
+from trt_perception.core.log_throttle import LogThrottle
 
 
 class FakeClock:

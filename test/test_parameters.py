@@ -40,10 +40,16 @@ def test_every_spec_has_a_valid_default_and_descriptor():
                 assert (ranges[0].from_value, ranges[0].to_value) == (spec.low, spec.high)
 
 
-def test_only_thresholds_and_class_filter_change_at_run_time():
+TRACKER_TUNING = {'tracking.high_threshold', 'tracking.low_threshold',
+                  'tracking.new_track_threshold', 'tracking.match_iou', 'tracking.track_buffer',
+                  'tracking.min_hits'}
+"""The tracker's settings but its switch: they change at run time."""
+
+
+def test_only_thresholds_class_filter_and_stage_tuning_change_at_run_time():
     runtime = {spec.name for spec in DETECTOR_PARAMETERS if not spec.read_only}
     assert runtime == {'conf_threshold', 'iou_threshold', 'max_detections', 'classes',
-                       'agnostic_nms'}
+                       'agnostic_nms'} | TRACKER_TUNING
 
 
 def test_check_names_the_value_and_what_is_allowed():
@@ -77,6 +83,14 @@ def test_the_params_file_is_generated_from_the_table():
             'config/detector.yaml')
 
 
+def test_a_parameter_named_like_a_group_keeps_the_group_flat_in_the_params_file():
+    # `tracking: false` and a `tracking:` map would be one YAML key twice; rcl reads the
+    # dotted keys as the same parameters.
+    text = render_yaml()
+    assert '\n    tracking: false\n' in text and '\n    tracking.min_hits: 2\n' in text
+    assert '\n    tracking:\n' not in text
+
+
 def test_run_time_changes_are_checked_against_the_table():
     defaults = {s.name: s.default for s in DETECTOR_PARAMETERS}
     updated = changed(defaults, {'conf_threshold': 0.6, 'classes': 'car'})
@@ -88,7 +102,7 @@ def test_run_time_changes_are_checked_against_the_table():
     with pytest.raises(ValueError, match='backend is read-only'):
         changed(defaults, {'backend': 'tensorrt'})
     assert RUNTIME_PARAMETERS == {'conf_threshold', 'iou_threshold', 'max_detections',
-                                  'classes', 'agnostic_nms'}
+                                  'classes', 'agnostic_nms'} | TRACKER_TUNING
 
 
 def test_a_new_schema_entry_reaches_the_table_the_flags_and_the_docs():
@@ -107,15 +121,15 @@ def test_a_new_schema_entry_reaches_the_table_the_flags_and_the_docs():
         max_age: float = setting(2.0, 'Seconds a track lives unseen.', low=0.0, high=60.0,
                                  runtime=True)
 
-    entries = DETECTOR_SETTINGS + [('tracking.', Throwaway)]
+    entries = DETECTOR_SETTINGS + [('throwaway.', Throwaway)]
     table = parameter_table(entries)
-    spec = {s.name: s for s in table}['tracking.max_age']
+    spec = {s.name: s for s in table}['throwaway.max_age']
     assert not spec.read_only and spec.descriptor().floating_point_range[0].to_value == 60.0
-    assert '| `tracking.max_age` | double | `2.0` | 0 to 60 | yes | Seconds a track' in \
+    assert '| `throwaway.max_age` | double | `2.0` | 0 to 60 | yes | Seconds a track' in \
         render_markdown({'detector_node': table})
-    assert '    tracking:\n      # Seconds a track lives unseen. (0 to 60) Changeable at run ' \
+    assert '    throwaway:\n      # Seconds a track lives unseen. (0 to 60) Changeable at run ' \
         'time.\n      max_age: 2.0\n' in render_yaml(table)
-    args = build_parser([('tracking.', Throwaway)]).parse_args(
-        ['a.jpg', '--tracking-max-age', '3'])
+    args = build_parser([('throwaway.', Throwaway)]).parse_args(
+        ['a.jpg', '--throwaway-max-age', '3'])
     assert isinstance(args, argparse.Namespace)
-    assert setting_values(args, [('tracking.', Throwaway)]) == {'tracking.max_age': 3.0}
+    assert setting_values(args, [('throwaway.', Throwaway)]) == {'throwaway.max_age': 3.0}

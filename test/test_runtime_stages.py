@@ -15,7 +15,8 @@ import pytest
 from trt_perception.core.detection import Detection
 from trt_perception.core.schema import setting, Settings
 from trt_perception.core.stages import FrameInfo, ResultStage
-from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS, StagePlugin
+from trt_perception.core.tracking import TrackerSettings
+from trt_perception.runtime.stages import ResultStages, STAGE_PLUGINS, StagePlugin, StageWarnings
 
 LOG = logging.getLogger('test_runtime_stages')
 FOUND = Detection(1.0, 2.0, 3.0, 4.0, 0.9, 0, 'person')
@@ -91,9 +92,46 @@ def frame(camera, stamp=1.5):
     return FrameInfo(camera, stamp, 640, 480, 'cam')
 
 
-def test_no_stage_is_registered_on_main():
-    assert STAGE_PLUGINS == []
-    assert ResultStages(STAGE_PLUGINS, {}, LOG).names == ()
+def test_tracking_is_registered_off_by_default_and_on_with_one_setting():
+    assert [plugin.settings for plugin in STAGE_PLUGINS][:1] == [TrackerSettings]
+    assert 'tracking' not in ResultStages(STAGE_PLUGINS, {}, LOG).names
+    stages = ResultStages(STAGE_PLUGINS, {'tracking': True, 'tracking.min_hits': 1}, LOG)
+    assert stages.names[:1] == ('tracking',)
+    ids = [[d.track_id for d in stages.run(frame('front', 0.1 * i), [FOUND], {})]
+           for i in range(3)]
+    assert ids == [[1], [1], [1]]
+    stages.change({'tracking.min_hits': 4, 'conf_threshold': 0.3})
+    assert stages._built[0].stage.settings.min_hits == 4
+    stages.forget('front')
+    assert stages.health()['tracking']['active_tracks'] == 0
+    stages.close()
+
+
+class Records(logging.Handler):
+    """Keep the messages logged."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_stage_warnings_log_each_key_once_a_period_with_the_count_held_back():
+    log = logging.getLogger('test_runtime_stages.warnings')
+    records = Records()
+    log.addHandler(records)
+    now = [0.0]
+    warn = StageWarnings(log, 5.0, lambda: now[0])
+    for _ in range(3):
+        warn('front/gap', 'gap on front')
+    warn('rear/gap', 'gap on rear')
+    now[0] = 5.0
+    warn('front/gap', 'gap on front')
+    log.removeHandler(records)
+    assert records.lines == ['gap on front', 'gap on rear',
+                             'gap on front (2 similar messages not logged)']
 
 
 def test_stages_run_in_order_per_camera_each_timed():

@@ -95,6 +95,12 @@ class VideoReader(FrameReader):
         self._index += 1
         return name, frame
 
+    def seconds(self) -> float:
+        """Video time of the frame last read: its index over the file's frame rate."""
+        # A file without a frame rate (some MJPEG streams report 0) plays at 30 Hz.
+        rate = self._capture.get(cv2.CAP_PROP_FPS) or 30.0
+        return max(self._index - 1, 0) / rate
+
     def rewind(self) -> None:
         """Seek back to the first frame."""
         self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)

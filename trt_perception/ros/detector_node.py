@@ -21,7 +21,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from trt_perception.assembly import detection_params, pipeline_config
-from trt_perception.core.annotate import Annotator, debug_canvas
+from trt_perception.core.annotate import Annotator, debug_canvas, TrackTrails
 from trt_perception.core.backend import Fact
 from trt_perception.core.decoders import DetectionParams
 from trt_perception.core.detection import Detection
@@ -85,6 +85,7 @@ class DetectorNode(Node):
         self._hardware_id = self._settings.hardware_id or self.get_fully_qualified_name()
         self._log = ThrottledLogger(self.get_logger(), 5.0)
         self._annotator = Annotator()
+        self._trails = TrackTrails()
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._start()
 
@@ -162,8 +163,11 @@ class DetectorNode(Node):
         self.get_logger().info('detecting on %s' % ', '.join(p.image_topics))
 
     def _deactivate(self) -> None:
-        """Unsubscribe; the model, buffers and outputs stay for the next activation."""
+        """Unsubscribe; the model, buffers and outputs stay, the cameras' tracks end."""
         self._active.close()
+        for camera in self._cameras:
+            self._detector.stages.forget(camera.topic)
+            self._trails.forget(camera.topic)
 
     def _cleanup(self) -> None:
         """Unsubscribe if active, stop the worker and release the model, engine and buffers."""
@@ -196,7 +200,8 @@ class DetectorNode(Node):
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
                                                       result.timing.inference)
             canvas, scale = debug_canvas(entry.image, DEBUG_IMAGE_MAX_PIXELS)
-            bgr = self._annotator.draw(canvas, found, status, scale)
+            bgr = self._annotator.draw(canvas, found, status, scale,
+                                       self._trails.update(camera.topic, found))
             camera.debug_image.publish(array_to_image(bgr, 'bgr8', header))
         times['publish'] = (time.perf_counter() - start) * 1e3
         times['total'] = (time.monotonic() - entry.frame.received) * 1e3

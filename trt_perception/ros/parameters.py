@@ -282,8 +282,13 @@ def render_yaml(specs: Sequence[ParameterSpec] = DETECTOR_PARAMETERS) -> str:
              'detector.yaml',
              '/**:', '  ros__parameters:']
     group = ''
+    names = {spec.name for spec in specs}
     for spec in specs:
         outer, _, key = spec.name.rpartition('.')
+        if outer in names:
+            # Nested under a parameter's own name (the `tracking` switch), YAML would hold
+            # that key twice: such members are written flat, by full name.
+            outer, key = '', spec.name
         if outer != group:
             if outer:
                 lines.append('    %s:' % outer)

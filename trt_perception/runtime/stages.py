@@ -4,7 +4,7 @@
 The result stages the detector runs after decoding, built from an ordered list of plugins.
 
 A plugin names its settings schema (a `core.schema` settings class), the prefix of its
-settings' outside names ('tracking.') and a factory that builds its stage from the settings,
+settings' outside names ('depth.') and a factory that builds its stage from the settings,
 or returns None when the settings disable it.  Adding a stage is one entry in
 `STAGE_PLUGINS`; the order of the list is the order the stages run in.
 """
@@ -12,11 +12,13 @@ or returns None when the settings disable it.  Adding a stage is one entry in
 from dataclasses import dataclass, replace
 import logging
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
 from trt_perception.core.detection import Detection
+from trt_perception.core.log_throttle import LogThrottle
 from trt_perception.core.schema import check, settings_of
 from trt_perception.core.stages import FrameInfo, HealthValue, ResultStage
+from trt_perception.core.tracking import make_tracker_stage, TrackerSettings, TrackerStage
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,54 @@ class StagePlugin:
     settings: type
     """A frozen settings dataclass whose fields are made with `core.schema.setting`."""
     prefix: str
-    """Prefix of the settings' outside names (ROS parameters, flags): 'tracking.'."""
+    """
+    Prefix of the settings' outside names (ROS parameters, flags), such as 'depth.'.
+
+    The tracker's is '': its settings name themselves (`tracking`, `tracking.min_hits`).
+    """
     factory: Callable[[Any, logging.Logger], Optional[ResultStage]]
     """(settings, log) -> the stage, or None when the settings disable it."""
     reconfigure: Optional[Callable[[ResultStage, Any], None]] = None
     """Give a built stage new settings after a run-time change (None: none can change)."""
 
 
-STAGE_PLUGINS: List[StagePlugin] = []
-"""The result stages, in the order they run after decoding."""
+class StageWarnings:
+    """
+    A stage's ``log(key, text)``: a warning to a `logging.Logger`, at most once a period per key.
+
+    The core stages take this two-argument form so that one bad camera's warnings neither
+    flood the log nor silence another camera's.
+    """
+
+    def __init__(self, log: logging.Logger, period: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """Warn through `log`, once per key every `period` seconds."""
+        self._log = log
+        self._throttle = LogThrottle(period, clock)
+
+    def __call__(self, key: Hashable, text: str) -> None:
+        """Log `text` as a warning unless `key` logged within the period."""
+        suppressed = self._throttle.allow(key)
+        if suppressed:
+            self._log.warning('%s (%d similar messages not logged)', text, suppressed)
+        elif suppressed is not None:
+            self._log.warning('%s', text)
+
+
+def _tracker(settings: TrackerSettings, log: logging.Logger) -> Optional[TrackerStage]:
+    return make_tracker_stage(settings, StageWarnings(log))
+
+
+def _configure_tracker(stage: ResultStage, settings: Any) -> None:
+    assert isinstance(stage, TrackerStage)
+    stage.configure(settings)
+
+
+STAGE_PLUGINS: List[StagePlugin] = [
+    StagePlugin(TrackerSettings, '', _tracker, _configure_tracker),
+]
+"""The result stages, in the order they run after decoding: tracking first, so that what
+later stages add (3D boxes) goes with a track id."""
 
 
 class _Built:

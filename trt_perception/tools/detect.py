@@ -45,25 +45,35 @@ class UnreadableInput(Exception):
     """A path that is missing or that OpenCV cannot decode."""
 
 
-def _frames(path: str) -> Iterator[Tuple[str, np.ndarray]]:
-    """Yield (name, bgr frame) for an image file or every frame of a video file."""
+def _frames(path: str) -> Iterator[Tuple[str, np.ndarray, float]]:
+    """
+    Yield (name, bgr frame, stamp) for an image file or every frame of a video file.
+
+    An image is stamped when read, as a camera driver stamps at capture; a video's frames
+    by their time in the video from when it was opened, so that the result stages (the
+    tracker's motion model) see the video's own pace however long detection takes.
+    """
     if not os.path.isfile(path):
         raise UnreadableInput('%s: no such file' % path)
     try:
         reader = open_source(path)
     except ValueError:
         raise UnreadableInput('%s: OpenCV cannot open this video' % path) from None
-    is_video = isinstance(reader, VideoReader)
+    video = reader if isinstance(reader, VideoReader) else None
+    opened = time.time()
     count = 0
     try:
         for _, frame in iter(reader.read, None):
             # Named by the path as given, which the reader shortens to the file name.
-            yield ('%s#%d' % (path, count) if is_video else path), frame
+            if video is not None:
+                yield '%s#%d' % (path, count), frame, opened + video.seconds()
+            else:
+                yield path, frame, time.time()
             count += 1
     finally:
         reader.close()
     if count == 0:
-        raise UnreadableInput('%s: video holds no decodable frame' % path if is_video
+        raise UnreadableInput('%s: video holds no decodable frame' % path if video is not None
                               else '%s: OpenCV cannot decode this image' % path)
 
 
@@ -91,10 +101,15 @@ class OneAtATime:
             self._stages.close()
             raise
 
-    def detect(self, path: str, frame: np.ndarray) -> Tuple[List[Detection], Dict[str, float]]:
-        """Return a BGR frame's detections and milliseconds by stage; BackendError if failed."""
-        # Stamped when read, as a camera driver stamps at capture.
-        self._mailbox.put(path, (RawImage.from_array(frame, 'bgr8'), time.time()))
+    def detect(self, path: str, frame: np.ndarray,
+               stamp: Optional[float] = None) -> Tuple[List[Detection], Dict[str, float]]:
+        """
+        Return a BGR frame's detections and milliseconds by stage; BackendError if failed.
+
+        `stamp` (seconds) is the frame's capture time; now when not given.
+        """
+        self._mailbox.put(path, (RawImage.from_array(frame, 'bgr8'),
+                                 time.time() if stamp is None else stamp))
         while True:
             try:
                 outcome = self._results.get(timeout=1.0)
@@ -188,15 +203,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     annotator = None
     if args.save_dir:
-        from trt_perception.core.annotate import Annotator
+        from trt_perception.core.annotate import Annotator, TrackTrails
         os.makedirs(args.save_dir, exist_ok=True)
-        annotator = Annotator()
+        annotator, trails = Annotator(), TrackTrails()
     failures: List[str] = []
     with contextlib.closing(detector):
         for path in args.inputs:
             try:
-                for name, frame in _frames(path):
-                    found, times = detector.detect(path, frame)
+                for name, frame, stamp in _frames(path):
+                    found, times = detector.detect(path, frame, stamp)
                     record = _record(name, frame, found, times)
                     if args.json:
                         sys.stdout.write(json.dumps(record) + '\n')
@@ -204,9 +219,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         _print_text(record, sys.stdout)
                     sys.stdout.flush()
                     if annotator is not None:
-                        stem = os.path.splitext(os.path.basename(name).replace('#', '_'))[0]
+                        # A video's frames are clip_0.jpg, clip_1.jpg, ...
+                        base, _, index = os.path.basename(name).partition('#')
+                        stem = os.path.splitext(base)[0] + ('_' + index if index else '')
                         cv2.imwrite(os.path.join(args.save_dir, stem + '.jpg'),
-                                    annotator.draw(frame.copy(), found))
+                                    annotator.draw(frame.copy(), found,
+                                                   trails=trails.update(path, found)))
             except UnreadableInput as exc:
                 failures.append(str(exc))
                 sys.stderr.write('error: %s\n' % exc)
@@ -215,6 +233,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 return 2
             finally:
                 detector.forget(path)
+                if annotator is not None:
+                    trails.forget(path)
     if failures:
         sys.stderr.write('%d of %d inputs could not be read\n' % (len(failures), len(args.inputs)))
         return 1
