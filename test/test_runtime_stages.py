@@ -175,4 +175,7 @@ def test_run_time_changes_reach_the_stage_and_others_are_refused():
         stages.change({'numbering.first': -2})
     with pytest.raises(ValueError, match='checking.enabled cannot change'):
         stages.change({'checking.enabled': False, 'numbering.first': 7})
+    # A plugin that takes run-time changes still refuses its settings not marked run-time.
+    with pytest.raises(ValueError, match='numbering.label cannot change'):
+        stages.change({'numbering.label': 'm', 'numbering.first': 7})
     assert stages._built[0].stage.settings.first == 5, 'a refused change changes nothing'

@@ -135,9 +135,12 @@ class ResultStages:
             mine = _settings_values(built.plugin, values)
             if not mine:
                 continue
-            if built.plugin.reconfigure is None:
-                raise ValueError('%s cannot change while the detector runs'
-                                 % ', '.join(sorted(built.plugin.prefix + k for k in mine)))
+            fixed = sorted(described.name
+                           for described in settings_of(built.plugin.settings, built.plugin.prefix)
+                           if described.attribute in mine and (
+                               built.plugin.reconfigure is None or not described.info.runtime))
+            if fixed:
+                raise ValueError('%s cannot change while the detector runs' % ', '.join(fixed))
             updates.append((built, replace(built.settings, **mine)))
         for built, settings in updates:
             built.settings = settings
