@@ -1,38 +1,16 @@
 # Copyright 2026 The trt_perception Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Per-key log throttling: a bad stream logs once per period per problem, not once per frame.
+A node logger throttled per key (core.log_throttle): one line per problem per period.
 
 rclpy's own ``throttle_duration_sec`` throttles per call site, so a second kind of bad input
 on the same camera would stay silent; here every (camera, reason) key has its own period.
 """
 
-import threading
 import time
-from typing import Callable, Dict, Hashable, Optional, Tuple
+from typing import Callable, Hashable, Optional
 
-
-class LogThrottle:
-    """Say when a keyed message may be logged, and how many were held back since."""
-
-    def __init__(self, period: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        """Allow one message per key every `period` seconds."""
-        self.period = period
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._state: Dict[Hashable, Tuple[float, int]] = {}
-
-    def allow(self, key: Hashable) -> Optional[int]:
-        """None to stay silent; else the count of messages suppressed since the last one."""
-        now = self._clock()
-        with self._lock:
-            last, suppressed = self._state.get(key, (None, 0))
-            if last is not None and now - last < self.period:
-                self._state[key] = (last, suppressed + 1)
-                return None
-            self._state[key] = (now, 0)
-            return suppressed
+from trt_perception.core.log_throttle import LogThrottle
 
 
 class ThrottledLogger:
@@ -51,10 +29,7 @@ class ThrottledLogger:
         self._throttle = LogThrottle(period, clock)
 
     def _text(self, key: Hashable, text: str) -> Optional[str]:
-        suppressed = self._throttle.allow(key)
-        if suppressed:
-            return text + ' (%d similar messages not logged)' % suppressed
-        return text if suppressed is not None else None
+        return self._throttle.line(key, text)
 
     def info(self, key: Hashable, text: str) -> None:
         """Log `text` at INFO unless `key` logged within the period."""

@@ -14,7 +14,10 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from trt_perception.core.depth.settings import DepthSettings, PREFIX as DEPTH_PREFIX
+from trt_perception.core.depth.stage import DepthStage, make_depth_stage
 from trt_perception.core.detection import Detection
+from trt_perception.core.log_throttle import LogThrottle
 from trt_perception.core.schema import check, settings_of
 from trt_perception.core.stages import FrameInfo, HealthValue, ResultStage
 
@@ -33,7 +36,29 @@ class StagePlugin:
     """Give a built stage new settings after a run-time change (None: none can change)."""
 
 
-STAGE_PLUGINS: List[StagePlugin] = []
+def keyed_warnings(log: logging.Logger, period: float = 5.0) -> Callable[[str, str], None]:
+    """Return warn(key, text): a warning on `log`, at most once per key every `period` s."""
+    throttle = LogThrottle(period)
+
+    def warn(key: str, text: str) -> None:
+        line = throttle.line(key, text)
+        if line is not None:
+            log.warning(line)
+    return warn
+
+
+def _depth_stage(settings: DepthSettings, log: logging.Logger) -> Optional[DepthStage]:
+    return make_depth_stage(settings, keyed_warnings(log))
+
+
+def _apply_depth(stage: ResultStage, settings: DepthSettings) -> None:
+    assert isinstance(stage, DepthStage)
+    stage.apply(settings)
+
+
+STAGE_PLUGINS: List[StagePlugin] = [
+    StagePlugin(DepthSettings, DEPTH_PREFIX, _depth_stage, _apply_depth),
+]
 """The result stages, in the order they run after decoding."""
 
 
@@ -71,6 +96,13 @@ class ResultStages:
     def names(self) -> Tuple[str, ...]:
         """Names of the enabled stages, in running order (their keys in per-frame timing)."""
         return tuple(built.stage.name for built in self._built if built.stage is not None)
+
+    def stage(self, name: str) -> Optional[ResultStage]:
+        """Return the enabled stage called `name` ('depth'), or None when it is off."""
+        for built in self._built:
+            if built.stage is not None and built.stage.name == name:
+                return built.stage
+        return None
 
     def run(self, frame: FrameInfo, detections: List[Detection],
             times: Dict[str, float]) -> List[Detection]:
