@@ -48,6 +48,13 @@ def test_only_thresholds_class_filter_and_result_stage_settings_change_at_run_ti
                        'agnostic_nms'}
 
 
+def test_an_empty_string_array_default_still_takes_a_string_array():
+    # rclpy infers a byte array from [] and would refuse depth.topics:=['...'] otherwise.
+    spec = {s.name: s for s in DETECTOR_PARAMETERS}['depth.topics']
+    assert spec.read_only and spec.default == []
+    assert spec.descriptor().dynamic_typing
+
+
 def test_check_names_the_value_and_what_is_allowed():
     spec = {s.name: s for s in DETECTOR_PARAMETERS}
     with pytest.raises(ValueError, match=r"backend='cuda'.*auto, onnxruntime, tensorrt"):

@@ -174,7 +174,9 @@ class ParameterSpec:
         descriptor = ParameterDescriptor(
             name=self.name, type=self.ros_type, description=self.description,
             read_only=self.read_only, additional_constraints=self.constraints())
-        if _DYNAMIC_TYPING and not self.read_only:
+        # An empty array default has no element type: rclpy would infer a byte array from it
+        # and refuse the string array a user gives, so such a parameter is typed by its value.
+        if _DYNAMIC_TYPING and (not self.read_only or self.default == []):
             descriptor.dynamic_typing = True
         if self.low is None or self.high is None:
             return descriptor
