@@ -19,7 +19,6 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
-from visualization_msgs.msg import MarkerArray
 
 from trt_perception.core.depth.pairing import REASONS
 from trt_perception.core.depth.settings import depth_topics_for, DepthSettings, PREFIX
@@ -34,6 +33,7 @@ from trt_perception.ros.markers import BoxMarkers
 from trt_perception.ros.qos import QUIET_PUBLISHER
 from trt_perception.ros.qos_matching import MatchedSubscription
 from trt_perception.runtime.stages import ResultStages
+from visualization_msgs.msg import MarkerArray
 
 PROBLEMS = ('without_depth',) + tuple('unpaired_' + r for r in REASONS) + REFUSED
 """The depth stage's counters that make the status WARN when they grow."""
@@ -144,7 +144,7 @@ class DepthCameras:
 
     @property
     def topics(self) -> List[str]:
-        """The depth and camera_info topics subscribed, camera by camera."""
+        """Return the depth and camera_info topics subscribed, camera by camera."""
         return [t for c in self._cameras.values() for t in (c.depth_topic, c.info_topic)]
 
     def subscribe(self, reliability: str, depth: int) -> None:
