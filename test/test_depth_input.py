@@ -24,6 +24,7 @@ import pytest
 from ros_imports import ros_imports
 
 with ros_imports():
+    from std_msgs.msg import Float64MultiArray
     from visualization_msgs.msg import Marker, MarkerArray
 
 from test_detector_node import Harness, wait_for  # noqa: E402
@@ -116,6 +117,7 @@ def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rn
         found_2d = {c: ros.listen('%s/color/detections' % c) for c in cameras}
         found_3d = ros.listen('good/color/detections_3d', Detection3DLayout().array_type)
         markers = ros.listen('good/color/detection_markers', MarkerArray)
+        timing = ros.listen('good/color/detections/timing', Float64MultiArray)
         publisher = subprocess.Popen(
             [sys.executable, os.path.join(HERE, 'rgbd_publisher.py'),
              write_scene(tmp_path, ros.namespace, rgb, plate, rng)],
@@ -146,6 +148,9 @@ def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rn
         np.testing.assert_allclose([position.x, position.y, position.z], center, atol=0.01)
         np.testing.assert_allclose([extent.x, extent.y], size[:2], rtol=0.03)
         assert extent.z < 0.01
+
+        label = wait_for(lambda: timing, 10.0, what='timing')[-1].layout.dim[0].label
+        assert 'depth_ms' in label.split(',')
 
         shown = wait_for(lambda: [m for m in markers if len(m.markers) > 1], 20.0,
                          what='markers while subscribed')[-1]
