@@ -233,7 +233,11 @@ def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
             raise ValueError('%s refused: %s (%s takes %s%s; see docs/parameters.md)' % (
                 spec.name, error, spec.name, spec.setting.a_type_name,
                 ', ' + spec.constraints() if spec.constraints() else '')) from None
-        values[spec.name] = spec.check(node.get_parameter(spec.name).value)
+        value = node.get_parameter(spec.name).value
+        if value is None and spec.default == []:
+            # A params file's `[]` reaches rclpy with no element type, as a parameter not set.
+            value = []
+        values[spec.name] = spec.check(value)
     return values
 
 
