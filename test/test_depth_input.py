@@ -8,7 +8,8 @@ is the astronaut photo; the depth is a scene rendered in float64 (test/depth_sce
 plate facing the camera 2 m away whose outline is the person box the pipeline finds on its
 own (the independent reference, run here), in front of a wall at 4 m.  Camera 'good' sends
 half-size 16UC1 depth with holes and outliers and its camera_info, so its 3D box must land on
-the plate; the others each carry one fault (no camera_info, a depth image of another shape,
+the plate, and its rviz markers must be built only once someone subscribes; the others each
+carry one fault (no camera_info, a depth image of another shape,
 depth all NaN, depth stamps 0.13 s off), which must show in diagnostics while their 2D
 detections go on.
 """
@@ -33,6 +34,7 @@ from trt_perception.core.depth.intrinsics import CameraIntrinsics  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.ros.depth_input import beside  # noqa: E402
 from trt_perception.ros.detection3d import Detection3DLayout  # noqa: E402
+from trt_perception.ros.markers import BoxMarkers  # noqa: E402
 
 skimage_data = pytest.importorskip('skimage.data')
 
@@ -105,7 +107,12 @@ def engine_values(ros, node, predicate):
     return wait_for(match, 60.0, what='the depth faults in the engine status')
 
 
-def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rng):
+def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rng,
+                                                                    monkeypatch):
+    built = []
+    original = BoxMarkers.to_message
+    monkeypatch.setattr(BoxMarkers, 'to_message',
+                        lambda *args: built.append(args[3]) or original(*args))
     rgb, person, plate = person_plate()
     ros = Harness()
     publisher = None
@@ -116,7 +123,6 @@ def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rn
                             depth__topics=['aligned_depth_to_color/image_raw'])
         found_2d = {c: ros.listen('%s/color/detections' % c) for c in cameras}
         found_3d = ros.listen('good/color/detections_3d', Detection3DLayout().array_type)
-        markers = ros.listen('good/color/detection_markers', MarkerArray)
         timing = ros.listen('good/color/detections/timing', Float64MultiArray)
         publisher = subprocess.Popen(
             [sys.executable, os.path.join(HERE, 'rgbd_publisher.py'),
@@ -152,6 +158,8 @@ def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rn
         label = wait_for(lambda: timing, 10.0, what='timing')[-1].layout.dim[0].label
         assert 'depth_ms' in label.split(',')
 
+        assert built == [], 'markers are built only while someone subscribes'
+        markers = ros.listen('good/color/detection_markers', MarkerArray)
         shown = wait_for(lambda: [m for m in markers if len(m.markers) > 1], 20.0,
                          what='markers while subscribed')[-1]
         assert shown.markers[0].action == Marker.DELETEALL
