@@ -8,9 +8,13 @@ import subprocess
 import sys
 
 import cv2
+from depth_scene import encode, Plate, render
 import moving_photos
+import numpy as np
 import pytest
 from skimage import data
+
+from trt_perception.core.depth.intrinsics import CameraIntrinsics
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -157,3 +161,71 @@ def test_class_names_come_from_an_ultralytics_export_without_a_card(photos, tmp_
     assert result.returncode == 0, result.stderr
     labels = {d['label'] for d in json.loads(result.stdout)['detections']}
     assert labels and labels <= set(ultralytics_exports.CUSTOM_NAMES.values())
+
+
+K = CameraIntrinsics(450.0, 450.0, 255.5, 255.5, 512, 512, 'camera_depth_optical_frame')
+"""Intrinsics of the astronaut photo (512 x 512) for the rendered depth."""
+
+
+def person_plate(photo):
+    """
+    Return the detections without depth, the person and a plate placed on it.
+
+    The plate is 2 m away and its outline is the person box: in front of a wall at 4 m, it is
+    the depth scene rendered (test/depth_scene.py) for the photo.
+    """
+    plain = run(photo, '--json', '--backend', 'onnxruntime')
+    assert plain.returncode == 0, plain.stderr
+    found = json.loads(plain.stdout)['detections']
+    person = max((d for d in found if d['label'] == 'person'), key=lambda d: d['score'])
+    x1, y1, x2, y2 = person['box']
+    return found, person, Plate((((x1 + x2) / 2 - K.cx) / K.fx * 2.0,
+                                 ((y1 + y2) / 2 - K.cy) / K.fy * 2.0, 2.0),
+                                (x2 - x1) / K.fx * 2.0, (y2 - y1) / K.fy * 2.0)
+
+
+def test_depth_png_and_camera_info_yaml_give_positions_in_metres(photos, tmp_path):
+    pytest.importorskip('yaml')
+    found, person, plate = person_plate(photos['astronaut'])
+    center, size = plate.true_box()
+    # Half-size 16-bit PNG with a camera_info as `ros2 topic echo --once` prints it.
+    half = K.scaled(256, 256)
+    png = str(tmp_path / 'depth.png')
+    cv2.imwrite(png, encode(render(half, [plate])[0], '16UC1'))
+    info = tmp_path / 'camera_info.yaml'
+    info.write_text('header:\n  frame_id: camera_depth_optical_frame\nheight: 256\nwidth: 256\n'
+                    'k: [%r, 0.0, %r, 0.0, %r, %r, 0.0, 0.0, 1.0]\n---\n'
+                    % (half.fx, half.cx, half.fy, half.cy))
+    located = run(photos['astronaut'], '--json', '--backend', 'onnxruntime', '--depth', png,
+                  '--intrinsics', str(info))
+    assert located.returncode == 0, located.stderr
+    record = json.loads(located.stdout)
+    assert [d['box'] for d in record['detections']] == [d['box'] for d in found]
+    box3d = [d for d in record['detections'] if d['box'] == person['box']][0]['box3d']
+    assert box3d['frame_id'] == 'camera_depth_optical_frame'
+    np.testing.assert_allclose(box3d['center'], center, atol=0.01)
+    np.testing.assert_allclose(box3d['size'][:2], size[:2], rtol=0.03)
+
+
+def test_depth_npy_and_numbers_print_positions_in_metres(photos, tmp_path):
+    _, person, plate = person_plate(photos['astronaut'])
+    center, _ = plate.true_box()
+    npy = str(tmp_path / 'depth.npy')
+    np.save(npy, encode(render(K, [plate])[0], '32FC1'))
+    text = run(photos['astronaut'], '--backend', 'onnxruntime', '--depth', npy,
+               '--intrinsics', '450,450,255.5,255.5', '--depth-percentile', '30')
+    assert text.returncode == 0, text.stderr
+    assert 'person %.2f at x=%+.2f y=%+.2f z=2.00 m' % (person['score'], center[0], center[1]) \
+        in text.stdout
+
+
+def test_depth_that_does_not_fit_is_refused_with_the_reason(photos, tmp_path):
+    npy = str(tmp_path / 'wide.npy')
+    np.save(npy, np.full((360, 640), 2.0, np.float32))
+    wide = run(photos['astronaut'], '--backend', 'onnxruntime', '--depth', npy,
+               '--intrinsics', '450,450,319.5,179.5')
+    assert wide.returncode == 1 and 'depth image:' in wide.stderr, wide.stderr
+    alone = run(photos['astronaut'], '--depth', npy)
+    assert alone.returncode == 2 and '--depth and --intrinsics go together' in alone.stderr
+    two = run(photos['astronaut'], photos['chelsea'], '--depth', npy, '--intrinsics', '1,1,1,1')
+    assert two.returncode == 2 and '--depth goes with one image file' in two.stderr

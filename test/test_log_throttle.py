@@ -25,3 +25,13 @@ def test_each_key_logs_once_per_period_and_counts_the_rest():
     clock.now = 5.0
     assert throttle.allow(('cam', 'data_too_short')) == 2
     assert throttle.allow(('cam', 'data_too_short')) is None
+
+
+def test_a_line_says_how_many_similar_ones_were_held_back():
+    clock = FakeClock()
+    throttle = LogThrottle(5.0, clock)
+    assert throttle.line('depth/cam/bad_depth', 'refused') == 'refused'
+    assert throttle.line('depth/cam/bad_depth', 'refused') is None
+    clock.now = 6.0
+    assert throttle.line('depth/cam/bad_depth', 'refused') == \
+        'refused (1 similar messages not logged)'

@@ -12,8 +12,10 @@ with ros_imports():
 
 from trt_perception.assembly import detection_params
 from trt_perception.core.decoders import parse_classes
+from trt_perception.core.schema import settings_of
 from trt_perception.ros.parameters import (changed, DETECTOR_PARAMETERS, NODES, render_markdown,
                                            render_yaml, RUNTIME_PARAMETERS)
+from trt_perception.runtime.stages import STAGE_PLUGINS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LABELS = ['person', 'bicycle', 'car']
@@ -44,12 +46,24 @@ TRACKER_TUNING = {'tracking.high_threshold', 'tracking.low_threshold',
                   'tracking.new_track_threshold', 'tracking.match_iou', 'tracking.track_buffer',
                   'tracking.min_hits'}
 """The tracker's settings but its switch: they change at run time."""
+STAGE_TUNING = {described.name for plugin in STAGE_PLUGINS
+                for described in settings_of(plugin.settings, plugin.prefix)
+                if described.info.runtime}
+"""The result stages' settings that their schemas let change at run time."""
 
 
 def test_only_thresholds_class_filter_and_stage_tuning_change_at_run_time():
+    assert TRACKER_TUNING <= STAGE_TUNING
     runtime = {spec.name for spec in DETECTOR_PARAMETERS if not spec.read_only}
     assert runtime == {'conf_threshold', 'iou_threshold', 'max_detections', 'classes',
-                       'agnostic_nms'} | TRACKER_TUNING
+                       'agnostic_nms'} | STAGE_TUNING
+
+
+def test_an_empty_string_array_default_still_takes_a_string_array():
+    # rclpy infers a byte array from [] and would refuse depth.topics:=['...'] otherwise.
+    spec = {s.name: s for s in DETECTOR_PARAMETERS}['depth.topics']
+    assert spec.read_only and spec.default == []
+    assert spec.descriptor().dynamic_typing
 
 
 def test_check_names_the_value_and_what_is_allowed():
@@ -102,7 +116,7 @@ def test_run_time_changes_are_checked_against_the_table():
     with pytest.raises(ValueError, match='backend is read-only'):
         changed(defaults, {'backend': 'tensorrt'})
     assert RUNTIME_PARAMETERS == {'conf_threshold', 'iou_threshold', 'max_detections',
-                                  'classes', 'agnostic_nms'} | TRACKER_TUNING
+                                  'classes', 'agnostic_nms'} | STAGE_TUNING
 
 
 def test_a_new_schema_entry_reaches_the_table_the_flags_and_the_docs():

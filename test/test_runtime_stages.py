@@ -12,6 +12,7 @@ import logging
 
 import pytest
 
+from trt_perception.core.depth.stage import DepthStage
 from trt_perception.core.detection import Detection
 from trt_perception.core.schema import setting, Settings
 from trt_perception.core.stages import FrameInfo, ResultStage
@@ -132,6 +133,30 @@ def test_stage_warnings_log_each_key_once_a_period_with_the_count_held_back():
     log.removeHandler(records)
     assert records.lines == ['gap on front', 'gap on rear',
                              'gap on front (2 similar messages not logged)']
+
+
+def test_every_registered_stage_is_off_by_default():
+    assert ResultStages(STAGE_PLUGINS, {}, LOG).names == ()
+
+
+def test_the_depth_stage_is_built_when_a_depth_topic_is_set_and_found_by_name(caplog):
+    stages = ResultStages(STAGE_PLUGINS, {'depth.topics': ['aligned_depth_to_color/image_raw'],
+                                          'depth.percentile': 30.0}, LOG)
+    assert 'depth' in stages.names
+    depth = stages.stage('depth')
+    assert isinstance(depth, DepthStage)
+    assert stages.stage('nothing') is None
+    # Its problems are warnings on the runtime's log, once per key per period.
+    with caplog.at_level(logging.WARNING, logger=LOG.name):
+        for _ in range(3):
+            depth.refuse('/camera/color/image_raw', 'bad_depth', ValueError('step 10 < 1280'))
+    assert [r.getMessage() for r in caplog.records] == [
+        'depth image for /camera/color/image_raw refused: step 10 < 1280']
+    assert depth.health()['bad_depth'] == 3
+    stages.change({'depth.percentile': 20.0})
+    with pytest.raises(ValueError, match='depth.buffer'):
+        stages.change({'depth.buffer': 3})
+    stages.close()
 
 
 def test_stages_run_in_order_per_camera_each_timed():

@@ -3,8 +3,10 @@
 """
 Per-key log throttling: a bad stream logs once per period per problem, not once per frame.
 
-Used by the node's rclpy logger (ros.log_throttle) and by the result stages' warnings
-(runtime.stages), so it imports neither.
+Logging's own filters, like rclpy's ``throttle_duration_sec``, throttle per call site, so a
+second kind of bad input on the same camera would stay silent; here every (camera, reason) key
+has its own period.  The ROS node's `ThrottledLogger` (ros.log_throttle) and the result
+stages' warnings (runtime.stages) both use it.
 """
 
 import threading
@@ -33,3 +35,10 @@ class LogThrottle:
                 return None
             self._state[key] = (now, 0)
             return suppressed
+
+    def line(self, key: Hashable, text: str) -> Optional[str]:
+        """None to stay silent; else `text`, saying how many similar ones were held back."""
+        suppressed = self.allow(key)
+        if suppressed:
+            return text + ' (%d similar messages not logged)' % suppressed
+        return text if suppressed is not None else None

@@ -33,6 +33,7 @@ from trt_perception.core.stages import FrameInfo
 from trt_perception.core.worker import Entry
 from trt_perception.ros import diagnostics
 from trt_perception.ros.camera_stream import CameraFrame, CameraStream, check_topics
+from trt_perception.ros.depth_input import DepthCameras
 from trt_perception.ros.image_conversion import array_to_image
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import ThrottledLogger
@@ -135,6 +136,10 @@ class DetectorNode(Node):
                                           limits.window, limits.stale_timeout, stages.names)
                              for topic in self._input.image_topics]
             self._configured.callback(self._destroy_cameras)
+            self._depth = DepthCameras(self, stages, self._values,
+                                       [(c.topic, c.prefix) for c in self._cameras],
+                                       self._settings.max_image_pixels)
+            self._configured.callback(self._depth.destroy)
             self._detector: Detector[CameraFrame] = Detector(
                 pipeline_config(self._values), self._mailbox, self._convert, self._frame_info,
                 self._publish, stages, self._core_log, self._log, limits.window,
@@ -160,7 +165,10 @@ class DetectorNode(Node):
         for camera in self._cameras:
             camera.subscribe(p.input_transport, p.qos_reliability, p.qos_depth)
             self._active.callback(camera.unsubscribe)
-        self.get_logger().info('detecting on %s' % ', '.join(p.image_topics))
+        self._depth.subscribe(p.qos_reliability, p.qos_depth)
+        self._active.callback(self._depth.unsubscribe)
+        self.get_logger().info('detecting on %s' % ', '.join(
+            list(p.image_topics) + self._depth.topics))
 
     def _deactivate(self) -> None:
         """Unsubscribe; the model, buffers and outputs stay, the cameras' tracks end."""
@@ -196,6 +204,7 @@ class DetectorNode(Node):
         camera, header = entry.camera, entry.frame.msg.header
         age_ms = camera.age_ms(header.stamp, self.get_clock().now().nanoseconds, self._log)
         camera.detections.publish(self._layout.to_message(header, found))
+        self._depth.publish(camera.topic, header, found)
         if camera.debug_image.get_subscription_count() > 0:
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
                                                       result.timing.inference)
@@ -227,7 +236,7 @@ class DetectorNode(Node):
         health = self._detector.health()
         statuses.append(diagnostics.status(
             '%s: engine' % name, self._hardware_id,
-            diagnostics.engine_health(health, self._limits.stall_timeout),
+            self._depth.diagnose(diagnostics.engine_health(health, self._limits.stall_timeout)),
             diagnostics.engine_values(health)))
         self._diagnostics.publish(
             diagnostics.diagnostic_array(self.get_clock().now().to_msg(), statuses))

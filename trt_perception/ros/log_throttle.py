@@ -30,10 +30,7 @@ class ThrottledLogger:
         self._throttle = LogThrottle(period, clock)
 
     def _text(self, key: Hashable, text: str) -> Optional[str]:
-        suppressed = self._throttle.allow(key)
-        if suppressed:
-            return text + ' (%d similar messages not logged)' % suppressed
-        return text if suppressed is not None else None
+        return self._throttle.line(key, text)
 
     def info(self, key: Hashable, text: str) -> None:
         """Log `text` at INFO unless `key` logged within the period."""

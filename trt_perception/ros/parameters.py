@@ -174,7 +174,9 @@ class ParameterSpec:
         descriptor = ParameterDescriptor(
             name=self.name, type=self.ros_type, description=self.description,
             read_only=self.read_only, additional_constraints=self.constraints())
-        if _DYNAMIC_TYPING and not self.read_only:
+        # An empty array default has no element type: rclpy would infer a byte array from it
+        # and refuse the string array a user gives, so such a parameter is typed by its value.
+        if _DYNAMIC_TYPING and (not self.read_only or self.default == []):
             descriptor.dynamic_typing = True
         if self.low is None or self.high is None:
             return descriptor
@@ -231,7 +233,11 @@ def declare(node, specs: Sequence[ParameterSpec]) -> Dict[str, Any]:
             raise ValueError('%s refused: %s (%s takes %s%s; see docs/parameters.md)' % (
                 spec.name, error, spec.name, spec.setting.a_type_name,
                 ', ' + spec.constraints() if spec.constraints() else '')) from None
-        values[spec.name] = spec.check(node.get_parameter(spec.name).value)
+        value = node.get_parameter(spec.name).value
+        if value is None and spec.default == []:
+            # A params file's `[]` reaches rclpy with no element type, as a parameter not set.
+            value = []
+        values[spec.name] = spec.check(value)
     return values
 
 

@@ -14,6 +14,8 @@ import logging
 import time
 from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple
 
+from trt_perception.core.depth.settings import DepthSettings, PREFIX as DEPTH_PREFIX
+from trt_perception.core.depth.stage import DepthStage, make_depth_stage
 from trt_perception.core.detection import Detection
 from trt_perception.core.log_throttle import LogThrottle
 from trt_perception.core.schema import check, settings_of
@@ -55,11 +57,9 @@ class StageWarnings:
 
     def __call__(self, key: Hashable, text: str) -> None:
         """Log `text` as a warning unless `key` logged within the period."""
-        suppressed = self._throttle.allow(key)
-        if suppressed:
-            self._log.warning('%s (%d similar messages not logged)', text, suppressed)
-        elif suppressed is not None:
-            self._log.warning('%s', text)
+        line = self._throttle.line(key, text)
+        if line is not None:
+            self._log.warning('%s', line)
 
 
 def _tracker(settings: TrackerSettings, log: logging.Logger) -> Optional[TrackerStage]:
@@ -71,8 +71,18 @@ def _configure_tracker(stage: ResultStage, settings: Any) -> None:
     stage.configure(settings)
 
 
+def _depth_stage(settings: DepthSettings, log: logging.Logger) -> Optional[DepthStage]:
+    return make_depth_stage(settings, StageWarnings(log))
+
+
+def _apply_depth(stage: ResultStage, settings: Any) -> None:
+    assert isinstance(stage, DepthStage)
+    stage.apply(settings)
+
+
 STAGE_PLUGINS: List[StagePlugin] = [
     StagePlugin(TrackerSettings, '', _tracker, _configure_tracker),
+    StagePlugin(DepthSettings, DEPTH_PREFIX, _depth_stage, _apply_depth),
 ]
 """The result stages, in the order they run after decoding: tracking first, so that what
 later stages add (3D boxes) goes with a track id."""
@@ -112,6 +122,13 @@ class ResultStages:
     def names(self) -> Tuple[str, ...]:
         """Names of the enabled stages, in running order (their keys in per-frame timing)."""
         return tuple(built.stage.name for built in self._built if built.stage is not None)
+
+    def stage(self, name: str) -> Optional[ResultStage]:
+        """Return the enabled stage called `name` ('depth'), or None when it is off."""
+        for built in self._built:
+            if built.stage is not None and built.stage.name == name:
+                return built.stage
+        return None
 
     def run(self, frame: FrameInfo, detections: List[Detection],
             times: Dict[str, float]) -> List[Detection]:

@@ -6,9 +6,14 @@ Offline runner: detect objects in image files or videos without ROS.
     python -m trt_perception.detect photo.jpg clip.mp4 --json
 
 prints detections (boxes in original pixels) and per-stage timing for every image or video
-frame.  A path that cannot be read is reported and skipped.  The exit status is 0, 1 if a path
-could not be read, or 2 if the detector could not be set up (an unusable model, backend or
-option).
+frame.  Given one image with its aligned depth image and intrinsics,
+
+    python -m trt_perception.detect photo.png --depth depth.png --intrinsics 615,615,320,240
+
+it also prints where each object is in metres (JSON: ``box3d``), in the depth camera's optical
+frame (docs/depth.md).  A path that cannot be read is reported and skipped.  The exit status
+is 0, 1 if a path could not be read (or its depth image does not fit it), or 2 if the detector
+could not be set up (an unusable model, backend or option).
 """
 
 import argparse
@@ -27,12 +32,15 @@ import numpy as np
 
 from trt_perception.assembly import pipeline_config, PIPELINE_SETTINGS, PipelineConfig
 from trt_perception.core.backend import BackendError
+from trt_perception.core.depth.files import describe, load_depth, load_intrinsics, locate
+from trt_perception.core.depth.pairing import PairingError
+from trt_perception.core.depth.settings import DepthSettings, PREFIX as DEPTH_PREFIX
 from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
 from trt_perception.core.latest_frame import LatestFrameMailbox
 from trt_perception.core.pipeline import BatchResult
-from trt_perception.core.schema import SchemaEntry
+from trt_perception.core.schema import from_values, SchemaEntry
 from trt_perception.core.stages import FrameInfo
 from trt_perception.core.worker import Entry
 from trt_perception.runtime.detector import Detector
@@ -172,6 +180,36 @@ DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS + [
 node."""
 
 
+OFFLINE_DEPTH = ('depth.topics', 'depth.camera_info_topics', 'depth.stamp_tolerance',
+                 'depth.buffer')
+"""Depth settings of the node's topics and pairing; offline, --depth and --intrinsics say it."""
+
+
+class DepthInput:
+    """The aligned depth image of the one input image, its intrinsics and the depth settings."""
+
+    def __init__(self, inputs: Sequence[str], depth_path: str, intrinsics: str,
+                 values: Mapping[str, Any]) -> None:
+        """Read the depth file and intrinsics; ValueError when they do not fit the inputs."""
+        if not (depth_path and intrinsics):
+            raise ValueError('--depth and --intrinsics go together: give the aligned depth '
+                             'image and its intrinsics (fx,fy,cx,cy or a camera_info YAML file)')
+        if len(inputs) != 1 or not inputs[0].lower().endswith(IMAGE_EXTENSIONS):
+            raise ValueError('--depth goes with one image file (%s); got %s'
+                             % (', '.join(IMAGE_EXTENSIONS), ' '.join(inputs)))
+        self.depth = load_depth(depth_path)
+        self.intrinsics = load_intrinsics(intrinsics, self.depth.width, self.depth.height)
+        self.settings = from_values(DepthSettings, values, DEPTH_PREFIX)
+
+    def locate(self, frame: np.ndarray, found: List[Detection]) -> List[Detection]:
+        """Add 3D boxes to `frame`'s detections; UnreadableInput if the depth does not fit."""
+        try:
+            return locate(found, frame.shape[1], frame.shape[0], self.depth, self.intrinsics,
+                          self.settings)
+        except PairingError as error:
+            raise UnreadableInput('depth image: %s' % error) from None
+
+
 def build_parser(entries: Sequence[SchemaEntry] = DETECT_SETTINGS) -> argparse.ArgumentParser:
     """Command-line interface of the offline runner, its pipeline flags from `entries`."""
     parser = argparse.ArgumentParser(
@@ -184,8 +222,16 @@ def build_parser(entries: Sequence[SchemaEntry] = DETECT_SETTINGS) -> argparse.A
     parser.add_argument('--save-dir', default='',
                         help='write annotated images (or video frames) here')
     parser.add_argument('-v', '--verbose', action='store_true')
+    depth = parser.add_argument_group('3D from depth (docs/depth.md)')
+    depth.add_argument('--depth', default='', metavar='FILE',
+                       help='depth image aligned to the one input image: 16-bit PNG of '
+                       'millimetres, or .npy of metres (float) or millimetres (uint16)')
+    depth.add_argument('--intrinsics', default='', metavar='fx,fy,cx,cy|YAML',
+                       help="the depth image's intrinsics: four numbers for its size, or a "
+                       'camera_info / camera_calibration YAML file')
     add_setting_flags(parser.add_argument_group('pipeline settings (docs/parameters.md)'),
-                      entries, FLAG_ALIASES, skip=NOT_OFFLINE, joined=('classes',))
+                      entries, FLAG_ALIASES, skip=NOT_OFFLINE + OFFLINE_DEPTH,
+                      joined=('classes',))
     return parser
 
 
@@ -196,6 +242,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format='%(levelname)s %(name)s: %(message)s', stream=sys.stderr)
     try:
         values = setting_values(args, DETECT_SETTINGS)
+        depth = (DepthInput(args.inputs, args.depth, args.intrinsics, values)
+                 if args.depth or args.intrinsics else None)
         detector = OneAtATime(pipeline_config(values), logging.getLogger('trt_perception'),
                               values)
     except Exception as exc:  # any set-up failure ends the run with its own message
@@ -212,11 +260,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             try:
                 for name, frame, stamp in _frames(path):
                     found, times = detector.detect(path, frame, stamp)
+                    if depth is not None:
+                        found = depth.locate(frame, found)
                     record = _record(name, frame, found, times)
                     if args.json:
                         sys.stdout.write(json.dumps(record) + '\n')
                     else:
                         _print_text(record, sys.stdout)
+                        if depth is not None:
+                            sys.stdout.writelines('    %s\n' % describe(d) for d in found)
                     sys.stdout.flush()
                     if annotator is not None:
                         # A video's frames are clip_0.jpg, clip_1.jpg, ...
