@@ -195,3 +195,33 @@ def test_labels_come_from_the_model_file_unless_a_label_file_is_given(tmp_path):
     with create_pipeline(PipelineConfig(model=path, backend='onnxruntime',
                                         labels=str(labels))) as pipe:
         assert pipe.decoder.labels[:2] == ['mine0', 'mine1']
+
+
+def _astronaut():
+    rgb = np.ascontiguousarray(data.astronaut())
+    height, width = rgb.shape[:2]
+    return RawImage.from_buffer(rgb, width, height, width * 3, 'rgb8')
+
+
+@pytest.mark.parametrize('yaml, kind', [('yolov8n-seg.yaml', 'segment'),
+                                        ('yolo11n-pose.yaml', 'pose')])
+def test_an_ultralytics_seg_or_pose_export_needs_no_card(head_export, yaml, kind):
+    # As `yolo export model=yolo11n-seg.pt format=onnx` leaves it: the task in the metadata.
+    config = PipelineConfig(model=head_export(yaml), backend='onnxruntime',
+                            params=DetectionParams(conf_threshold=0.01))
+    with create_pipeline(config) as pipe:
+        found = pipe.detect([_astronaut()]).detections[0]
+    assert pipe.decoder.kind == kind and found
+    assert all((d.mask is not None) == (kind == 'segment') for d in found)
+    assert all((d.keypoints is not None) == (kind == 'pose') for d in found)
+    assert (pipe.decoder.keypoint_layout is not None) == (kind == 'pose')
+
+
+def test_a_segmentation_export_without_metadata_is_read_by_its_outputs(head_export, tmp_path):
+    onnx = pytest.importorskip('onnx')
+    model = onnx.load(head_export('yolov8n-seg.yaml'))
+    del model.metadata_props[:]
+    path = str(tmp_path / 'bare-seg.onnx')
+    onnx.save(model, path)
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime')) as pipe:
+        assert pipe.decoder.kind == 'segment' and pipe.decoder.masks

@@ -19,8 +19,9 @@ from typing import (Any, Callable, ContextManager, List, Mapping, Optional, Sequ
 from trt_perception.core.backend import (BackendError, DeviceInputBackend, Fact, InferenceBackend,
                                          PRECISIONS)
 from trt_perception.core.backend_plugin import BackendPlugin, REQUIRE
-from trt_perception.core.decoders import DECODERS, DetectionParams, make_decoder, parse_classes
+from trt_perception.core.decoders import DECODERS, DetectionParams, parse_classes
 from trt_perception.core.detection import load_labels
+from trt_perception.core.head_decoders import model_decoder
 from trt_perception.core.models import find_model, ModelCard
 from trt_perception.core.onnxruntime_plugin import ONNXRUNTIME_CPU
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
@@ -56,8 +57,10 @@ class PipelineConfig(Settings):
     preprocess: str = setting(
         'auto', 'Where letterboxing and normalisation run; auto: on the GPU when the backend '
         'is TensorRT.', choices=PREPROCESSORS)
-    decoder: str = setting('auto', 'Output format of the model; auto: from the model card.',
-                           choices=DECODERS)
+    decoder: str = setting(
+        'auto', "Output format of the model (segment, pose: YOLO heads with masks, keypoints); "
+        "auto: from the model card, else the file's metadata (an Ultralytics export's task), "
+        'else the outputs.', choices=DECODERS)
     labels: str = setting(
         '', "Class name file, one name per line; empty: the model card's labels, else the names "
         'the model file records.')
@@ -227,10 +230,11 @@ def create_pipeline(config: PipelineConfig,
             params = config.params
             if config.classes:
                 params = replace(params, classes=parse_classes(config.classes, labels))
-            decoder = make_decoder(config.decoder if config.decoder != 'auto'
-                                   else card.output_format, backend.outputs, labels,
-                                   normalized_boxes=card.normalized_boxes,
-                                   input_size=(spec.width, spec.height))
+            decoder = model_decoder(config.decoder if config.decoder != 'auto'
+                                    else card.output_format, backend.outputs, labels,
+                                    kpt_shape=card.kpt_shape,
+                                    normalized_boxes=card.normalized_boxes,
+                                    input_size=(spec.width, spec.height))
     except BaseException:
         if backend is not None:
             backend.close()
