@@ -27,6 +27,7 @@ import numpy as np
 
 from trt_perception.assembly import pipeline_config, PIPELINE_SETTINGS, PipelineConfig
 from trt_perception.core.backend import BackendError
+from trt_perception.core.decoders import Decoder
 from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
@@ -105,6 +106,11 @@ class OneAtATime:
         if isinstance(outcome, str):
             raise BackendError(outcome)
         return outcome  # type: ignore[return-value]
+
+    @property
+    def decoder(self) -> Decoder:
+        """The pipeline's decoder: labels, and what its detections carry beyond boxes."""
+        return self._detector.pipeline.decoder
 
     def forget(self, path: str) -> None:
         """Drop the result stages' state for `path`."""
@@ -190,7 +196,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.save_dir:
         from trt_perception.core.annotate import Annotator
         os.makedirs(args.save_dir, exist_ok=True)
-        annotator = Annotator()
+        annotator = Annotator.for_decoder(detector.decoder)
     failures: List[str] = []
     with contextlib.closing(detector):
         for path in args.inputs:
