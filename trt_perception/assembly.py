@@ -58,7 +58,7 @@ class PipelineConfig(Settings):
         'auto', 'Where letterboxing and normalisation run; auto: on the GPU when the backend '
         'is TensorRT.', choices=PREPROCESSORS)
     decoder: str = setting(
-        'auto', "Output format of the model (segment, pose: YOLO heads with masks, keypoints); "
+        'auto', 'Output format of the model (segment, pose: YOLO heads with masks, keypoints); '
         "auto: from the model card, else the file's metadata (an Ultralytics export's task), "
         'else the outputs.', choices=DECODERS)
     labels: str = setting(

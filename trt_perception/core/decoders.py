@@ -137,7 +137,7 @@ class Decoder(abc.ABC):
 
     @property
     def keypoint_layout(self) -> Optional[KeypointLayout]:
-        """The layout of its detections' keypoints; None where they carry none."""
+        """Layout of its detections' keypoints; None where they carry none."""
         return None
 
     def _output(self, outputs: Mapping[str, np.ndarray], name: str, batch: int) -> np.ndarray:

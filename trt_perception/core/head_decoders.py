@@ -97,7 +97,7 @@ class PoseDecoder(_ExtraChannelsDecoder):
 
     @property
     def keypoint_layout(self) -> Optional[KeypointLayout]:
-        """The layout of every detection's keypoints."""
+        """Layout of every detection's keypoints."""
         return self.layout
 
     def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],

@@ -109,7 +109,7 @@ class OneAtATime:
 
     @property
     def decoder(self) -> Decoder:
-        """The pipeline's decoder: labels, and what its detections carry beyond boxes."""
+        """Return the pipeline's decoder: labels, what its detections carry beyond boxes."""
         return self._detector.pipeline.decoder
 
     def forget(self, path: str) -> None:
