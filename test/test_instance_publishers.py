@@ -26,6 +26,7 @@ from trt_perception.core.decoders import DetectionParams  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
 from trt_perception.core.keypoints import COCO_KEYPOINTS, COCO_SKELETON  # noqa: E402
 from trt_perception.core.masks import full_mask  # noqa: E402
+from trt_perception.ros import instance_publishers  # noqa: E402
 
 CONF = 0.05
 """The seeded heads score low (their class bias is -4): a threshold that keeps a few."""
@@ -106,3 +107,17 @@ def test_keypoints_index_aligned_with_the_detections(ros, head_export):
                                    atol=1e-3)
         np.testing.assert_allclose(item.scores, det.keypoints.scores, atol=1e-6)
     assert ros.namespace + '/detections/instance_mask' not in _topics(ros)
+
+
+def test_the_mask_image_is_rendered_only_while_someone_subscribes(ros, head_export, monkeypatch):
+    rendered = []
+    real = instance_publishers.instance_mask_image
+    monkeypatch.setattr(instance_publishers, 'instance_mask_image',
+                        lambda *args: rendered.append(args) or real(*args))
+    ros.detector(model=head_export('yolov8n-seg.yaml'), backend='onnxruntime',
+                 conf_threshold=CONF)
+    publisher = ros.publisher('image')
+    ros.detections_for('detections', publisher, photo_message('astronaut', 31))
+    assert not rendered
+    _stamped(ros, 'detections/instance_mask', Image, publisher, photo_message('astronaut', 32))
+    assert rendered
