@@ -16,6 +16,7 @@ from trt_perception.core.backend import BackendError
 from trt_perception.core.backend_plugin import BackendPlugin, TRY
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage
+from trt_perception.core.masks import MaskAssembler
 from trt_perception.core.models import find_model
 from trt_perception.core.onnxruntime_plugin import ONNXRUNTIME_CPU
 from trt_perception.gpu.plugin import ONNXRUNTIME_GPU, onnxruntime_gpu_unavailable_reason
@@ -225,3 +226,11 @@ def test_a_segmentation_export_without_metadata_is_read_by_its_outputs(head_expo
     onnx.save(model, path)
     with create_pipeline(PipelineConfig(model=path, backend='onnxruntime')) as pipe:
         assert pipe.decoder.kind == 'segment' and pipe.decoder.masks
+
+
+@pytest.mark.parametrize('mask_assembly', ['auto', 'cpu'])
+def test_masks_are_assembled_on_the_host_for_a_host_backend(head_export, mask_assembly):
+    config = PipelineConfig(model=head_export('yolov8n-seg.yaml'), backend='onnxruntime',
+                            onnxruntime_provider='cpu', mask_assembly=mask_assembly)
+    with create_pipeline(config) as pipe:
+        assert type(pipe.decoder.assembler) is MaskAssembler
