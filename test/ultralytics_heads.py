@@ -16,6 +16,7 @@ own pure-torch NMS (``TorchNMS.nms``), which its source says matches torchvision
 
 import ast
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -94,7 +95,11 @@ def cached_export(yaml: str, cache_dir: str, seed: int = 0) -> str:
     target = os.path.join(folder, yaml.replace('.yaml', '.onnx'))
     if not os.path.isfile(target):
         os.makedirs(folder, exist_ok=True)
-        os.replace(export(yaml, tempfile.mkdtemp(dir=folder), seed), target)
+        scratch = tempfile.mkdtemp(dir=folder)
+        try:
+            os.replace(export(yaml, scratch, seed), target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 
