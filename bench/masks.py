@@ -11,6 +11,8 @@ instances with boxes of 5-40% of the frame's width and 10-60% of its height (see
 - ours on the CPU: `core.masks.MaskAssembler` (numpy), what `SegmentationDecoder` runs;
 - the peer: Ultralytics' own ``process_mask_native`` (its ``retina_masks`` path, torch on the
   CPU) on the same inputs, when ultralytics and torch import;
+- the instance image the node renders from those masks for ``<camera>/detections/
+  instance_mask`` while someone subscribes (`core.masks.instance_image`, CPU, either path);
 - with ``--gpu``: `gpu.masks.CudaMaskAssembler` (coefficients up, kernels, packed windows
   down, waiting for them), timed on the host around the call, which is what the worker waits.
 
@@ -26,8 +28,9 @@ from typing import Callable, List
 
 import numpy as np
 
+from trt_perception.core.detection import Detection
 from trt_perception.core.letterbox import Letterbox
-from trt_perception.core.masks import MaskAssembler
+from trt_perception.core.masks import instance_image, MaskAssembler
 
 CAMERA = (1920, 1080)
 NETWORK = 640
@@ -103,7 +106,10 @@ def main() -> None:
     for count in INSTANCES:
         protos, coefficients, boxes = scene(np.random.default_rng(count), count)
         cpu = MaskAssembler()
-        pixels = sum(m.data.size for m in cpu.assemble(protos, coefficients, boxes, letterbox))
+        masks = cpu.assemble(protos, coefficients, boxes, letterbox)
+        pixels = sum(m.data.size for m in masks)
+        found = [Detection(*box, 0.5, 0, 'thing', mask=mask) for box, mask in zip(boxes, masks)]
+        image_ms = median_ms(lambda: instance_image(found, *CAMERA), args.repeat)
         ours = median_ms(lambda: cpu.assemble(protos, coefficients, boxes, letterbox),
                          args.repeat)
         peer = ultralytics_runner(protos, coefficients, boxes)
@@ -112,18 +118,19 @@ def main() -> None:
         if args.gpu:
             gpu_name, run = gpu_runner(protos, coefficients, boxes, letterbox)
             gpu = median_ms(run, args.repeat)
-        rows.append((count, pixels, ours, theirs, gpu))
+        rows.append((count, pixels, ours, theirs, gpu, image_ms))
     print('%s, %d cores visible, Python %s, numpy %s; load average %s; GPU: %s'
           % (platform.processor() or platform.machine(), os.cpu_count() or 0,
              platform.python_version(), np.__version__,
              ' '.join('%.2f' % v for v in os.getloadavg()), gpu_name or 'not run'))
     print()
     print('| instances (1920x1080 camera, 640x640 input) | mask pixels | ours, CPU (ms) '
-          '| Ultralytics process_mask_native, CPU (ms) | ours, GPU (ms) |')
-    print('| ---: | ---: | ---: | ---: | ---: |')
-    for count, pixels, ours, theirs, gpu in rows:
-        print('| %d | %.1f M | %.1f | %.1f | %s |' % (
-            count, pixels / 1e6, ours, theirs, '-' if gpu != gpu else '%.2f' % gpu))
+          '| Ultralytics process_mask_native, CPU (ms) | ours, GPU (ms) '
+          '| instance image, CPU (ms) |')
+    print('| ---: | ---: | ---: | ---: | ---: | ---: |')
+    for count, pixels, ours, theirs, gpu, image_ms in rows:
+        print('| %d | %.1f M | %.1f | %.1f | %s | %.1f |' % (
+            count, pixels / 1e6, ours, theirs, '-' if gpu != gpu else '%.2f' % gpu, image_ms))
 
 
 if __name__ == '__main__':

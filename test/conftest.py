@@ -78,3 +78,13 @@ def ros():
     harness = Harness()
     yield harness
     harness.close()
+
+
+@pytest.fixture(scope='session')
+def head_export(request):
+    """Return `export(yaml)`: a seeded Ultralytics seg or pose ONNX file, cached across runs."""
+    pytest.importorskip('torch')
+    pytest.importorskip('ultralytics')
+    import ultralytics_heads
+    cache_dir = str(request.config.cache.mkdir('ultralytics_exports'))
+    return lambda yaml: ultralytics_heads.cached_export(yaml, cache_dir)

@@ -13,6 +13,7 @@ import pycuda.driver as cuda
 import pytest
 
 from trt_perception.core.backend import BackendError, TensorSpec
+from trt_perception.gpu.masks import DeviceTensor
 from trt_perception.gpu.slots import BatchInFlight, Slots, SlottedBackend
 
 assert hasattr(cuda, 'device_array'), 'run through test_slots.py, on the pycuda stand-in'
@@ -150,3 +151,24 @@ def test_a_closed_backend_says_so():
     backend._slots.clear()
     with pytest.raises(BackendError, match='was closed; create a new one'):
         backend.upload(images(1, 0), 0)
+
+
+def test_an_output_kept_on_the_device_comes_back_as_its_buffer_uncopied():
+    backend = ChannelSums(max_batch=2, fixed=True)
+    backend.keep_on_device({'sums'})
+    state = backend._slots.all[1]
+    state.host_output[:] = -1
+    batch = images(1, 4)
+    backend.upload(batch, 1)
+    backend.enqueue(1, 1)
+    out = backend.collect(1)['sums']
+    assert isinstance(out, DeviceTensor)
+    assert (out.pointer, out.shape, out.dtype) == (int(state.output), (1, 3), np.float32)
+    assert (state.host_output == -1).all()
+    np.testing.assert_allclose(cuda.device_array(out.pointer, np.float32)[:3], sums(batch)[0],
+                               rtol=1e-6)
+
+
+def test_only_model_outputs_can_be_kept_on_the_device():
+    with pytest.raises(BackendError, match=r"\['protos'\] are not among the model outputs"):
+        ChannelSums().keep_on_device({'protos'})

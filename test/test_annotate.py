@@ -9,8 +9,12 @@ import pytest
 
 from trt_perception.core.annotate import Annotator, colour_for, debug_canvas, to_bgr
 from trt_perception.core.annotate import TrackTrails
+from trt_perception.core.backend import TensorSpec
+from trt_perception.core.decoders import YoloV8Decoder
 from trt_perception.core.detection import Detection, InstanceMask, Keypoints
+from trt_perception.core.head_decoders import PoseDecoder
 from trt_perception.core.image import ENCODINGS, RawImage
+from trt_perception.core.keypoints import KeypointLayout
 
 
 def _padded(pixels: np.ndarray, encoding: str, padding: int) -> RawImage:
@@ -174,3 +178,11 @@ def test_skeleton_joins_only_confident_keypoints():
     np.testing.assert_array_equal(canvas[80, 20], [255, 255, 255])
     # The low-score keypoint is neither dotted nor joined.
     assert not canvas[20, 100].any() and not canvas[50, 140].any()
+
+
+def test_the_skeleton_is_the_decoders_keypoint_layout():
+    output = TensorSpec('output0', (1, 5 + 4 * 2, 64), np.float32)
+    pose = PoseDecoder(['hand'], output, KeypointLayout(4, 2, ((0, 1), (1, 3))))
+    assert Annotator.for_decoder(pose).skeleton == ((0, 1), (1, 3))
+    boxes = YoloV8Decoder(['hand'], TensorSpec('output0', (1, 5, 64), np.float32))
+    assert Annotator.for_decoder(boxes).skeleton == ()

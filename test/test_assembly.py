@@ -16,6 +16,7 @@ from trt_perception.core.backend import BackendError
 from trt_perception.core.backend_plugin import BackendPlugin, TRY
 from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
 from trt_perception.core.image import RawImage
+from trt_perception.core.masks import MaskAssembler
 from trt_perception.core.models import find_model
 from trt_perception.core.onnxruntime_plugin import ONNXRUNTIME_CPU
 from trt_perception.gpu.plugin import ONNXRUNTIME_GPU, onnxruntime_gpu_unavailable_reason
@@ -195,3 +196,41 @@ def test_labels_come_from_the_model_file_unless_a_label_file_is_given(tmp_path):
     with create_pipeline(PipelineConfig(model=path, backend='onnxruntime',
                                         labels=str(labels))) as pipe:
         assert pipe.decoder.labels[:2] == ['mine0', 'mine1']
+
+
+def _astronaut():
+    rgb = np.ascontiguousarray(data.astronaut())
+    height, width = rgb.shape[:2]
+    return RawImage.from_buffer(rgb, width, height, width * 3, 'rgb8')
+
+
+@pytest.mark.parametrize('yaml, kind', [('yolov8n-seg.yaml', 'segment'),
+                                        ('yolo11n-pose.yaml', 'pose')])
+def test_an_ultralytics_seg_or_pose_export_needs_no_card(head_export, yaml, kind):
+    # As `yolo export model=yolo11n-seg.pt format=onnx` leaves it: the task in the metadata.
+    config = PipelineConfig(model=head_export(yaml), backend='onnxruntime',
+                            params=DetectionParams(conf_threshold=0.01))
+    with create_pipeline(config) as pipe:
+        found = pipe.detect([_astronaut()]).detections[0]
+    assert pipe.decoder.kind == kind and found
+    assert all((d.mask is not None) == (kind == 'segment') for d in found)
+    assert all((d.keypoints is not None) == (kind == 'pose') for d in found)
+    assert (pipe.decoder.keypoint_layout is not None) == (kind == 'pose')
+
+
+def test_a_segmentation_export_without_metadata_is_read_by_its_outputs(head_export, tmp_path):
+    onnx = pytest.importorskip('onnx')
+    model = onnx.load(head_export('yolov8n-seg.yaml'))
+    del model.metadata_props[:]
+    path = str(tmp_path / 'bare-seg.onnx')
+    onnx.save(model, path)
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime')) as pipe:
+        assert pipe.decoder.kind == 'segment' and pipe.decoder.masks
+
+
+@pytest.mark.parametrize('mask_assembly', ['auto', 'cpu'])
+def test_masks_are_assembled_on_the_host_for_a_host_backend(head_export, mask_assembly):
+    config = PipelineConfig(model=head_export('yolov8n-seg.yaml'), backend='onnxruntime',
+                            onnxruntime_provider='cpu', mask_assembly=mask_assembly)
+    with create_pipeline(config) as pipe:
+        assert type(pipe.decoder.assembler) is MaskAssembler

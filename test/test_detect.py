@@ -14,7 +14,10 @@ import numpy as np
 import pytest
 from skimage import data
 
+from trt_perception.core.annotate import Annotator
 from trt_perception.core.depth.intrinsics import CameraIntrinsics
+from trt_perception.core.detection import Detection, InstanceMask, Keypoints
+from trt_perception.core.keypoints import COCO_SKELETON
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -229,3 +232,41 @@ def test_depth_that_does_not_fit_is_refused_with_the_reason(photos, tmp_path):
     assert alone.returncode == 2 and '--depth and --intrinsics go together' in alone.stderr
     two = run(photos['astronaut'], photos['chelsea'], '--depth', npy, '--intrinsics', '1,1,1,1')
     assert two.returncode == 2 and '--depth goes with one image file' in two.stderr
+
+
+def _rle_mask(window):
+    """Decode COCO's uncompressed RLE (column-major, zeros first) of a mask's box window."""
+    rows, cols = window['size']
+    assert sum(window['counts']) == rows * cols
+    values = np.repeat(np.arange(len(window['counts'])) % 2 == 1, window['counts'])
+    return InstanceMask(*window['origin'], values.reshape(cols, rows).T)
+
+
+def test_masks_and_keypoints_in_json_and_drawn(photos, tmp_path, head_export):
+    pytest.importorskip('ultralytics')
+    for yaml, key in (('yolov8n-seg.yaml', 'mask'), ('yolov8n-pose.yaml', 'keypoints')):
+        saved = tmp_path / key
+        result = run(photos['astronaut'], '--model', head_export(yaml), '--json', '--conf',
+                     '0.05', '--backend', 'onnxruntime', '--save-dir', str(saved))
+        assert result.returncode == 0, result.stderr
+        found = json.loads(result.stdout)['detections']
+        assert found and all(key in d for d in found), yaml
+        for det in found:
+            if key == 'mask':
+                x0, y0 = det['mask']['origin']
+                assert 0 <= x0 <= det['box'][0] + 1 and 0 <= y0 <= det['box'][1] + 1
+            else:
+                assert len(det['keypoints']['xy']) == len(det['keypoints']['scores']) == 17
+        # The saved image is the annotator's drawing of these detections, with the skeleton.
+        drawn = cv2.imread(str(saved / 'astronaut.jpg'))
+        detections = [Detection(*d['box'], d['score'], d['class_id'], d['label'],
+                                mask=_rle_mask(d['mask']) if key == 'mask' else None,
+                                keypoints=Keypoints(np.array(d['keypoints']['xy']),
+                                                    np.array(d['keypoints']['scores']))
+                                if key == 'keypoints' else None) for d in found]
+        plain = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+        with_skeleton = Annotator(skeleton=COCO_SKELETON).draw(plain.copy(), detections)
+        jpeg = cv2.imdecode(cv2.imencode('.jpg', with_skeleton)[1], cv2.IMREAD_COLOR)
+        np.testing.assert_array_equal(drawn, jpeg)
+        if key == 'keypoints':  # the skeleton drew lines
+            assert (Annotator().draw(plain.copy(), detections) != with_skeleton).any()

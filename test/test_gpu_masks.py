@@ -35,14 +35,14 @@ def _iou(a, b):
     return 1.0 if union == 0 else np.count_nonzero(a & b) / union
 
 
-def _compare(context, protos, coefficients, boxes, letterbox):
+def _compare(context, protos, coefficients, boxes, letterbox, capacity=64):
     """Assemble on both, check windows are equal and every mask's IoU >= 0.99."""
     cpu = MaskAssembler().assemble(protos, coefficients, boxes, letterbox)
     with context.activated():
         device = cuda.mem_alloc(protos.nbytes)
         cuda.memcpy_htod(device, np.ascontiguousarray(protos))
     try:
-        with CudaMaskAssembler(context, protos.shape, protos.dtype, 64) as assembler:
+        with CudaMaskAssembler(context, protos.shape, protos.dtype, capacity) as assembler:
             gpu = assembler.assemble(DeviceTensor(int(device), protos.shape, protos.dtype),
                                      coefficients, boxes, letterbox)
     finally:
@@ -56,11 +56,13 @@ def _compare(context, protos, coefficients, boxes, letterbox):
         assert _iou(full_mask(ours, width, height), full_mask(reference, width, height)) >= 0.99
 
 
+@pytest.mark.parametrize('capacity', [64, 6])
 @pytest.mark.parametrize('dtype', [np.float32, np.float16])
 @pytest.mark.parametrize('src, network, proto', [
     ((637, 411), (320, 256), (80, 64)), ((640, 480), (320, 320), (80, 80)),
     ((1280, 648), (640, 640), (160, 160)), ((1920, 1080), (640, 640), (160, 160))])
-def test_gpu_equals_cpu_on_random_prototypes(context, dtype, src, network, proto):
+def test_gpu_equals_cpu_on_random_prototypes(context, dtype, src, network, proto, capacity):
+    # capacity 6: the 20 masks take four turns through the assembler's buffers.
     rng = np.random.default_rng(3)
     letterbox = Letterbox.fit(src[0], src[1], *network)
     raw = rng.normal(size=(32, proto[1], proto[0]))
@@ -71,7 +73,7 @@ def test_gpu_equals_cpu_on_random_prototypes(context, dtype, src, network, proto
                             np.maximum(corners[:, :2], corners[:, 2:])], axis=1)
     boxes[0] = [0, 0, src[0], src[1]]
     boxes[1] = [5, 5, 5, 9]  # empty window
-    _compare(context, protos, coefficients, boxes, letterbox)
+    _compare(context, protos, coefficients, boxes, letterbox, capacity)
 
 
 class _Recorder(MaskAssembler):
@@ -108,6 +110,30 @@ def test_wrong_prototypes_are_refused(context):
         with pytest.raises(ValueError, match='DeviceTensor \\(32, 80, 80\\)'):
             assembler.assemble(np.zeros((32, 80, 80), np.float32), np.zeros((1, 32)),
                                np.zeros((1, 4)), Letterbox.fit(320, 320, 320, 320))
-        with pytest.raises(ValueError, match='more than max_detections=4'):
-            assembler.assemble(DeviceTensor(0, (32, 80, 80), np.float32), np.zeros((5, 32)),
-                               np.zeros((5, 4)), Letterbox.fit(320, 320, 320, 320))
+
+
+def test_a_gpu_backend_assembles_the_masks_where_the_prototypes_are(head_export):
+    # The pipeline the node runs: ONNX Runtime CUDA (or TensorRT) keeps the prototypes on the
+    # device and the decoder's assembler is the GPU one; its masks equal the CPU pipeline's.
+    from trt_perception.assembly import create_pipeline, PipelineConfig
+    from trt_perception.core.image import RawImage
+    from ultralytics_heads import photo, PHOTOS
+
+    path = head_export('yolov8n-seg.yaml')
+    params = DetectionParams(conf_threshold=0.05)
+    with create_pipeline(PipelineConfig(model=path, backend='onnxruntime',
+                                        onnxruntime_provider='cpu', params=params)) as cpu, \
+            create_pipeline(PipelineConfig(model=path, precision='fp32', params=params)) as gpu:
+        assert isinstance(gpu.decoder.assembler, CudaMaskAssembler)
+        for name in PHOTOS:
+            rgb = photo(name)
+            image = RawImage.from_array(np.ascontiguousarray(rgb), 'rgb8')
+            ours = gpu.detect([image]).detections[0]
+            reference = cpu.detect([image]).detections[0]
+            height, width = rgb.shape[:2]
+            pairs = [(a, b) for a, b in zip(ours, reference)
+                     if np.allclose(a.box, b.box, atol=1.0)]
+            assert len(pairs) >= 0.9 * len(reference)
+            for a, b in pairs:
+                assert _iou(full_mask(a.mask, width, height),
+                            full_mask(b.mask, width, height)) >= 0.99

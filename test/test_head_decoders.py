@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from trt_perception.core.backend import TensorSpec
-from trt_perception.core.decoders import DetectionParams
-from trt_perception.core.head_decoders import head_decoder, PoseDecoder, SegmentationDecoder
+from trt_perception.core.decoders import DetectionParams, YoloV8Decoder
+from trt_perception.core.head_decoders import (head_decoder, model_decoder, PoseDecoder,
+                                               SegmentationDecoder)
 from trt_perception.core.image import RawImage
 from trt_perception.core.keypoints import COCO_SKELETON, KeypointLayout
 from trt_perception.core.letterbox import Letterbox
@@ -159,3 +160,28 @@ def test_head_decoder_refuses_a_bad_kpt_shape():
 def test_head_decoder_defaults_to_coco_keypoints():
     decoder = head_decoder('pose', [_spec('output0', 1, 56, 2100)], ['person'])
     assert isinstance(decoder, PoseDecoder) and decoder.layout == KeypointLayout(17, 3)
+
+
+def test_auto_takes_a_segmentation_signature_for_a_segmentation_head():
+    decoder = model_decoder('auto', [_spec('output0', 1, 116, 2100),
+                                     _spec('output1', 1, 32, 80, 80)], ['a'] * 80)
+    assert isinstance(decoder, SegmentationDecoder) and decoder.masks
+    assert decoder.keypoint_layout is None
+
+
+def test_auto_leaves_a_detection_head_to_the_box_decoders():
+    decoder = model_decoder('auto', [_spec('output0', 1, 84, 2100)], ['a'] * 80)
+    assert type(decoder) is YoloV8Decoder
+    assert not decoder.masks and decoder.keypoint_layout is None
+
+
+def test_pose_is_chosen_by_name_with_the_metadata_kpt_shape():
+    decoder = model_decoder('pose', [_spec('output0', 1, 5 + 4 * 2, 2100)], ['hand'],
+                            kpt_shape=(4, 2))
+    assert isinstance(decoder, PoseDecoder) and decoder.kind == 'pose'
+    assert decoder.keypoint_layout == KeypointLayout(4, 2)
+
+
+def test_pose_without_a_kpt_shape_is_coco():
+    decoder = model_decoder('pose', [_spec('output0', 1, 56, 2100)], ['person'], kpt_shape=())
+    assert decoder.keypoint_layout.skeleton == COCO_SKELETON

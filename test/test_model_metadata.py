@@ -78,7 +78,9 @@ def test_ultralytics_metadata_is_read():
     ({'end2end': 'False', 'head': 'v10Detect'}, 'yolov8', 'letterbox'),
     ({'end2end': 'False', 'args': "{'nms': True}"}, 'end2end', 'letterbox'),
     ({'end2end': 'False', 'head': 'RTDETRDecoder'}, 'rtdetr', 'stretch'),
-    ({'end2end': 'False', 'task': 'segment', 'head': 'Segment'}, '', 'letterbox'),
+    ({'end2end': 'False', 'task': 'segment', 'head': 'Segment'}, 'segment', 'letterbox'),
+    ({'end2end': 'False', 'task': 'pose', 'head': 'Pose'}, 'pose', 'letterbox'),
+    ({'end2end': 'False', 'task': 'pose', 'head': ''}, 'pose', 'letterbox'),
 ])
 def test_the_head_chooses_the_decoder_and_resize(changes, output_format, resize):
     meta = ModelMetadata.from_dict(dict(ULTRALYTICS_PROPS, **changes))

@@ -19,7 +19,8 @@ yaml = pytest.importorskip('yaml')
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMPORTED_AS = {
     'rclpy': 'rclpy', 'sensor_msgs': 'sensor_msgs', 'std_msgs': 'std_msgs',
-    'vision_msgs': 'vision_msgs', 'visualization_msgs': 'visualization_msgs',
+    'vision_msgs': 'vision_msgs', 'trt_perception_msgs': 'trt_perception_msgs',
+    'visualization_msgs': 'visualization_msgs',
     'diagnostic_msgs': 'diagnostic_msgs', 'launch': 'launch',
     'launch_ros': 'launch_ros', 'python3-numpy': 'numpy', 'python3-opencv': 'cv2',
     'python3-onnxruntime-pip': 'onnxruntime', 'python3-pycuda': 'pycuda',

@@ -49,7 +49,7 @@ NOT_PORTABLE = {
         'test_log_handler', 'test_node_reliability', 'test_parameters', 'test_qos_matching',
         'test_ros_roundtrip', 'test_vision_msgs_compat', 'test_depth_conversion',
         'test_depth_ros', 'test_detection3d', 'test_markers', 'test_instance_messages',
-        'test_tracking_node', 'test_depth_input'),
+        'test_tracking_node', 'test_depth_input', 'test_instance_publishers'),
     'a CUDA GPU': ('test_gpu_context', 'test_gpu_preprocess', 'test_onnxruntime_gpu',
                    'test_tensorrt_runner_gpu', 'test_triton_cuda', 'test_gpu_masks'),
     'torch and ultralytics (.venv only), to build and export the reference networks': (

@@ -16,7 +16,9 @@ own pure-torch NMS (``TorchNMS.nms``), which its source says matches torchvision
 
 import ast
 import os
+import shutil
 import sys
+import tempfile
 import types
 from typing import Dict, List
 
@@ -75,6 +77,29 @@ def export(yaml: str, folder: str, seed: int = 0) -> str:
     exported = model.export(format='onnx', imgsz=IMGSZ, simplify=False, verbose=False)
     target = os.path.join(folder, os.path.basename(exported))
     os.replace(exported, target)
+    return target
+
+
+def cached_export(yaml: str, cache_dir: str, seed: int = 0) -> str:
+    """
+    `export` once per Ultralytics and torch version and seed, kept in `cache_dir`.
+
+    Tests that only need a seg or pose file (not the export itself) share these, so a run
+    exports each network once, and later runs not at all.
+    """
+    import torch
+    import ultralytics
+
+    folder = os.path.join(cache_dir, 'ultralytics-%s-torch-%s-seed-%d' % (
+        ultralytics.__version__, torch.__version__, seed), yaml.replace('.yaml', ''))
+    target = os.path.join(folder, yaml.replace('.yaml', '.onnx'))
+    if not os.path.isfile(target):
+        os.makedirs(folder, exist_ok=True)
+        scratch = tempfile.mkdtemp(dir=folder)
+        try:
+            os.replace(export(yaml, scratch, seed), target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 

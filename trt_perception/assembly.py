@@ -19,8 +19,9 @@ from typing import (Any, Callable, ContextManager, List, Mapping, Optional, Sequ
 from trt_perception.core.backend import (BackendError, DeviceInputBackend, Fact, InferenceBackend,
                                          PRECISIONS)
 from trt_perception.core.backend_plugin import BackendPlugin, REQUIRE
-from trt_perception.core.decoders import DECODERS, DetectionParams, make_decoder, parse_classes
+from trt_perception.core.decoders import DECODERS, DetectionParams, parse_classes
 from trt_perception.core.detection import load_labels
+from trt_perception.core.head_decoders import model_decoder, SegmentationDecoder
 from trt_perception.core.models import find_model, ModelCard
 from trt_perception.core.onnxruntime_plugin import ONNXRUNTIME_CPU
 from trt_perception.core.pipeline import DetectionPipeline, preprocess_spec
@@ -39,6 +40,9 @@ BACKEND_PLUGINS: Tuple[BackendPlugin, ...] = (TENSORRT, ONNXRUNTIME_GPU, ONNXRUN
 backend is its package's plugin and one entry here."""
 BACKENDS = ('auto',) + tuple(sorted({plugin.backend for plugin in BACKEND_PLUGINS}))
 PREPROCESSORS = ('auto', 'cpu', 'gpu')
+MASK_ASSEMBLIES = ('auto', 'cpu')
+MASK_TURN = 100
+"""Masks the GPU assembler's buffers hold (the default max_detections); more take turns."""
 ONNXRUNTIME_PROVIDERS = ('auto', 'cuda', 'tensorrt', 'cpu')
 
 
@@ -56,8 +60,15 @@ class PipelineConfig(Settings):
     preprocess: str = setting(
         'auto', 'Where letterboxing and normalisation run; auto: on the GPU when the backend '
         'is TensorRT.', choices=PREPROCESSORS)
-    decoder: str = setting('auto', 'Output format of the model; auto: from the model card.',
-                           choices=DECODERS)
+    decoder: str = setting(
+        'auto', 'Output format of the model (segment, pose: YOLO heads with masks, keypoints); '
+        "auto: from the model card, else the file's metadata (an Ultralytics export's task), "
+        'else the outputs.', choices=DECODERS)
+    mask_assembly: str = setting(
+        'auto', "Where a segmentation model's masks are assembled. auto: on the GPU when the "
+        'backend runs there (TensorRT, ONNX Runtime CUDA): the prototypes stay on the device '
+        'and only the masks come back; else on the host (numpy), as with cpu.',
+        choices=MASK_ASSEMBLIES)
     labels: str = setting(
         '', "Class name file, one name per line; empty: the model card's labels, else the names "
         'the model file records.')
@@ -189,6 +200,27 @@ def _cuda_context(config: PipelineConfig, plugin: BackendPlugin) -> 'CudaContext
         raise BackendError(message) from error
 
 
+def _assemble_masks_on_gpu(decoder: SegmentationDecoder, backend: InferenceBackend,
+                           context: Optional['CudaContext']) -> Optional[Callable[[], None]]:
+    """
+    Give `decoder` a GPU assembler where the backend's outputs are on the GPU; return its close.
+
+    None (the CPU assembles) where they are not, or the prototypes' shape is not fixed.
+    """
+    protos = next(spec for spec in backend.outputs if spec.name == decoder.protos)
+    shape = [d for d in protos.shape[1:] if isinstance(d, int) and d > 0]
+    if context is not None and isinstance(backend, DeviceInputBackend) and len(shape) == 3:
+        from trt_perception.gpu.masks import CudaMaskAssembler
+        from trt_perception.gpu.slots import SlottedBackend
+        if isinstance(backend, SlottedBackend):
+            assembler = CudaMaskAssembler(context, shape, protos.dtype, MASK_TURN,
+                                          stream=backend.stream)
+            backend.keep_on_device({decoder.protos})
+            decoder.assembler = assembler  # type: ignore[assignment]  # MaskAssembler's GPU twin
+            return assembler.close
+    return None
+
+
 def create_pipeline(config: PipelineConfig,
                     log: Optional[logging.Logger] = None) -> DetectionPipeline:
     """Build the pipeline `config` asks for, falling back to ONNX Runtime under 'auto'."""
@@ -227,10 +259,15 @@ def create_pipeline(config: PipelineConfig,
             params = config.params
             if config.classes:
                 params = replace(params, classes=parse_classes(config.classes, labels))
-            decoder = make_decoder(config.decoder if config.decoder != 'auto'
-                                   else card.output_format, backend.outputs, labels,
-                                   normalized_boxes=card.normalized_boxes,
-                                   input_size=(spec.width, spec.height))
+            decoder = model_decoder(config.decoder if config.decoder != 'auto'
+                                    else card.output_format, backend.outputs, labels,
+                                    kpt_shape=card.kpt_shape,
+                                    normalized_boxes=card.normalized_boxes,
+                                    input_size=(spec.width, spec.height))
+            if isinstance(decoder, SegmentationDecoder) and config.mask_assembly != 'cpu':
+                assembler_close = _assemble_masks_on_gpu(decoder, backend, context)
+                if assembler_close is not None:
+                    closers.insert(0, assembler_close)  # before the context's own close
     except BaseException:
         if backend is not None:
             backend.close()

@@ -15,6 +15,7 @@ from typing import Deque, Dict, List, Mapping, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from trt_perception.core.decoders import Decoder
 from trt_perception.core.detection import Detection, InstanceMask, Keypoints
 from trt_perception.core.image import RawImage
 
@@ -125,6 +126,12 @@ class Annotator:
         self.skeleton = tuple(skeleton)
         self.mask_alpha = mask_alpha
         self.keypoint_threshold = keypoint_threshold
+
+    @classmethod
+    def for_decoder(cls, decoder: Decoder) -> 'Annotator':
+        """Draw what `decoder`'s detections carry: the skeleton of its keypoint layout."""
+        layout = decoder.keypoint_layout
+        return cls(skeleton=layout.skeleton if layout is not None else ())
 
     def draw(self, bgr: np.ndarray, detections: Sequence[Detection],
              status: str = '', scale: float = 1.0,

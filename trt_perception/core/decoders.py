@@ -37,12 +37,15 @@ import numpy as np
 from trt_perception.core.backend import TensorSpec
 from trt_perception.core.checks import is_int
 from trt_perception.core.detection import Detection, label_for
+from trt_perception.core.keypoints import KeypointLayout
 from trt_perception.core.letterbox import Letterbox
 from trt_perception.core.nms import batched_nms
 from trt_perception.core.schema import setting, validate
 
-DECODERS = ('auto', 'yolov8', 'yolov5', 'yolox', 'end2end', 'rtdetr', 'detr', 'efficient_nms')
-"""Values of the `decoder` parameter."""
+DECODERS = ('auto', 'yolov8', 'yolov5', 'yolox', 'end2end', 'rtdetr', 'detr', 'efficient_nms',
+            'segment', 'pose')
+"""Values of the `decoder` parameter; 'segment' and 'pose' are the YOLO heads with masks and
+keypoints (`head_decoders.model_decoder` builds them)."""
 
 YOLOX_STRIDES = (8, 16, 32)
 """Strides of the grids a raw YOLOX output's anchors run over, in output order."""
@@ -120,6 +123,8 @@ class Decoder(abc.ABC):
 
     kind: str = ''
     """The `decoder` parameter value that selects this decoder."""
+    masks: bool = False
+    """Whether its detections carry instance masks."""
 
     def __init__(self, labels: Sequence[str]) -> None:
         """Report class ids with `labels` (class id as text where there is no label)."""
@@ -129,6 +134,11 @@ class Decoder(abc.ABC):
     def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],
                params: DetectionParams) -> List[List[Detection]]:
         """Return detections for each of the `len(letterboxes)` images, best first."""
+
+    @property
+    def keypoint_layout(self) -> Optional[KeypointLayout]:
+        """Layout of its detections' keypoints; None where they carry none."""
+        return None
 
     def _output(self, outputs: Mapping[str, np.ndarray], name: str, batch: int) -> np.ndarray:
         try:

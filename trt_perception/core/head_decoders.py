@@ -20,8 +20,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from trt_perception.core.backend import TensorSpec
-from trt_perception.core.decoders import (DetectionParams, MAX_NMS_CANDIDATES,
-                                          YoloV8Decoder)
+from trt_perception.core.decoders import (Decoder, DetectionParams, make_decoder,
+                                          MAX_NMS_CANDIDATES, YoloV8Decoder)
 from trt_perception.core.detection import Detection, Keypoints
 from trt_perception.core.keypoints import KeypointLayout
 from trt_perception.core.letterbox import Letterbox
@@ -46,7 +46,8 @@ class _ExtraChannelsDecoder(YoloV8Decoder):
 class SegmentationDecoder(_ExtraChannelsDecoder):
     """YOLO segmentation: output ``[N, 4 + C + M, A]`` and prototypes ``[N, M, H, W]``."""
 
-    kind = 'yolov8_seg'
+    kind = 'segment'
+    masks = True
 
     def __init__(self, labels: Sequence[str], output: TensorSpec, protos: TensorSpec,
                  assembler: Optional[MaskAssembler] = None,
@@ -85,7 +86,7 @@ class SegmentationDecoder(_ExtraChannelsDecoder):
 class PoseDecoder(_ExtraChannelsDecoder):
     """YOLO pose: output ``[N, 4 + C + K * D, A]`` with `layout` (K, D)."""
 
-    kind = 'yolov8_pose'
+    kind = 'pose'
 
     def __init__(self, labels: Sequence[str], output: TensorSpec,
                  layout: KeypointLayout = KeypointLayout(),
@@ -93,6 +94,11 @@ class PoseDecoder(_ExtraChannelsDecoder):
         """Read K x D keypoint channels after the class scores (COCO's 17 x 3 by default)."""
         super().__init__(labels, output, max_candidates, extra_channels=layout.channels)
         self.layout = layout
+
+    @property
+    def keypoint_layout(self) -> Optional[KeypointLayout]:
+        """Layout of every detection's keypoints."""
+        return self.layout
 
     def decode(self, outputs: Mapping[str, np.ndarray], letterboxes: Sequence[Letterbox],
                params: DetectionParams) -> List[List[Detection]]:
@@ -147,3 +153,27 @@ def head_decoder(task: str, outputs: Sequence[TensorSpec], labels: Sequence[str]
     else:
         layout = KeypointLayout(kpt_shape[0], kpt_shape[1])
     return PoseDecoder(labels, by_rank[3][0], layout)
+
+
+def is_segmentation_signature(outputs: Sequence[TensorSpec]) -> bool:
+    """Whether the outputs are a YOLO segmentation head's: one 3-D output, one 4-D prototypes."""
+    ranks = sorted(len(spec.shape) for spec in outputs)
+    return ranks == [3, 4]
+
+
+def model_decoder(kind: str, outputs: Sequence[TensorSpec], labels: Sequence[str],
+                  kpt_shape: Optional[Sequence[int]] = None, normalized_boxes: bool = False,
+                  input_size: Optional[Tuple[int, int]] = None) -> Decoder:
+    """
+    Build the decoder `kind` (a `decoder` parameter value) names for a model's outputs.
+
+    'segment' and 'pose' are the heads of this module (`kpt_shape` from the model's
+    metadata); 'auto' takes outputs of a segmentation head's signature for one (an export
+    without metadata), else leaves the choice to `make_decoder`, as every other kind.
+    """
+    if kind == 'auto' and is_segmentation_signature(outputs):
+        kind = 'segment'
+    if kind in TASKS:
+        return head_decoder(kind, outputs, labels, kpt_shape or None)
+    return make_decoder(kind, outputs, labels, normalized_boxes=normalized_boxes,
+                        input_size=input_size)

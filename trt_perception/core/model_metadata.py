@@ -213,14 +213,17 @@ class ModelMetadata:
 
     def output_format(self) -> str:
         """
-        Name the decoder the head needs: rtdetr, end2end or yolov8; '' if the file won't say.
+        Name the decoder the head needs (rtdetr, end2end, segment, pose, yolov8) or ''.
 
-        NMS embedded on export (``nms=True``) ends in [N, K, 6] boxes like an end2end head.
+        '' where the file won't say.  NMS embedded on export (``nms=True``) ends in [N, K, 6]
+        boxes like an end2end head.
         """
         if self.head == 'RTDETRDecoder':
             return 'rtdetr'
         if self.end2end or self.nms:
             return 'end2end'
+        if self.task in ('segment', 'pose'):
+            return self.task
         if self.head and self.task == 'detect':
             return 'yolov8'
         return ''

@@ -160,6 +160,8 @@ class ModelCard:
     labels: Tuple[str, ...] = ()
     """Class names the model file itself records (its metadata); used where no label file
     is named."""
+    kpt_shape: Tuple[int, ...] = ()
+    """Keypoints [K, D] of a pose head, from the file's metadata; empty: COCO's [17, 3]."""
 
     @property
     def is_engine(self) -> bool:
@@ -189,7 +191,8 @@ class ModelCard:
                    output_format=metadata.output_format() or 'auto',
                    labels_path='' if metadata.names
                    else _find_labels(DEFAULT_LABELS, os.path.dirname(path)),
-                   labels=metadata.names, resize=metadata.resize(),
+                   labels=metadata.names, kpt_shape=metadata.kpt_shape,
+                   resize=metadata.resize(),
                    input_shape=(-1, 3) + metadata.imgsz if len(metadata.imgsz) == 2 else (),
                    description="read from the file's metadata" if not metadata.is_empty
                    else '')
@@ -244,12 +247,13 @@ class ModelCard:
                         for s in card.get('source', []))
         # What the card leaves open, the model file may say (an Ultralytics export's names).
         metadata = ModelMetadata()
-        if output_format == 'auto' or not card.get('labels'):
+        if output_format in ('auto', 'pose') or not card.get('labels'):
             metadata = read_metadata(path)
         return cls(
             name=name, path=os.path.abspath(path),
             output_format=output_format if output_format != 'auto'
             else metadata.output_format() or 'auto', labels=metadata.names,
+            kpt_shape=metadata.kpt_shape,
             labels_path=_find_labels(card.get('labels', ''), card_dir),
             input_name=spec.get('name', ''), input_shape=tuple(shape), resize=resize,
             sampling=sampling,

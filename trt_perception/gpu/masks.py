@@ -70,7 +70,8 @@ class CudaMaskAssembler:
     Builds `InstanceMask`s from prototypes in GPU memory, on one CUDA stream.
 
     `protos` is the (M, H, W) shape and `dtype` (float32 or float16) of one image's
-    prototypes; at most `max_detections` masks per call.  `stream` is the backend's stream,
+    prototypes; the buffers hold `max_detections` masks, and a call with more assembles them
+    in turns of that many.  `stream` is the backend's stream,
     so assembly follows inference without synchronisation (None creates one).  Buffers are
     allocated here, once; the output buffer grows to the largest total of window pixels seen.
     Use from one thread at a time; close before closing `context`.
@@ -124,10 +125,15 @@ class CudaMaskAssembler:
                              "engine's prototype output), got %r"
                              % (self.protos, self.dtype, getattr(protos, 'shape', protos)))
         coefficients, boxes = check_inputs(self.protos[0], coefficients, boxes)
-        count = coefficients.shape[0]
-        if count > self.max_detections:
-            raise ValueError('%d detections is more than max_detections=%d of this assembler'
-                             % (count, self.max_detections))
+        out: List[InstanceMask] = []
+        # max_detections changes at run time (up to 10000): the buffers stay their size.
+        for start in range(0, coefficients.shape[0], self.max_detections):
+            turn = slice(start, start + self.max_detections)
+            out.extend(self._assemble(protos, coefficients[turn], boxes[turn], letterbox))
+        return out
+
+    def _assemble(self, protos: DeviceTensor, coefficients: np.ndarray, boxes: np.ndarray,
+                  letterbox: Letterbox) -> List[InstanceMask]:
         packed = windows(boxes, letterbox)
         total = int((packed[:, 2] * packed[:, 3]).sum())
         if total:

@@ -9,13 +9,15 @@ each stage, so the GPU's own time per stage comes back with the outputs.
 """
 
 import abc
-from typing import Any, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar
+from typing import (AbstractSet, Any, Dict, FrozenSet, Generic, List, Optional, Sequence,
+                    Tuple, TypeVar)
 
 import numpy as np
 
 from trt_perception.core.backend import (BackendError, check_batch, check_slot,
                                          DeviceInputBackend)
 from trt_perception.gpu.context import cuda
+from trt_perception.gpu.masks import DeviceTensor
 
 Outputs = Dict[str, np.ndarray]
 
@@ -125,6 +127,21 @@ class SlottedBackend(DeviceInputBackend):
     _slots: Slots
     _stream: Optional[cuda.Stream]
     _last_gpu_times: Dict[str, float]
+    _on_device: FrozenSet[str] = frozenset()
+
+    def keep_on_device(self, names: AbstractSet[str]) -> None:
+        """
+        Leave outputs `names` on the GPU: `collect` hands them out as `DeviceTensor`s.
+
+        For a consumer on the GPU (the segmentation prototypes, `gpu.masks`): it reads the
+        slot's own output buffer, so it must finish before the slot is enqueued again, as
+        the pipeline's decoding does.
+        """
+        unknown = set(names) - {spec.name for spec in self.outputs}
+        if unknown:
+            raise BackendError('outputs %s are not among the model outputs %s'
+                               % (sorted(unknown), [spec.name for spec in self.outputs]))
+        self._on_device = frozenset(names)
 
     @property
     def slots(self) -> int:
@@ -176,11 +193,14 @@ class SlottedBackend(DeviceInputBackend):
         count = self._checked_batch(batch_size)
         self._run_impl(state, slot, count)
         state.events['inferred'].record(stream)
-        results = {}
+        results: Dict[str, Any] = {}
         for name, address, host, shape in self._outputs_impl(state, count):
+            # A fixed-batch engine ran its whole batch: hand back the images asked for.
+            if name in self._on_device:
+                results[name] = DeviceTensor(address, (count,) + tuple(shape[1:]), host.dtype)
+                continue
             view = host[:int(np.prod(shape))].reshape(shape)
             cuda.memcpy_dtoh_async(view, address, stream)
-            # A fixed-batch engine ran its whole batch: hand back the images asked for.
             results[name] = view[:count]
         state.queued(stream, count, results)
 

@@ -35,6 +35,7 @@ from trt_perception.ros import diagnostics
 from trt_perception.ros.camera_stream import CameraFrame, CameraStream, check_topics
 from trt_perception.ros.depth_input import DepthCameras
 from trt_perception.ros.image_conversion import array_to_image
+from trt_perception.ros.instance_publishers import InstancePublishers
 from trt_perception.ros.log_handler import RclpyLogHandler
 from trt_perception.ros.log_throttle import ThrottledLogger
 from trt_perception.ros.node_runner import run_node
@@ -69,6 +70,7 @@ class DetectorNode(Node):
         self._configured = contextlib.ExitStack()
         self._active = contextlib.ExitStack()
         self._cameras: List[CameraStream] = []
+        self._instances: Dict[str, InstancePublishers] = {}
         super().__init__('detector_node', **kwargs)
         # The table is made here, so that it holds the result stages this node runs.
         self._table = parameter_table(detector_settings(STAGE_PLUGINS))
@@ -85,7 +87,6 @@ class DetectorNode(Node):
         self._limits = from_values(diagnostics.HealthThresholds, values, 'diagnostics.')
         self._hardware_id = self._settings.hardware_id or self.get_fully_qualified_name()
         self._log = ThrottledLogger(self.get_logger(), 5.0)
-        self._annotator = Annotator()
         self._trails = TrackTrails()
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._start()
@@ -140,11 +141,13 @@ class DetectorNode(Node):
                                        [(c.topic, c.prefix) for c in self._cameras],
                                        self._settings.max_image_pixels)
             self._configured.callback(self._depth.destroy)
+            self._configured.callback(self._destroy_instances)
             self._detector: Detector[CameraFrame] = Detector(
                 pipeline_config(self._values), self._mailbox, self._convert, self._frame_info,
                 self._publish, stages, self._core_log, self._log, limits.window,
                 running=self.context.ok)
             self._configured.callback(self._detector.close)
+            self._advertise_instances()
             self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10,
                                                       event_callbacks=QUIET_PUBLISHER)
             self._configured.callback(self.destroy_publisher, self._diagnostics)
@@ -187,6 +190,18 @@ class DetectorNode(Node):
             camera.destroy()
         self._cameras = []
 
+    def _advertise_instances(self) -> None:
+        # What the detections carry beyond boxes is the model's: known once it is loaded.
+        decoder = self._detector.pipeline.decoder
+        self._annotator = Annotator.for_decoder(decoder)
+        for camera in self._cameras:
+            self._instances[camera.topic] = InstancePublishers(
+                self, camera.prefix, decoder.masks, decoder.keypoint_layout)
+
+    def _destroy_instances(self) -> None:
+        while self._instances:
+            self._instances.popitem()[1].destroy()
+
     # Frames in and results out (on the detector's worker thread).
 
     def _convert(self, camera: CameraStream, frame: CameraFrame) -> Optional[RawImage]:
@@ -205,6 +220,8 @@ class DetectorNode(Node):
         age_ms = camera.age_ms(header.stamp, self.get_clock().now().nanoseconds, self._log)
         camera.detections.publish(self._layout.to_message(header, found))
         self._depth.publish(camera.topic, header, found)
+        self._instances[camera.topic].publish(header, found, entry.image.width,
+                                              entry.image.height)
         if camera.debug_image.get_subscription_count() > 0:
             status = '%.1f fps  inference %.1f ms' % (camera.stats.output_fps(),
                                                       result.timing.inference)

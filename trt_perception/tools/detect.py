@@ -35,6 +35,7 @@ from trt_perception.core.backend import BackendError
 from trt_perception.core.depth.files import describe, load_depth, load_intrinsics, locate
 from trt_perception.core.depth.pairing import PairingError
 from trt_perception.core.depth.settings import DepthSettings, PREFIX as DEPTH_PREFIX
+from trt_perception.core.decoders import Decoder
 from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
@@ -128,6 +129,11 @@ class OneAtATime:
         if isinstance(outcome, str):
             raise BackendError(outcome)
         return outcome  # type: ignore[return-value]
+
+    @property
+    def decoder(self) -> Decoder:
+        """Return the pipeline's decoder: labels, what its detections carry beyond boxes."""
+        return self._detector.pipeline.decoder
 
     def forget(self, path: str) -> None:
         """Drop the result stages' state for `path`."""
@@ -253,7 +259,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.save_dir:
         from trt_perception.core.annotate import Annotator, TrackTrails
         os.makedirs(args.save_dir, exist_ok=True)
-        annotator, trails = Annotator(), TrackTrails()
+        annotator, trails = Annotator.for_decoder(detector.decoder), TrackTrails()
     failures: List[str] = []
     with contextlib.closing(detector):
         for path in args.inputs:
