@@ -32,10 +32,10 @@ import numpy as np
 
 from trt_perception.assembly import pipeline_config, PIPELINE_SETTINGS, PipelineConfig
 from trt_perception.core.backend import BackendError
+from trt_perception.core.decoders import Decoder
 from trt_perception.core.depth.files import describe, load_depth, load_intrinsics, locate
 from trt_perception.core.depth.pairing import PairingError
 from trt_perception.core.depth.settings import DepthSettings, PREFIX as DEPTH_PREFIX
-from trt_perception.core.decoders import Decoder
 from trt_perception.core.detection import Detection
 from trt_perception.core.frame_source import IMAGE_EXTENSIONS, open_source, VideoReader
 from trt_perception.core.image import RawImage
