@@ -29,6 +29,7 @@ with ros_imports():
     from visualization_msgs.msg import Marker, MarkerArray
 
 from test_detector_node import Harness, wait_for  # noqa: E402
+from test_node_reliability import engine_status  # noqa: E402
 from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E402
 from trt_perception.core.depth.intrinsics import CameraIntrinsics  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402
@@ -93,20 +94,6 @@ def write_scene(folder, namespace, rgb, plate, rng):
     return str(path)
 
 
-def engine_values(ros, node, predicate):
-    """Wait for an engine diagnostics status of `node` that satisfies predicate."""
-    name = '%s: engine' % node.get_name()
-
-    def match():
-        for array in reversed(ros.diagnostics[-20:]):
-            for status in array.status:
-                values = {kv.key: kv.value for kv in status.values}
-                if status.name == name and predicate(status, values):
-                    return status, values
-        return None
-    return wait_for(match, 60.0, what='the depth faults in the engine status')
-
-
 def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rng,
                                                                     monkeypatch):
     built = []
@@ -168,12 +155,12 @@ def test_3d_boxes_land_on_the_object_and_faults_show_in_diagnostics(tmp_path, rn
 
         def faults_shown(status, values):
             return all(int(values.get('stage.depth.' + key, 0)) > 0 for key in FAULTS.values())
-        status, values = engine_values(ros, node, faults_shown)
+        status, values = engine_status(ros, node, faults_shown, 60.0)
         assert int(values['stage.depth.bad_depth']) == 0
         assert int(values['stage.depth.located']) >= 1
         # A WARN names what grew; it may be the next status that still sees a fault grow.
-        status, _ = engine_values(
-            ros, node, lambda s, v: s.level == b'\x01' and 'depth: ' in s.message)
+        status, _ = engine_status(
+            ros, node, lambda s, v: s.level == b'\x01' and 'depth: ' in s.message, 60.0)
         assert 'unpaired_' in status.message or 'without_depth' in status.message
         # The faulty cameras' 2D detections go on.
         for camera in FAULTS:
