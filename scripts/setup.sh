@@ -233,7 +233,10 @@ install_package() {
 prepare_models() {
     if [ -f "$REPO/scripts/prepare_models.py" ]; then
         log "models: running scripts/prepare_models.py"
-        "$VENV/bin/python" "$REPO/scripts/prepare_models.py" \
+        # From this checkout's source: it runs before the package is installed (the install
+        # copies models/ into the share folder).
+        PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" \
+            "$REPO/scripts/prepare_models.py" \
             || die "scripts/prepare_models.py failed (see its output above)"
     fi
 }
