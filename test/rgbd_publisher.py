@@ -17,15 +17,19 @@ import json
 import sys
 import threading
 
-from builtin_interfaces.msg import Time
 import numpy as np
-import rclpy
-from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo, Image
+from ros_imports import ros_imports
 
-from trt_perception.core.depth.intrinsics import CameraIntrinsics
-from trt_perception.ros.depth_conversion import depth_to_image, intrinsics_to_camera_info
-from trt_perception.ros.image_conversion import array_to_image
+with ros_imports():
+    from builtin_interfaces.msg import Time
+    import rclpy
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import CameraInfo, Image
+
+from trt_perception.core.depth.intrinsics import CameraIntrinsics  # noqa: E402
+from trt_perception.ros.depth_conversion import (depth_to_image,  # noqa: E402
+                                                 intrinsics_to_camera_info)
+from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 FIRST_STAMP = 1712345678
 
