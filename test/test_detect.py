@@ -103,6 +103,9 @@ def test_tracking_gives_each_object_of_a_video_its_own_id_in_json_and_draws_trai
     assert len(ids['cat']) == 1 and len(ids['person']) == 1, ids
     assert ids['cat'] != ids['person']
     assert len(os.listdir(str(saved))) == count
+    # The text output names each tracked detection by its id too.
+    text = run(video, '--backend', 'onnxruntime', '--tracking').stdout
+    assert '#%d cat' % next(iter(ids['cat'])) in text
     # Without --tracking no detection has an id.
     plain = [json.loads(line) for line in run(video, '--json', '--backend', 'onnxruntime')
              .stdout.splitlines()]

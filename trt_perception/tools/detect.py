@@ -176,8 +176,11 @@ def _print_text(record: dict, out) -> None:
                   len(record['detections']), timing['preprocess'], timing['inference'],
                   timing['postprocess']))
     for det in record['detections']:
+        # A tracked detection's name starts with its id, as on the node's debug image.
+        name = ('#%d %s' % (det['track_id'], det['label']) if 'track_id' in det
+                else det['label'])
         out.write('  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n'
-                  % ((det['label'], det['score']) + tuple(det['box'])))
+                  % ((name, det['score']) + tuple(det['box'])))
 
 
 DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS + [
