@@ -177,10 +177,10 @@ def _print_text(record: dict, out) -> None:
                   timing['postprocess']))
     for det in record['detections']:
         # A tracked detection's name starts with its id, as on the node's debug image.
-        name = ('#%d %s' % (det['track_id'], det['label']) if 'track_id' in det
+        name = ('#%s %s' % (det['track_id'], det['label']) if 'track_id' in det
                 else det['label'])
-        out.write('  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n'
-                  % ((name, det['score']) + tuple(det['box'])))
+        out.write('  %-16s %.3f  [%s]\n'
+                  % (name, det['score'], ', '.join('%.1f' % v for v in det['box'])))
 
 
 DETECT_SETTINGS: List[SchemaEntry] = PIPELINE_SETTINGS + [
