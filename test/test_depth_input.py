@@ -28,8 +28,7 @@ with ros_imports():
     from std_msgs.msg import Float64MultiArray
     from visualization_msgs.msg import Marker, MarkerArray
 
-from test_detector_node import Harness, wait_for  # noqa: E402
-from test_node_reliability import engine_status  # noqa: E402
+from test_detector_node import engine_status, Harness, wait_for  # noqa: E402
 from trt_perception.assembly import create_pipeline, PipelineConfig  # noqa: E402
 from trt_perception.core.depth.intrinsics import CameraIntrinsics  # noqa: E402
 from trt_perception.core.image import RawImage  # noqa: E402

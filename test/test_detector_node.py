@@ -71,6 +71,20 @@ def wait_for(predicate, timeout=30.0, every=None, what='condition'):
     raise AssertionError('timed out after %.0f s waiting for %s' % (timeout, what))
 
 
+def engine_status(ros, node, predicate, timeout=30.0):
+    """Wait for an engine status of `node` satisfying predicate(status, values)."""
+    name = '%s: engine' % node.get_name()
+
+    def match():
+        for array in reversed(ros.diagnostics[-20:]):
+            for status in array.status:
+                values = {kv.key: kv.value for kv in status.values}
+                if status.name == name and predicate(status, values):
+                    return status, values
+        return None
+    return wait_for(match, timeout, what='engine diagnostics of %s' % node.get_name())
+
+
 def iou(a, b):
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -285,16 +299,7 @@ def test_a_result_stage_plugin_is_wired_through_the_node(ros, monkeypatch):
     assert stage.settings.first == 9
     refused = _set(ros, node, 'numbering.label', 'x', ParameterType.PARAMETER_STRING)
     assert not refused.successful, 'a setting not marked runtime is read-only'
-    engine = '%s: engine' % node.get_name()
-
-    def stage_health():
-        for array in reversed(ros.diagnostics[-20:]):
-            for status in array.status:
-                values = {kv.key: kv.value for kv in status.values}
-                if status.name == engine and 'stage.numbering.frames' in values:
-                    return values
-        return None
-    values = wait_for(stage_health, what='the stage in the engine status')
+    _, values = engine_status(ros, node, lambda s, v: 'stage.numbering.frames' in v)
     assert int(values['stage.numbering.frames']) >= 1
     _, camera = ros.camera_status(node, 'image')
     assert 'latency_numbering_ms_p95' in camera

@@ -20,26 +20,12 @@ with ros_imports():
     from rcl_interfaces.msg import ParameterType
     from sensor_msgs.msg import Image
 
-from test_detector_node import (_executable, _set, photo_message,  # noqa: E402
+from test_detector_node import (_executable, _set, engine_status, photo_message,  # noqa: E402
                                 skimage_data, wait_for)
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 OK = DiagnosticStatus.OK
 ERROR = DiagnosticStatus.ERROR
-
-
-def engine_status(ros, node, predicate, timeout=30.0):
-    """Wait for an engine status of `node` satisfying predicate(status, values)."""
-    name = '%s: engine' % node.get_name()
-
-    def match():
-        for array in reversed(ros.diagnostics[-20:]):
-            for status in array.status:
-                values = {kv.key: kv.value for kv in status.values}
-                if status.name == name and predicate(status, values):
-                    return status, values
-        return None
-    return wait_for(match, timeout, what='engine diagnostics of %s' % node.get_name())
 
 
 def depth_image(sec):

@@ -18,7 +18,7 @@ with ros_imports():
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image
 
-from test_detector_node import _set, wait_for  # noqa: E402
+from test_detector_node import _set, engine_status, wait_for  # noqa: E402
 from trt_perception.ros.image_conversion import array_to_image  # noqa: E402
 
 COUNT = 30
@@ -39,20 +39,6 @@ def frame_message(index):
     nanoseconds = 1000 * 10 ** 9 + int(round(index * 1e9 / RATE))
     msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(nanoseconds, 10 ** 9)
     return msg
-
-
-def engine_values(ros, node, predicate):
-    """Wait for the node's engine diagnostics whose values satisfy `predicate`."""
-    engine = '%s: engine' % node.get_name()
-
-    def match():
-        for array in reversed(ros.diagnostics[-20:]):
-            for status in array.status:
-                values = {kv.key: kv.value for kv in status.values}
-                if status.name == engine and predicate(values):
-                    return values
-        return None
-    return wait_for(match, what='tracking counts in the engine status')
 
 
 def test_each_object_keeps_its_own_id_across_frames_and_dropped_frames(ros):
@@ -99,7 +85,8 @@ def test_each_object_keeps_its_own_id_across_frames_and_dropped_frames(ros):
                 for a, b in zip(trail, trail[1:])]
     assert all(on_trail), on_trail
 
-    values = engine_values(ros, node, lambda v: v.get('stage.tracking.active_tracks') == '2')
+    _, values = engine_status(
+        ros, node, lambda s, v: v.get('stage.tracking.active_tracks') == '2')
     assert int(values['stage.tracking.tracks_started']) == 2
     assert int(values['stage.tracking.tracks_ended']) == 0
     assert int(values['stage.tracking.time_gaps']) == 0
